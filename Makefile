@@ -1,0 +1,37 @@
+# The two commands: `make up` runs the whole system, `make test` tests it.
+# Both work on a fresh clone with only Python 3.11 (and Node for the UI).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORTS := 8000 8001 9101 9102 9103 9104 9105 9106
+
+.PHONY: up test lint venv bench-engine clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	touch $@
+
+## up: start PostgreSQL, Redis and Kafka, migrate, load the demo venue, run every role.
+up: venv
+	$(PY) -m oms.launcher run --state .state $(addprefix --require-free-port ,$(PORTS)) -- sh -c '\
+		$(PY) manage.py migrate --noinput -v0 && \
+		$(PY) manage.py collectstatic --noinput -v0 && \
+		$(PY) manage.py seed_demo && \
+		exec $(VENV)/bin/honcho start'
+
+## lint: ruff, the import contracts and mypy (strict on the kernel and the domain).
+lint: venv
+	$(VENV)/bin/ruff check .
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
+
+## test: lint, then the whole suite against throwaway services.
+test: lint
+	OMS_ENV=test $(PY) -m oms.launcher run --throwaway -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf .state staticfiles .pytest_cache .mypy_cache .ruff_cache

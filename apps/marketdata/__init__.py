@@ -1,0 +1,1 @@
+"""Market data context: feeds, books, prices and live streams."""

@@ -1,0 +1,1 @@
+"""Events the marketdata context emits (registered as the context gains them)."""

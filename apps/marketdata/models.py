@@ -1,0 +1,1 @@
+"""Persistence of the marketdata context (filled by its issue)."""

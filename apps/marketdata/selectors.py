@@ -1,0 +1,1 @@
+"""Public reads of the marketdata context (filled by its issue)."""

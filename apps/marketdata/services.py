@@ -1,0 +1,1 @@
+"""Public writes of the marketdata context (filled by its issue)."""

@@ -1,0 +1,1 @@
+"""Orders context: instruments, order entry API and the order read model."""

@@ -1,0 +1,1 @@
+"""Processing context: the order processor, matching, ledger and settlement."""

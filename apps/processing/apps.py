@@ -1,0 +1,13 @@
+"""Django registration of the processing context."""
+
+from django.apps import AppConfig
+
+
+class ProcessingConfig(AppConfig):
+    name = "apps.processing"
+    label = "processing"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the schemas of the events this context emits.
+        from apps.processing import events  # noqa: F401

@@ -1,0 +1,1 @@
+"""Events the processing context emits on `executions` (registered with the processor)."""

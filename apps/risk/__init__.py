@@ -1,0 +1,1 @@
+"""Risk context: limits, pre-trade checks, positions and the kill switch."""

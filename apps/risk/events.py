@@ -1,0 +1,1 @@
+"""Events the risk context emits (registered as the context gains them)."""

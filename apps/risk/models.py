@@ -1,0 +1,1 @@
+"""Persistence of the risk context (filled by its issue)."""

@@ -1,0 +1,1 @@
+"""Public reads of the risk context (filled by its issue)."""

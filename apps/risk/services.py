@@ -1,0 +1,1 @@
+"""Public writes of the risk context (filled by its issue)."""

@@ -1,0 +1,21 @@
+"""URL routes: operations endpoints, the admin, the API root, schema and docs, and each
+app's API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from oms.api.root import ApiRootView
+from oms.observability.views import health, ready
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("ready", ready, name="ready"),
+    path("metrics", ExportToDjangoView, name="metrics"),
+    path("admin/", admin.site.urls),
+    path("api/", ApiRootView.as_view(), name="api-root"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api-auth/", include("rest_framework.urls")),
+]

@@ -1,0 +1,1 @@
+"""What every REST endpoint shares: the structured error body."""

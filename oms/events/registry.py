@@ -1,0 +1,69 @@
+"""JSON schemas of event payloads, by event type and schema version. Each app registers the
+schemas of the events it emits (in its `events` module); producers validate before
+publishing and consumers validate after decoding, so a bad event never travels silently.
+
+The envelope itself is validated here too, against `ENVELOPE_SCHEMA`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from oms.events.envelope import Event, InvalidEvent
+
+ENVELOPE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["event_id", "type", "schema_version", "occurred_at", "correlation_id",
+                 "payload"],
+    "additionalProperties": False,
+    "properties": {
+        "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
+        "type": {"type": "string", "pattern": r"^[a-z][a-z_]*(\.[a-z_]+)+$"},
+        "schema_version": {"type": "integer", "minimum": 1},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "correlation_id": {"type": ["string", "null"], "maxLength": 128},
+        "payload": {"type": "object"},
+    },
+}
+
+_ENVELOPE_VALIDATOR = Draft202012Validator(ENVELOPE_SCHEMA)
+_validators: dict[tuple[str, int], Draft202012Validator] = {}
+_schemas: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def register_schema(
+    event_type: str, payload_schema: Mapping[str, Any], *, version: int = 1
+) -> None:
+    """Register the payload schema of one event type and version. Registering the same
+    schema twice is harmless; a different schema under the same key is a programming error."""
+    key = (event_type, version)
+    schema = dict(payload_schema)
+    Draft202012Validator.check_schema(schema)
+    if key in _schemas and _schemas[key] != schema:
+        raise ValueError(f"a different schema is already registered for {event_type} v{version}")
+    _schemas[key] = schema
+    _validators[key] = Draft202012Validator(schema)
+
+
+def registered_schemas() -> dict[tuple[str, int], dict[str, Any]]:
+    return dict(_schemas)
+
+
+def _raise_first_error(validator: Draft202012Validator, instance: object, what: str) -> None:
+    error = best_match(validator.iter_errors(instance))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(root)"
+        raise InvalidEvent(f"{what} invalid at {where}: {error.message}")
+
+
+def validate_event(event: Event) -> None:
+    """Raise `InvalidEvent` unless the envelope and the payload match their schemas."""
+    _raise_first_error(_ENVELOPE_VALIDATOR, event.to_dict(), "envelope")
+    validator = _validators.get((event.type, event.schema_version))
+    if validator is None:
+        raise InvalidEvent(f"no schema registered for {event.type} v{event.schema_version}")
+    _raise_first_error(validator, dict(event.payload), f"{event.type} payload")

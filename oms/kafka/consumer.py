@@ -1,0 +1,149 @@
+"""The batch consumer: manual offsets, batches, fast group joins, and the dead-letter path.
+
+A message that is not a valid event (bad JSON, bad envelope, unknown type, payload not
+matching its schema) is copied to `<topic>.dlq` with the reason in its headers and then
+skipped, so one poison message never blocks a partition. Offsets advance only when the
+caller says so: `commit()` for consumers whose effects are idempotent, or the caller
+stores `Batch.next_offsets` in its own database transaction (D5) and seeks to them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+
+from oms.events.envelope import Event, InvalidEvent
+from oms.events.registry import validate_event
+from oms.kafka.config import consumer_config
+from oms.kafka.producer import EventProducer, PublishError
+from oms.kafka.topics import dead_letter_topic
+from oms.observability.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+
+logger = logging.getLogger(__name__)
+
+PartitionKey = tuple[str, int]
+AssignmentCallback = Callable[[Consumer, list[TopicPartition]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedEvent:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    event: Event
+
+
+@dataclass(slots=True)
+class Batch:
+    """The valid events of one poll, and for each partition the offset to resume from
+    (one past the last message seen, dead-lettered ones included)."""
+
+    events: list[ConsumedEvent] = field(default_factory=list)
+    next_offsets: dict[PartitionKey, int] = field(default_factory=dict)
+    dead_lettered: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.next_offsets)
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        *,
+        topics: Iterable[str],
+        group_id: str,
+        bootstrap_servers: str,
+        dead_letters: EventProducer,
+        extra: Mapping[str, Any] | None = None,
+        on_assign: AssignmentCallback | None = None,
+        on_revoke: AssignmentCallback | None = None,
+    ) -> None:
+        self.group_id = group_id
+        self.topics = list(topics)
+        self._dead_letters = dead_letters
+        self._consumer = Consumer(consumer_config(bootstrap_servers, group_id, extra))
+        callbacks: dict[str, AssignmentCallback] = {}
+        if on_assign is not None:
+            callbacks["on_assign"] = on_assign
+        if on_revoke is not None:
+            callbacks["on_revoke"] = on_revoke
+            callbacks["on_lost"] = on_revoke
+        self._consumer.subscribe(self.topics, **callbacks)
+
+    def poll_batch(self, *, max_messages: int = 500, timeout: float = 0.5) -> Batch:
+        batch = Batch()
+        for message in self._consumer.consume(max_messages, timeout):
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    logger.warning("kafka consumer error: %s", error)
+                continue
+            topic, partition, offset = message.topic(), message.partition(), message.offset()
+            if topic is None or partition is None or offset is None:
+                continue  # only error messages lack a position, and those are handled above
+            batch.next_offsets[(topic, partition)] = offset + 1
+            try:
+                event = Event.from_json(message.value() or b"")
+                validate_event(event)
+            except InvalidEvent as exc:
+                self._dead_letter(message, str(exc))
+                batch.dead_lettered += 1
+                continue
+            raw_key = message.key()
+            batch.events.append(ConsumedEvent(
+                topic=topic, partition=partition, offset=offset,
+                key=raw_key.decode(errors="replace") if raw_key is not None else None,
+                event=event,
+            ))
+            EVENTS_CONSUMED.labels(topic, self.group_id).inc()
+        return batch
+
+    def _dead_letter(self, message: Message, reason: str) -> None:
+        """Copy the message to the dead-letter topic and wait for the acknowledgement, so
+        skipping it afterwards never loses it."""
+        topic = message.topic() or ""
+        logger.error("dead-lettering %s[%s]@%s: %s", topic, message.partition(),
+                     message.offset(), reason)
+        headers = [
+            *(message.headers() or []),
+            ("dlq_reason", reason[:1000].encode()),
+            ("dlq_group", self.group_id.encode()),
+            ("dlq_original", f"{topic}/{message.partition()}/{message.offset()}".encode()),
+        ]
+        outcome: list[KafkaError | None] = []
+        self._dead_letters.produce_raw(
+            dead_letter_topic(topic), key=message.key(), value=message.value(),
+            headers=[(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in headers],
+            on_delivery=lambda error, _message: outcome.append(error),
+        )
+        if self._dead_letters.flush(10) or not outcome or outcome[0] is not None:
+            raise PublishError(f"could not dead-letter a message of {topic}")
+        EVENTS_DEAD_LETTERED.labels(topic, self.group_id).inc()
+
+    def commit(self, batch: Batch) -> None:
+        """Commit the batch's offsets to Kafka (synchronously)."""
+        if batch.next_offsets:
+            self._consumer.commit(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in batch.next_offsets.items()],
+                asynchronous=False,
+            )
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._consumer.seek(TopicPartition(topic, partition, offset))
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self._consumer.pause(partitions)
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        self._consumer.resume(partitions)
+
+    def assignment(self) -> list[TopicPartition]:
+        return list(self._consumer.assignment())
+
+    def close(self) -> None:
+        """Leave the group at once (no waiting for the session timeout on others)."""
+        self._consumer.close()

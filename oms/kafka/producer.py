@@ -1,0 +1,133 @@
+"""The idempotent event producer (`acks=all`, `enable.idempotence`).
+
+`publish()` returns once Kafka has acknowledged the event, which is what the order entry
+API promises before it answers 202. Many threads may publish at once: a background thread
+serves librdkafka's delivery callbacks, so concurrent requests share batches instead of
+each paying a full round trip in turn."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from oms.events.envelope import Event
+from oms.events.registry import validate_event
+from oms.kafka.config import MESSAGE_TIMEOUT_MS, producer_config
+from oms.observability.metrics import EVENTS_PUBLISH_FAILED, EVENTS_PUBLISHED, PUBLISH_SECONDS
+
+Headers = list[tuple[str, str | bytes | None]]
+
+
+class PublishError(RuntimeError):
+    """Kafka did not acknowledge the event: the caller must treat it as not published."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    topic: str
+    partition: int
+    offset: int
+
+
+def event_headers(event: Event) -> Headers:
+    """Headers that let a consumer route or trace a message without parsing its body."""
+    headers: Headers = [("event_type", event.type.encode()),
+                        ("event_id", event.event_id.encode())]
+    if event.correlation_id:
+        headers.append(("correlation_id", event.correlation_id.encode()))
+    return headers
+
+
+class _PendingDelivery:
+    __slots__ = ("done", "error", "message")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: KafkaError | None = None
+        self.message: Message | None = None
+
+    def __call__(self, error: KafkaError | None, message: Message) -> None:
+        self.error, self.message = error, message
+        self.done.set()
+
+
+class EventProducer:
+    def __init__(self, bootstrap_servers: str, extra: Mapping[str, Any] | None = None) -> None:
+        self._producer = Producer(producer_config(bootstrap_servers, extra))
+        self._closed = threading.Event()
+        self._poller = threading.Thread(target=self._serve_callbacks, daemon=True,
+                                        name="kafka-delivery")
+        self._poller.start()
+
+    def _serve_callbacks(self) -> None:
+        while not self._closed.is_set():
+            self._producer.poll(0.05)
+
+    def publish(self, topic: str, *, key: str, event: Event, validate: bool = True) -> Delivery:
+        """Validate, send and wait for the acknowledgement of every in-sync replica."""
+        pending = _PendingDelivery()
+        started = time.perf_counter()
+        self.send(topic, key=key, event=event, on_delivery=pending, validate=validate)
+        # librdkafka gives up after MESSAGE_TIMEOUT_MS and reports it; wait a bit longer so
+        # the outcome we act on is always final (never "maybe published").
+        if not pending.done.wait((MESSAGE_TIMEOUT_MS + 2000) / 1000):
+            EVENTS_PUBLISH_FAILED.labels(topic).inc()
+            raise PublishError(f"no acknowledgement from Kafka for {topic}")
+        if pending.error is not None or pending.message is None:
+            EVENTS_PUBLISH_FAILED.labels(topic).inc()
+            raise PublishError(f"Kafka refused the event on {topic}: {pending.error}")
+        PUBLISH_SECONDS.labels(topic).observe(time.perf_counter() - started)
+        EVENTS_PUBLISHED.labels(topic, event.type).inc()
+        message = pending.message
+        return Delivery(topic, message.partition() or 0, message.offset() or 0)
+
+    def send(
+        self,
+        topic: str,
+        *,
+        key: str,
+        event: Event,
+        on_delivery: Callable[[KafkaError | None, Message], None],
+        validate: bool = True,
+    ) -> None:
+        """Queue the event without waiting; `on_delivery` runs on the callback thread."""
+        if validate:
+            validate_event(event)
+        self.produce_raw(topic, key=key.encode(), value=event.to_json(),
+                         headers=event_headers(event), on_delivery=on_delivery)
+
+    def produce_raw(
+        self,
+        topic: str,
+        *,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        on_delivery: Callable[[KafkaError | None, Message], None],
+    ) -> None:
+        while True:
+            try:
+                self._producer.produce(topic, key=key, value=value, headers=headers,
+                                       on_delivery=on_delivery)
+                return
+            except BufferError:
+                # The local queue is full: let deliveries drain, then try again.
+                time.sleep(0.005)
+            except KafkaException as exc:
+                EVENTS_PUBLISH_FAILED.labels(topic).inc()
+                raise PublishError(str(exc)) from exc
+
+    def flush(self, timeout: float = 10.0) -> int:
+        """Wait for queued events; return how many are still undelivered."""
+        return int(self._producer.flush(timeout))
+
+    def close(self, timeout: float = 10.0) -> int:
+        remaining = self.flush(timeout)
+        self._closed.set()
+        self._poller.join(timeout=1)
+        return remaining

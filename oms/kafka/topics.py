@@ -1,0 +1,63 @@
+"""The topics of ARCHITECTURE.md and their dead-letter companions, and the one function
+that creates them. The launcher calls it for local brokers; `manage.py create_topics`
+calls it against a real cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+ORDERS = "orders"
+EXECUTIONS = "executions"
+PRICES = "prices"
+RISK_EVENTS = "risk-events"
+TOPICS: tuple[str, ...] = (ORDERS, EXECUTIONS, PRICES, RISK_EVENTS)
+
+RETENTION_MS = 7 * 24 * 3600 * 1000  # the seed's 7 days
+
+
+def dead_letter_topic(topic: str) -> str:
+    """Where messages of `topic` that fail validation go, so they never block a partition."""
+    return f"{topic}.dlq"
+
+
+def all_topics() -> list[str]:
+    return [*TOPICS, *(dead_letter_topic(topic) for topic in TOPICS)]
+
+
+def ensure_topics(
+    bootstrap_servers: str,
+    *,
+    partitions: int,
+    replication_factor: int,
+    names: Iterable[str] | None = None,
+    timeout: float = 15.0,
+) -> list[str]:
+    """Create the missing topics; return the names created. Existing topics are left as
+    they are (changing partition counts would move keys between partitions)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    wanted = [name for name in (names or all_topics()) if name not in existing]
+    if not wanted:
+        return []
+    futures = admin.create_topics(
+        [
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                config={"retention.ms": str(RETENTION_MS)},
+            )
+            for name in wanted
+        ],
+        operation_timeout=timeout,
+    )
+    for future in futures.values():
+        try:
+            future.result()
+        except KafkaException as exc:
+            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+                raise
+    return wanted

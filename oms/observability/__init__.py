@@ -1,0 +1,1 @@
+"""Observability of every role: correlation ids, JSON logs, metrics, health and readiness."""

@@ -1,0 +1,38 @@
+"""Fixtures shared by every test. `make test` runs pytest inside `python -m oms.launcher run
+--throwaway`, so `DATABASE_URL`, `REDIS_URL` and `KAFKA_BOOTSTRAP_SERVERS` point at real,
+throwaway services before Django reads its settings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis as redis_lib
+from django.conf import settings
+
+from oms.kafka.producer import EventProducer
+from oms.kafka.topics import dead_letter_topic, ensure_topics
+
+
+@pytest.fixture(scope="session")
+def producer() -> Iterator[EventProducer]:
+    producer = EventProducer(settings.KAFKA_BOOTSTRAP_SERVERS)
+    yield producer
+    producer.close()
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis_lib.Redis]:
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def fresh_topic() -> str:
+    """A topic of this test's own (and its dead-letter topic), 3 partitions."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    ensure_topics(settings.KAFKA_BOOTSTRAP_SERVERS, partitions=3, replication_factor=1,
+                  names=[name, dead_letter_topic(name)])
+    return name
