@@ -1,8 +1,9 @@
-"""Persistence of the orders context: the instruments that can be traded and their rules.
-(Orders themselves are added with the order entry API.)"""
+"""Persistence of the orders context: instruments and their trading rules, and the read
+model of orders and their fills."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
@@ -43,3 +44,95 @@ class Instrument(models.Model):
 
     def __str__(self) -> str:
         return self.symbol
+
+
+class Order(models.Model):
+    """The read model of an order. The API creates nothing here (D6): the processor records
+    each order when it consumes `order.submitted` and is the only writer of its state."""
+
+    class Status(models.TextChoices):
+        NEW = "NEW"
+        ACCEPTED = "ACCEPTED"
+        REJECTED = "REJECTED"
+        PARTIALLY_FILLED = "PARTIALLY_FILLED"
+        FILLED = "FILLED"
+        SETTLED = "SETTLED"
+        CANCELLED = "CANCELLED"
+
+    class Side(models.TextChoices):
+        BUY = "buy"
+        SELL = "sell"
+
+    class Type(models.TextChoices):
+        LIMIT = "limit"
+        MARKET = "market"
+        STOP = "stop"
+        STOP_LIMIT = "stop_limit"
+
+    class TimeInForce(models.TextChoices):
+        GTC = "GTC"
+        IOC = "IOC"
+        FOK = "FOK"
+        GTD = "GTD"
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="orders")
+    client_order_id = models.CharField(max_length=64)
+    symbol = models.CharField(max_length=25)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    type = models.CharField(max_length=10, choices=Type.choices)
+    time_in_force = models.CharField(max_length=3, choices=TimeInForce.choices)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    post_only = models.BooleanField(default=False)
+    quantity = amount_field()
+    price = amount_field(null=True, blank=True)
+    stop_price = amount_field(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    filled_quantity = amount_field(default=0)
+    average_fill_price = amount_field(null=True, blank=True)
+    reason_code = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client_order_id"],
+                                    name="order_client_order_id_unique_per_user"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="order_user_created"),
+            models.Index(fields=["symbol", "status"], name="order_symbol_status"),
+            models.Index(fields=["-created_at"], name="order_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.side} {self.quantity} {self.symbol} {self.status}"
+
+
+class Fill(models.Model):
+    """One side of one trade, as the processor recorded it."""
+
+    class Liquidity(models.TextChoices):
+        MAKER = "maker"
+        TAKER = "taker"
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fills")
+    trade_id = models.UUIDField()
+    price = amount_field()
+    quantity = amount_field()
+    fee = amount_field()
+    fee_asset = models.CharField(max_length=12)
+    liquidity = models.CharField(max_length=5, choices=Liquidity.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "trade_id"], name="fill_one_per_order_trade"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.quantity}@{self.price}"

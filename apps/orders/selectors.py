@@ -1,49 +1,197 @@
-"""Public reads of the orders context. What leaves here is plain frozen data, never a
-model instance, so other contexts cannot reach into our tables."""
+"""Public reads of the orders context. What leaves the app is plain frozen data, never a
+model instance, so other contexts cannot reach into our tables. (`orders_visible_to` hands
+a queryset to this app's own API, which needs one for filtering and cursor pagination.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from apps.orders.models import Instrument
+import redis
+from django.db.models import QuerySet
+
+from apps.orders.domain.instruments import InstrumentRules
+from apps.orders.models import Fill, Instrument, Order
+from oms.redis import redis_client
+
+__all__ = [
+    "FINAL_STATUSES",
+    "WORKING_STATUSES",
+    "FillView",
+    "InstrumentRules",
+    "OrderView",
+    "all_instrument_rules",
+    "cached_order_key",
+    "current_instrument_rules",
+    "fills_of",
+    "forget_instrument_rules",
+    "instrument_rules",
+    "order_view",
+    "order_visible_to",
+    "orders_visible_to",
+    "working_orders_of",
+]
+
+WORKING_STATUSES = frozenset({Order.Status.NEW, Order.Status.ACCEPTED,
+                              Order.Status.PARTIALLY_FILLED})
+FINAL_STATUSES = frozenset(set(Order.Status) - WORKING_STATUSES)
+_DECIMALS = ("quantity", "price", "stop_price", "filled_quantity", "average_fill_price")
+_TIMES = ("expires_at", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
-class InstrumentRules:
+class OrderView:
+    id: uuid.UUID
+    user_id: int
+    client_order_id: str
     symbol: str
-    base_asset: str
-    quote_asset: str
-    tick_size: Decimal
-    lot_size: Decimal
-    min_quantity: Decimal
-    max_quantity: Decimal
-    min_notional: Decimal
-    maker_fee_rate: Decimal
-    taker_fee_rate: Decimal
-    trading: bool
+    side: str
+    type: str
+    time_in_force: str
+    quantity: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    post_only: bool
+    expires_at: datetime | None
+    status: str
+    filled_quantity: Decimal
+    average_fill_price: Decimal | None
+    reason_code: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in WORKING_STATUSES
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        for name, value in data.items():
+            if isinstance(value, (Decimal, uuid.UUID)):
+                data[name] = str(value)
+            elif isinstance(value, datetime):
+                data[name] = value.isoformat()
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> OrderView:
+        data = json.loads(text)
+        data["id"] = uuid.UUID(data["id"])
+        for name in _DECIMALS:
+            data[name] = Decimal(data[name]) if data[name] is not None else None
+        for name in _TIMES:
+            data[name] = datetime.fromisoformat(data[name]) if data[name] is not None else None
+        return cls(**data)
 
 
-def _rules(instrument: Instrument) -> InstrumentRules:
+@dataclass(frozen=True, slots=True)
+class FillView:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    trade_id: uuid.UUID
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    fee_asset: str
+    liquidity: str
+    created_at: datetime
+
+
+def cached_order_key(order_id: uuid.UUID | str) -> str:
+    """Where order entry caches a new order until the processor has recorded it (D6)."""
+    return f"order:{order_id}"
+
+
+def _instrument_rules(instrument: Instrument) -> InstrumentRules:
     return InstrumentRules(
-        symbol=instrument.symbol,
-        base_asset=instrument.base_asset,
-        quote_asset=instrument.quote_asset,
-        tick_size=instrument.tick_size,
-        lot_size=instrument.lot_size,
-        min_quantity=instrument.min_quantity,
-        max_quantity=instrument.max_quantity,
-        min_notional=instrument.min_notional,
-        maker_fee_rate=instrument.maker_fee_rate,
-        taker_fee_rate=instrument.taker_fee_rate,
+        symbol=instrument.symbol, base_asset=instrument.base_asset,
+        quote_asset=instrument.quote_asset, tick_size=instrument.tick_size,
+        lot_size=instrument.lot_size, min_quantity=instrument.min_quantity,
+        max_quantity=instrument.max_quantity, min_notional=instrument.min_notional,
+        maker_fee_rate=instrument.maker_fee_rate, taker_fee_rate=instrument.taker_fee_rate,
         trading=instrument.status == Instrument.Status.TRADING,
     )
 
 
 def instrument_rules(*, symbol: str) -> InstrumentRules | None:
     instrument = Instrument.objects.filter(symbol=symbol).first()
-    return _rules(instrument) if instrument else None
+    return _instrument_rules(instrument) if instrument else None
+
+
+_RULES_CACHE_SECONDS = 5.0
+_rules_cache: dict[str, tuple[float, InstrumentRules | None]] = {}
+
+
+def current_instrument_rules(*, symbol: str) -> InstrumentRules | None:
+    """Instrument rules remembered in the process for a few seconds, so order entry does not
+    query the database per request (D6). A halt reaches order entry within that time; the
+    processor checks the trading status again before it accepts an order."""
+    now = time.monotonic()
+    hit = _rules_cache.get(symbol)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    rules = instrument_rules(symbol=symbol)
+    _rules_cache[symbol] = (now + _RULES_CACHE_SECONDS, rules)
+    return rules
+
+
+def forget_instrument_rules() -> None:
+    _rules_cache.clear()
 
 
 def all_instrument_rules() -> list[InstrumentRules]:
-    return [_rules(instrument) for instrument in Instrument.objects.order_by("symbol")]
+    return [_instrument_rules(instrument) for instrument in Instrument.objects.order_by("symbol")]
+
+
+def order_view(order: Order) -> OrderView:
+    return OrderView(
+        id=order.id, user_id=order.user_id, client_order_id=order.client_order_id,
+        symbol=order.symbol, side=order.side, type=order.type,
+        time_in_force=order.time_in_force, quantity=order.quantity, price=order.price,
+        stop_price=order.stop_price, post_only=order.post_only, expires_at=order.expires_at,
+        status=order.status, filled_quantity=order.filled_quantity,
+        average_fill_price=order.average_fill_price, reason_code=order.reason_code,
+        created_at=order.created_at, updated_at=order.updated_at,
+    )
+
+
+def orders_visible_to(*, user_id: int, sees_all: bool) -> QuerySet[Order]:
+    orders = Order.objects.all()
+    return orders if sees_all else orders.filter(user_id=user_id)
+
+
+def order_visible_to(*, order_id: uuid.UUID, user_id: int, sees_all: bool) -> OrderView | None:
+    """The order as the processor recorded it, else as order entry cached it, if the viewer
+    may see it (another user's order is simply not found)."""
+    order = orders_visible_to(user_id=user_id, sees_all=sees_all).filter(id=order_id).first()
+    if order is not None:
+        return order_view(order)
+    try:
+        cached = redis_client().get(cached_order_key(order_id))
+    except redis.RedisError:
+        return None
+    if cached is None:
+        return None
+    view = OrderView.from_json(cached)
+    return view if sees_all or view.user_id == user_id else None
+
+
+def working_orders_of(*, user_id: int, symbol: str | None = None) -> list[OrderView]:
+    orders = Order.objects.filter(user_id=user_id, status__in=WORKING_STATUSES)
+    if symbol:
+        orders = orders.filter(symbol=symbol)
+    return [order_view(order) for order in orders]
+
+
+def fills_of(*, order_id: uuid.UUID) -> list[FillView]:
+    return [
+        FillView(id=fill.id, order_id=fill.order_id, trade_id=fill.trade_id, price=fill.price,
+                 quantity=fill.quantity, fee=fill.fee, fee_asset=fill.fee_asset,
+                 liquidity=fill.liquidity, created_at=fill.created_at)
+        for fill in Fill.objects.filter(order_id=order_id).order_by("created_at", "id")
+    ]

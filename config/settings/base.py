@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_filters",
     "channels",
     "apps.orders",
     "apps.risk",
@@ -134,7 +135,7 @@ LOGIN_URL = "/api-auth/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "oms.auth.tokens.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -145,6 +146,14 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+
+# Rate limits per scope (`N/s`, `N/m` or `N/h`), counted in Redis (oms.api.throttling).
+OMS_RATE_LIMITS = {
+    "orders-user": env_str("RATE_LIMIT_ORDERS_USER", "100/s"),
+    "orders-ip": env_str("RATE_LIMIT_ORDERS_IP", "300/s"),
+    "api-user": env_str("RATE_LIMIT_API_USER", "50/s"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crypto OMS API",

@@ -10,14 +10,47 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 
-def error_body(field: str | None, code: str, message: str) -> dict[str, list[dict[str, Any]]]:
-    return {"errors": [{"field": field, "code": code, "message": message}]}
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "the request conflicts with the resource's state"
+
+
+class UnprocessableEntity(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "unprocessable"
+    default_detail = "the request cannot be processed"
+
+
+class ServiceUnavailable(APIException):
+    """A dependency is down; nothing took effect, and the client may retry after a while."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "a dependency is unavailable; retry later"
+
+    def __init__(self, detail: str | None = None, code: str | None = None,
+                 retry_after: int = 1) -> None:
+        super().__init__(detail, code)
+        self.retry_after = retry_after
+
+
+class FieldErrors(APIException):
+    """400 with several errors, each naming its field and code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, errors: list[tuple[str | None, str, str]]) -> None:
+        super().__init__("invalid request")
+        self.errors = errors
 
 
 def _flatten(detail: Any, field: str | None) -> Iterator[dict[str, Any]]:
@@ -38,7 +71,9 @@ def structured_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
     response = exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, FieldErrors):
+        errors = [{"field": f, "code": c, "message": m} for f, c, m in exc.errors]
+    elif isinstance(exc, ValidationError):
         errors = list(_flatten(exc.detail, None))
     elif isinstance(exc, APIException):
         detail = exc.detail
@@ -48,4 +83,7 @@ def structured_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
         errors = [{"field": None, "code": "not_found" if response.status_code == 404
                    else "permission_denied", "message": str(response.data.get("detail", ""))}]
     response.data = {"errors": errors}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     return response

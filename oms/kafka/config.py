@@ -3,12 +3,16 @@ the same durability and group-join behaviour (D2)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 # A message not acknowledged within this time is reported failed by librdkafka itself,
 # so a caller that waits a little longer always learns the final outcome.
 MESSAGE_TIMEOUT_MS = 5000
+# librdkafka's own log lines go through Python logging (JSON, with the correlation id)
+# instead of raw stderr.
+LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")
 
 
 def producer_config(
@@ -23,6 +27,7 @@ def producer_config(
         "message.timeout.ms": MESSAGE_TIMEOUT_MS,
         "socket.timeout.ms": MESSAGE_TIMEOUT_MS,
         "log_level": 3,
+        "logger": LIBRDKAFKA_LOGGER,
         **(extra or {}),
     }
 
@@ -42,5 +47,6 @@ def consumer_config(
         "max.poll.interval.ms": 60000,
         "isolation.level": "read_committed",
         "log_level": 3,
+        "logger": LIBRDKAFKA_LOGGER,
         **(extra or {}),
     }

@@ -1,0 +1,1 @@
+"""REST API of the orders context: thin views that parse, call `services` and render."""

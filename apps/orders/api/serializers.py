@@ -1,0 +1,129 @@
+"""Translation between JSON and the orders context's terms. Amounts are strings both ways
+(D8); unknown fields are refused so a typo never passes silently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.orders.domain.rules import OrderTerms, default_time_in_force
+from apps.orders.events import ORDER_TYPES, SIDES, TIMES_IN_FORCE
+from apps.orders.models import Order
+from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+
+class AmountField(serializers.DecimalField):
+    """An exact amount: a string (or integer) in, a normalized string out. A JSON float is
+    refused: by the time it is parsed it may no longer be the number the client meant."""
+
+    default_error_messages = {"float_not_allowed": "send amounts as strings, not floats"}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, float):
+            self.fail("float_not_allowed")
+        return super().to_internal_value(data)
+
+
+def amount(**kwargs: Any) -> AmountField:
+    return AmountField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                       coerce_to_string=True, normalize_output=True, **kwargs)
+
+
+class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Refuses fields it does not know, each named with code `unknown_field`."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: serializers.ErrorDetail("unknown field", code="unknown_field")
+                 for name in unknown}
+            )
+        return attrs
+
+
+class PlaceOrderSerializer(StrictSerializer):
+    client_order_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", required=False,
+                                             help_text="Your id for the order, unique per user.")
+    symbol = serializers.CharField(max_length=25)
+    side = serializers.ChoiceField(choices=SIDES)
+    type = serializers.ChoiceField(choices=ORDER_TYPES)
+    time_in_force = serializers.ChoiceField(
+        choices=TIMES_IN_FORCE, required=False,
+        help_text="Default GTC for limit and stop_limit, IOC for market and stop.")
+    quantity = amount()
+    price = amount(required=False, allow_null=True)
+    stop_price = amount(required=False, allow_null=True)
+    post_only = serializers.BooleanField(required=False, default=False)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def terms(self) -> OrderTerms:
+        data = self.validated_data
+        return OrderTerms(
+            symbol=data["symbol"], side=data["side"], type=data["type"],
+            time_in_force=data.get("time_in_force") or default_time_in_force(data["type"]),
+            quantity=data["quantity"], price=data.get("price"),
+            stop_price=data.get("stop_price"), post_only=data["post_only"],
+            expires_at=data.get("expires_at"),
+        )
+
+
+class AmendOrderSerializer(StrictSerializer):
+    price = amount(required=False, allow_null=True)
+    quantity = amount(required=False, allow_null=True)
+
+
+class CancelAllSerializer(StrictSerializer):
+    symbol = serializers.CharField(max_length=25, required=False)
+
+
+class OrderSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """An order as the API shows it (from the database or the entry cache)."""
+
+    id = serializers.UUIDField()
+    client_order_id = serializers.CharField()
+    symbol = serializers.CharField()
+    side = serializers.CharField()
+    type = serializers.CharField()
+    time_in_force = serializers.CharField()
+    quantity = amount()
+    price = amount(allow_null=True)
+    stop_price = amount(allow_null=True)
+    post_only = serializers.BooleanField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    filled_quantity = amount()
+    average_fill_price = amount(allow_null=True)
+    reason_code = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class FillSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    trade_id = serializers.UUIDField()
+    price = amount()
+    quantity = amount()
+    fee = amount()
+    fee_asset = serializers.CharField()
+    liquidity = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class InstrumentSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    symbol = serializers.CharField()
+    base_asset = serializers.CharField()
+    quote_asset = serializers.CharField()
+    tick_size = amount()
+    lot_size = amount()
+    min_quantity = amount()
+    max_quantity = amount()
+    min_notional = amount()
+    maker_fee_rate = amount()
+    taker_fee_rate = amount()
+    trading = serializers.BooleanField()
+
+
+class CancelAllResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    requested = serializers.IntegerField()

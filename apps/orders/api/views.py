@@ -1,0 +1,231 @@
+"""Order entry and order reads. Views parse, call `apps.orders.services` or `selectors`, and
+render; the rules live in the domain and the services."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import redis
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.orders import selectors, services
+from apps.orders.api import idempotency
+from apps.orders.api.filters import OrderFilterSet
+from apps.orders.api.serializers import (
+    AmendOrderSerializer,
+    CancelAllResultSerializer,
+    CancelAllSerializer,
+    FillSerializer,
+    InstrumentSerializer,
+    OrderSerializer,
+    PlaceOrderSerializer,
+)
+from apps.orders.domain.rules import Violation
+from apps.orders.models import Order
+from oms.api.errors import Conflict, FieldErrors, ServiceUnavailable, UnprocessableEntity
+from oms.api.throttling import ClientIpRateThrottle, UserRateThrottle
+from oms.auth.roles import is_ops
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="Invalid request: `errors` names each field and code."),
+    404: OpenApiResponse(description="No such order visible to you."),
+    409: OpenApiResponse(description="Order already final, duplicate client_order_id, or "
+                                     "the same Idempotency-Key in flight."),
+    422: OpenApiResponse(description="Idempotency-Key reused with a different request."),
+    429: OpenApiResponse(description="Rate limited; see Retry-After."),
+    503: OpenApiResponse(description="Kafka or Redis unavailable; nothing took effect. "
+                                     "See Retry-After."),
+}
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    description="Makes the request safe to retry for 24 hours (same key, same body: the "
+                "first response is replayed with `Idempotent-Replayed: true`).",
+)
+
+
+class OrdersThrottle(UserRateThrottle):
+    scope = "orders-user"
+
+
+class OrdersIpThrottle(ClientIpRateThrottle):
+    scope = "orders-ip"
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    max_page_size = 500
+    page_size_query_param = "page_size"
+
+
+def violations_error(violations: list[Violation]) -> FieldErrors:
+    return FieldErrors([(v.field, v.code, v.message) for v in violations])
+
+
+def unavailable(exc: services.OrderEntryUnavailable | redis.RedisError) -> ServiceUnavailable:
+    dependency = getattr(exc, "dependency", "redis")
+    return ServiceUnavailable(f"{dependency} is unavailable; nothing was done, retry later",
+                              code=f"{dependency}_unavailable", retry_after=2)
+
+
+class InstrumentViewSet(viewsets.ViewSet):
+    """Tradable instruments and their rules (public)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses=InstrumentSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(InstrumentSerializer(selectors.all_instrument_rules(), many=True).data)
+
+
+class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Place, list, read, amend and cancel orders. Traders see only their own orders (another
+    user's order is 404); operators see and may cancel all."""
+
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilterSet
+    pagination_class = NewestFirst
+    throttle_classes = [OrdersThrottle, OrdersIpThrottle]
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return selectors.orders_visible_to(user_id=self.request.user.pk,
+                                           sees_all=is_ops(self.request.user))
+
+    def _order(self, pk: str) -> selectors.OrderView:
+        try:
+            order_id = uuid.UUID(pk)
+        except ValueError:
+            raise NotFound("no such order") from None
+        order = selectors.order_visible_to(order_id=order_id, user_id=self.request.user.pk,
+                                           sees_all=is_ops(self.request.user))
+        if order is None:
+            raise NotFound("no such order")
+        return order
+
+    @extend_schema(request=PlaceOrderSerializer, parameters=[IDEMPOTENCY_HEADER],
+                   responses={202: OrderSerializer, **ERROR_RESPONSES})
+    def create(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not IDEMPOTENCY_KEY_PATTERN.match(key):
+            raise FieldErrors([("Idempotency-Key", "invalid",
+                                "1 to 255 printable ASCII characters without spaces")])
+        serializer = PlaceOrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_id = request.user.pk
+        if key is None:
+            return self._place(serializer, user_id=user_id, key=None)
+        fingerprint = idempotency.fingerprint("POST", request.path, request.data)
+        try:
+            claim = idempotency.claim(user_id=user_id, key=key, request_fingerprint=fingerprint)
+        except redis.RedisError as exc:
+            raise unavailable(exc) from exc
+        if claim.outcome is idempotency.Outcome.REPLAY:
+            return Response(claim.body, status=claim.status,
+                            headers={"Idempotent-Replayed": "true"})
+        if claim.outcome is idempotency.Outcome.MISMATCH:
+            raise UnprocessableEntity("this Idempotency-Key was used with a different request",
+                                      code="idempotency_key_reused")
+        if claim.outcome is idempotency.Outcome.IN_FLIGHT:
+            raise Conflict("a request with this Idempotency-Key is in progress",
+                           code="idempotency_key_in_flight")
+        try:
+            response = self._place(serializer, user_id=user_id, key=key)
+        except BaseException:
+            idempotency.release(user_id=user_id, key=key)
+            raise
+        idempotency.complete(user_id=user_id, key=key, request_fingerprint=fingerprint,
+                             status=response.status_code, body=response.data)
+        return response
+
+    def _place(self, serializer: PlaceOrderSerializer, *, user_id: int, key: str | None
+               ) -> Response:
+        try:
+            order = services.place_order(
+                user_id=user_id,
+                order_id=services.order_id_for(user_id=user_id, idempotency_key=key),
+                client_order_id=serializer.validated_data.get("client_order_id"),
+                terms=serializer.terms(),
+            )
+        except services.OrderRejected as exc:
+            raise violations_error(exc.violations) from exc
+        except services.DuplicateClientOrderId as exc:
+            raise Conflict(f"client_order_id {exc} is already used",
+                           code="duplicate_client_order_id") from exc
+        except services.OrderEntryUnavailable as exc:
+            raise unavailable(exc) from exc
+        return Response(OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: OrderSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        orders = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(orders)
+        views = [selectors.order_view(order) for order in page or []]
+        return self.get_paginated_response(OrderSerializer(views, many=True).data)
+
+    @extend_schema(responses={200: OrderSerializer, 404: ERROR_RESPONSES[404]})
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(OrderSerializer(self._order(pk)).data)
+
+    @extend_schema(request=AmendOrderSerializer, responses={202: OrderSerializer,
+                                                           **ERROR_RESPONSES})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        serializer = AmendOrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = self._order(pk)
+        try:
+            services.request_amend(order=order, requested_by=request.user.pk,
+                                   price=serializer.validated_data.get("price"),
+                                   quantity=serializer.validated_data.get("quantity"))
+        except services.OrderRejected as exc:
+            raise violations_error(exc.violations) from exc
+        except services.OrderNotWorking as exc:
+            raise Conflict(str(exc), code="order_not_working") from exc
+        except services.OrderEntryUnavailable as exc:
+            raise unavailable(exc) from exc
+        return Response(OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: OrderSerializer, **ERROR_RESPONSES})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        order = self._order(pk)
+        reason = "user" if order.user_id == request.user.pk else "ops"
+        try:
+            services.request_cancel(order=order, requested_by=request.user.pk, reason=reason)
+        except services.OrderNotWorking as exc:
+            raise Conflict(str(exc), code="order_not_working") from exc
+        except services.OrderEntryUnavailable as exc:
+            raise unavailable(exc) from exc
+        return Response(OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=CancelAllSerializer, responses={202: CancelAllResultSerializer,
+                                                          **ERROR_RESPONSES})
+    @action(detail=False, methods=["post"], url_path="cancel-all")
+    def cancel_all(self, request: Request) -> Response:
+        serializer = CancelAllSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            count = services.cancel_all(user_id=request.user.pk, requested_by=request.user.pk,
+                                        symbol=serializer.validated_data.get("symbol"))
+        except services.OrderEntryUnavailable as exc:
+            raise unavailable(exc) from exc
+        return Response({"requested": count}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: FillSerializer(many=True), 404: ERROR_RESPONSES[404]})
+    @action(detail=True, methods=["get"])
+    def fills(self, request: Request, pk: str) -> Response:
+        order = self._order(pk)
+        return Response(FillSerializer(selectors.fills_of(order_id=order.id), many=True).data)
