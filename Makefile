@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORTS := 8000 8001 9101 9102 9103 9104 9105 9106
 
-.PHONY: up test lint venv bench-engine clean
+.PHONY: up test lint venv bench-engine bench-ingest clean
 
 venv: $(VENV)/.installed
 
@@ -32,6 +32,11 @@ lint: venv
 ## test: lint, then the whole suite against throwaway services.
 test: lint
 	OMS_ENV=test $(PY) -m oms.launcher run --throwaway -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## bench-engine: the matching engine alone, beside liquibook and nautilus_trader.
+bench-engine: venv
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[bench]"
+	$(PY) -m benchmarks.matching_engine
 
 clean:
 	rm -rf .state staticfiles .pytest_cache .mypy_cache .ruff_cache

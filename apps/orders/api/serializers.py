@@ -25,6 +25,21 @@ class AmountField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class TextField(serializers.CharField):
+    """A JSON string, and only a string (DRF would turn `0` or `true` into text)."""
+
+    default_error_messages = {"not_a_string": "must be a string"}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return str(super().to_internal_value(data))
+
+
+class TextPatternField(serializers.RegexField, TextField):
+    pass
+
+
 def amount(**kwargs: Any) -> AmountField:
     return AmountField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
                        coerce_to_string=True, normalize_output=True, **kwargs)
@@ -44,9 +59,9 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class PlaceOrderSerializer(StrictSerializer):
-    client_order_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", required=False,
+    client_order_id = TextPatternField(r"^[A-Za-z0-9._:-]{1,64}$", required=False,
                                              help_text="Your id for the order, unique per user.")
-    symbol = serializers.CharField(max_length=25)
+    symbol = TextField(max_length=25)
     side = serializers.ChoiceField(choices=SIDES)
     type = serializers.ChoiceField(choices=ORDER_TYPES)
     time_in_force = serializers.ChoiceField(
@@ -75,7 +90,7 @@ class AmendOrderSerializer(StrictSerializer):
 
 
 class CancelAllSerializer(StrictSerializer):
-    symbol = serializers.CharField(max_length=25, required=False)
+    symbol = TextField(max_length=25, required=False)
 
 
 class OrderSerializer(serializers.Serializer):  # type: ignore[type-arg]

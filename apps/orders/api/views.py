@@ -38,15 +38,12 @@ from oms.api.throttling import ClientIpRateThrottle, UserRateThrottle
 from oms.auth.roles import is_ops
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+# Errors specific to order entry; the common ones (400, 401, 403, 404, 429, 503) are added
+# to every operation by oms.api.schema.
 ERROR_RESPONSES = {
-    400: OpenApiResponse(description="Invalid request: `errors` names each field and code."),
-    404: OpenApiResponse(description="No such order visible to you."),
     409: OpenApiResponse(description="Order already final, duplicate client_order_id, or "
                                      "the same Idempotency-Key in flight."),
     422: OpenApiResponse(description="Idempotency-Key reused with a different request."),
-    429: OpenApiResponse(description="Rate limited; see Retry-After."),
-    503: OpenApiResponse(description="Kafka or Redis unavailable; nothing took effect. "
-                                     "See Retry-After."),
 }
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
@@ -68,6 +65,31 @@ class NewestFirst(CursorPagination):
     page_size = 50
     max_page_size = 500
     page_size_query_param = "page_size"
+
+    def get_page_size(self, request: Request) -> int:
+        """Refuse a malformed page size rather than silently using the default."""
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        if len(raw) > 1 or not raw[0].isdigit() or not 1 <= int(raw[0]) <= self.max_page_size:
+            raise FieldErrors([(self.page_size_query_param, "invalid",
+                                f"an integer from 1 to {self.max_page_size}")])
+        return int(raw[0])
+
+    def decode_cursor(self, request: Request) -> Any:
+        """A malformed cursor is a bad request (400), not a missing page (DRF's 404)."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise FieldErrors([(self.cursor_query_param, "invalid",
+                                "use the `next` or `previous` link as given")]) from None
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 def violations_error(violations: list[Violation]) -> FieldErrors:
@@ -99,7 +121,8 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     filterset_class = OrderFilterSet
     pagination_class = NewestFirst
     throttle_classes = [OrdersThrottle, OrdersIpThrottle]
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    # Any id reaches the view, so a malformed one is a JSON 404 like an unknown one.
+    lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Order]:
         return selectors.orders_visible_to(user_id=self.request.user.pk,
@@ -171,12 +194,17 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     @extend_schema(responses={200: OrderSerializer(many=True)})
     def list(self, request: Request) -> Response:
+        blank = sorted(name for name, value in request.query_params.items() if value == "")
+        if blank:
+            # A blank filter would silently mean "no filter": say so instead.
+            raise FieldErrors([(name, "blank", "give a value or leave the parameter out")
+                               for name in blank])
         orders = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(orders)
         views = [selectors.order_view(order) for order in page or []]
         return self.get_paginated_response(OrderSerializer(views, many=True).data)
 
-    @extend_schema(responses={200: OrderSerializer, 404: ERROR_RESPONSES[404]})
+    @extend_schema(responses={200: OrderSerializer})
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(OrderSerializer(self._order(pk)).data)
 
@@ -224,7 +252,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             raise unavailable(exc) from exc
         return Response({"requested": count}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={200: FillSerializer(many=True), 404: ERROR_RESPONSES[404]})
+    @extend_schema(responses={200: FillSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def fills(self, request: Request, pk: str) -> Response:
         order = self._order(pk)

@@ -182,3 +182,17 @@ def test_throttling_per_client_ip(alice: APIClient, bob: APIClient) -> None:
         assert alice.get("/api/orders").status_code == 200
         assert bob.get("/api/orders").status_code == 200
         assert alice.get("/api/orders").status_code == 429
+
+
+@pytest.mark.parametrize(("query", "field", "code"), [
+    ("cursor=garbage", "cursor", "invalid"),
+    ("page_size=0", "page_size", "invalid"),
+    ("page_size=501", "page_size", "invalid"),
+    ("symbol=", "symbol", "blank"),
+    ("status=OPEN", "status", "invalid_choice"),
+])
+def test_bad_list_parameters_are_400(alice: APIClient, query: str, field: str, code: str) -> None:
+    response = alice.get(f"/api/orders?{query}")
+    assert response.status_code == 400
+    assert (response.json()["errors"][0]["field"], response.json()["errors"][0]["code"]) == (
+        field, code)

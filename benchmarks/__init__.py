@@ -1,0 +1,1 @@
+"""Stand-alone performance benchmarks, run as ``python -m benchmarks.<name>``."""
