@@ -50,7 +50,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# Benchmarks mount their reference views beside the real ones with OMS_ROOT_URLCONF.
+ROOT_URLCONF = env_str("OMS_ROOT_URLCONF", "config.urls")
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"
 
