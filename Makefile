@@ -38,5 +38,9 @@ bench-engine: venv
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[bench]"
 	$(PY) -m benchmarks.matching_engine
 
+## bench-ingest: POST /api/orders under load, beside a bare Django and a bare DRF view.
+bench-ingest: venv
+	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.ingest
+
 clean:
 	rm -rf .state staticfiles .pytest_cache .mypy_cache .ruff_cache

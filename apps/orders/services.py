@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import redis
+from django.db.models import Q
 
 from apps.orders import events
 from apps.orders.domain.rules import (
@@ -24,7 +25,7 @@ from apps.orders.domain.rules import (
     check_price,
     check_quantity,
 )
-from apps.orders.models import Instrument
+from apps.orders.models import Fill, Instrument, Order
 from apps.orders.selectors import (
     InstrumentRules,
     OrderView,
@@ -249,3 +250,71 @@ def set_instrument_status(*, symbol: str, trading: bool) -> None:
         status=Instrument.Status.TRADING if trading else Instrument.Status.HALTED
     )
     forget_instrument_rules()
+
+
+# The processor is the only writer of order state (D5). These are its calls, made inside
+# its own transaction.
+
+
+def record_submitted_order(
+    *,
+    order_id: uuid.UUID,
+    user_id: int,
+    client_order_id: str,
+    symbol: str,
+    side: str,
+    order_type: str,
+    time_in_force: str,
+    quantity: Decimal,
+    price: Decimal | None,
+    stop_price: Decimal | None,
+    post_only: bool,
+    expires_at: datetime | None,
+    created_at: datetime,
+) -> bool:
+    """Record a newly submitted order (status NEW). False when the order id or the user's
+    client order id is already recorded: a duplicate the processor must not apply."""
+    if Order.objects.filter(Q(id=order_id) | Q(user_id=user_id, client_order_id=client_order_id)
+                            ).exists():
+        return False
+    Order.objects.create(
+        id=order_id, user_id=user_id, client_order_id=client_order_id, symbol=symbol,
+        side=side, type=order_type, time_in_force=time_in_force, quantity=quantity, price=price,
+        stop_price=stop_price, post_only=post_only, expires_at=expires_at, status="NEW",
+        created_at=created_at, updated_at=created_at,
+    )
+    return True
+
+
+def record_order_state(
+    *,
+    order_id: uuid.UUID,
+    status: str,
+    quantity: Decimal,
+    price: Decimal | None,
+    filled_quantity: Decimal,
+    average_fill_price: Decimal | None,
+    reason_code: str,
+    updated_at: datetime,
+) -> None:
+    Order.objects.filter(id=order_id).update(
+        status=status, quantity=quantity, price=price, filled_quantity=filled_quantity,
+        average_fill_price=average_fill_price, reason_code=reason_code, updated_at=updated_at,
+    )
+
+
+def record_fill(
+    *,
+    fill_id: uuid.UUID,
+    order_id: uuid.UUID,
+    trade_id: uuid.UUID,
+    price: Decimal,
+    quantity: Decimal,
+    fee: Decimal,
+    fee_asset: str,
+    liquidity: str,
+    created_at: datetime,
+) -> None:
+    Fill.objects.create(id=fill_id, order_id=order_id, trade_id=trade_id, price=price,
+                        quantity=quantity, fee=fee, fee_asset=fee_asset, liquidity=liquidity,
+                        created_at=created_at)

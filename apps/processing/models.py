@@ -1,4 +1,5 @@
-"""Persistence of the processing context. For now: the double-entry ledger (D7).
+"""Persistence of the processing context: the double-entry ledger (D7), partition ownership
+and offsets (D5), the working orders of the books, the outbox, and account settings.
 
 Every movement of money is one `LedgerTransaction` whose `LedgerPosting`s sum to zero per
 asset. Money enters and leaves only through the `external` account of each asset
@@ -56,6 +57,9 @@ class LedgerTransaction(models.Model):
     class Kind(models.TextChoices):
         DEPOSIT = "deposit"
         WITHDRAWAL = "withdrawal"
+        RESERVE = "reserve"  # available -> reserved when an order is accepted or amended
+        RELEASE = "release"  # reserved -> available when an order no longer needs it
+        TRADE = "trade"  # one trade: base against quote, fees, and the buyer's surplus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -83,3 +87,108 @@ class LedgerPosting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.bucket} {self.amount}"
+
+
+class PartitionOwnership(models.Model):
+    """Who owns a partition of a consumed topic, and where to resume (D5).
+
+    `epoch` grows each time a processor takes the partition; a batch commits only if the
+    epoch it holds is still current, so a stalled process that lost the partition cannot
+    write. `next_offset` is stored in the same transaction as the state it produced."""
+
+    group = models.CharField(max_length=100)
+    topic = models.CharField(max_length=100)
+    partition = models.IntegerField()
+    epoch = models.BigIntegerField(default=0)
+    next_offset = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "topic", "partition"],
+                                               name="ownership_one_per_partition")]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.topic}[{self.partition}] epoch {self.epoch}"
+
+
+class SymbolState(models.Model):
+    """Per symbol: the partition its orders arrive on and the last trade price (which the
+    stop orders of a rebuilt book need)."""
+
+    symbol = models.CharField(max_length=25, primary_key=True)
+    partition = models.IntegerField()
+    last_trade_price = amount_field(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+class WorkingOrder(models.Model):
+    """An order live in a book (resting, or a stop waiting for its trigger): what the
+    processor needs to rebuild the book after a restart or a rebalance, and the funds the
+    order holds in reserve. Deleted when the order is final."""
+
+    order_id = models.UUIDField(primary_key=True)
+    symbol = models.CharField(max_length=25)
+    user_id = models.BigIntegerField()
+    side = models.CharField(max_length=4)
+    engine_type = models.CharField(max_length=10)
+    time_in_force = models.CharField(max_length=3)
+    price = amount_field(null=True)  # the engine's limit (a market order's protection price)
+    client_price = amount_field(null=True)  # the price the client gave, if any
+    stop_price = amount_field(null=True)
+    quantity = amount_field()
+    filled_quantity = amount_field(default=0)
+    filled_notional = amount_field(default=0)
+    status = models.CharField(max_length=16)
+    post_only = models.BooleanField(default=False)
+    self_trade_prevention = models.CharField(max_length=16)
+    expires_at = models.DateTimeField(null=True)
+    priority = models.BigIntegerField()
+    reserve_asset = models.CharField(max_length=12)
+    reserve_price = amount_field(null=True)
+    reserved = amount_field(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["symbol", "priority"], name="working_symbol_priority")]
+
+    def __str__(self) -> str:
+        return str(self.order_id)
+
+
+class OutboxEvent(models.Model):
+    """An event written in the same transaction as the state that produced it, published
+    to Kafka by the relay afterwards (in `id` order) and then marked published."""
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.CharField(max_length=64, unique=True)
+    topic = models.CharField(max_length=100)
+    key = models.CharField(max_length=100)
+    body = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["id"], condition=models.Q(published_at__isnull=True),
+                                name="outbox_unpublished")]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.topic} {self.event_id}"
+
+
+class AccountSettings(models.Model):
+    """Per-account trading settings operators may change."""
+
+    class SelfTradePrevention(models.TextChoices):
+        CANCEL_RESTING = "cancel_resting"
+        CANCEL_INCOMING = "cancel_incoming"
+        CANCEL_BOTH = "cancel_both"
+        NONE = "none"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="trading_settings")
+    self_trade_prevention = models.CharField(max_length=16, choices=SelfTradePrevention.choices,
+                                             default=SelfTradePrevention.CANCEL_RESTING)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} stp={self.self_trade_prevention}"

@@ -108,6 +108,10 @@ KAFKA_CLIENT_CONFIG = {
     if value
 }
 KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 3)
+
+# Market and stop orders trade with price protection: at most this fraction beyond the best
+# opposite price (or the stop price). A buy reserves funds at that bound.
+OMS_MARKET_SLIPPAGE = env_str("OMS_MARKET_SLIPPAGE", "0.05")
 KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 1)
 
 AUTH_PASSWORD_VALIDATORS = [

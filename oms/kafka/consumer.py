@@ -43,11 +43,49 @@ class Batch:
     (one past the last message seen, dead-lettered ones included)."""
 
     events: list[ConsumedEvent] = field(default_factory=list)
+    first_offsets: dict[PartitionKey, int] = field(default_factory=dict)
     next_offsets: dict[PartitionKey, int] = field(default_factory=dict)
     dead_lettered: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.next_offsets)
+
+
+def _header_list(headers: Any) -> list[tuple[str, Any]]:
+    """librdkafka hands headers back as a list of pairs (or None)."""
+    return list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+
+
+def dead_letter(
+    producer: EventProducer,
+    *,
+    topic: str,
+    partition: int | None,
+    offset: int | None,
+    key: bytes | None,
+    value: bytes | None,
+    headers: list[tuple[str, Any]],
+    reason: str,
+    group: str,
+) -> None:
+    """Copy a message to `<topic>.dlq` with the reason in its headers, and wait for the
+    acknowledgement, so skipping it afterwards never loses it."""
+    logger.error("dead-lettering %s[%s]@%s: %s", topic, partition, offset, reason)
+    all_headers = [
+        *headers,
+        ("dlq_reason", reason[:1000].encode()),
+        ("dlq_group", group.encode()),
+        ("dlq_original", f"{topic}/{partition}/{offset}".encode()),
+    ]
+    outcome: list[KafkaError | None] = []
+    producer.produce_raw(
+        dead_letter_topic(topic), key=key, value=value,
+        headers=[(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in all_headers],
+        on_delivery=lambda error, _message: outcome.append(error),
+    )
+    if producer.flush(10) or not outcome or outcome[0] is not None:
+        raise PublishError(f"could not dead-letter a message of {topic}")
+    EVENTS_DEAD_LETTERED.labels(topic, group).inc()
 
 
 class BatchConsumer:
@@ -85,6 +123,7 @@ class BatchConsumer:
             topic, partition, offset = message.topic(), message.partition(), message.offset()
             if topic is None or partition is None or offset is None:
                 continue  # only error messages lack a position, and those are handled above
+            batch.first_offsets.setdefault((topic, partition), offset)
             batch.next_offsets[(topic, partition)] = offset + 1
             try:
                 event = Event.from_json(message.value() or b"")
@@ -103,26 +142,19 @@ class BatchConsumer:
         return batch
 
     def _dead_letter(self, message: Message, reason: str) -> None:
-        """Copy the message to the dead-letter topic and wait for the acknowledgement, so
-        skipping it afterwards never loses it."""
-        topic = message.topic() or ""
-        logger.error("dead-lettering %s[%s]@%s: %s", topic, message.partition(),
-                     message.offset(), reason)
-        headers = [
-            *(message.headers() or []),
-            ("dlq_reason", reason[:1000].encode()),
-            ("dlq_group", self.group_id.encode()),
-            ("dlq_original", f"{topic}/{message.partition()}/{message.offset()}".encode()),
-        ]
-        outcome: list[KafkaError | None] = []
-        self._dead_letters.produce_raw(
-            dead_letter_topic(topic), key=message.key(), value=message.value(),
-            headers=[(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in headers],
-            on_delivery=lambda error, _message: outcome.append(error),
+        dead_letter(
+            self._dead_letters, topic=message.topic() or "", partition=message.partition(),
+            offset=message.offset(), key=message.key(), value=message.value(),
+            headers=_header_list(message.headers()), reason=reason, group=self.group_id,
         )
-        if self._dead_letters.flush(10) or not outcome or outcome[0] is not None:
-            raise PublishError(f"could not dead-letter a message of {topic}")
-        EVENTS_DEAD_LETTERED.labels(topic, self.group_id).inc()
+
+    def dead_letter_event(self, consumed: ConsumedEvent, reason: str) -> None:
+        """Set aside a valid event its handler cannot apply (a poison message)."""
+        dead_letter(
+            self._dead_letters, topic=consumed.topic, partition=consumed.partition,
+            offset=consumed.offset, key=consumed.key.encode() if consumed.key else None,
+            value=consumed.event.to_json(), headers=[], reason=reason, group=self.group_id,
+        )
 
     def commit(self, batch: Batch) -> None:
         """Commit the batch's offsets to Kafka (synchronously)."""
@@ -134,6 +166,11 @@ class BatchConsumer:
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition, offset))
+
+    def rewind(self, batch: Batch) -> None:
+        """Consume the batch's messages again (its effects were rolled back)."""
+        for (topic, partition), offset in batch.first_offsets.items():
+            self.seek(topic, partition, offset)
 
     def pause(self, partitions: list[TopicPartition]) -> None:
         self._consumer.pause(partitions)

@@ -1,10 +1,67 @@
-"""`manage.py run_processor`: the `processor` role. It waits for its work to be built; until then it
-starts, logs, answers `/health` and `/ready` and stops on SIGTERM."""
+"""`manage.py run_processor`: the `processor` role. Consumes `orders` in group
+`order-processor-group`; each batch is one transaction (state, ledger, outbox, offsets),
+fenced by partition epochs (D5). Several processes share the partitions; a rebalance hands
+a partition over through the database, so nothing is lost or applied twice."""
 
-from oms.roles import WaitingRoleCommand
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+from django.conf import settings
+from django.db import DatabaseError
+
+from apps.processing.processor import PROCESSOR_GROUP, BatchProcessor, Fenced
+from oms.kafka.consumer import BatchConsumer
+from oms.kafka.shared import close_producers, event_producer
+from oms.kafka.topics import ORDERS
+from oms.observability.probe_server import Heartbeat
+from oms.roles import RoleCommand
+
+logger = logging.getLogger(__name__)
 
 
-class Command(WaitingRoleCommand):
-    help = "Run the processor role."
+class Command(RoleCommand):
+    help = "Run the order processor role."
     role = "processor"
-    waiting_for = "see the open issues for the processor role"
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def run_role(self, *, stop: threading.Event, heartbeat: Heartbeat, **options: Any) -> None:
+        processor = BatchProcessor()
+
+        def on_assign(consumer: Consumer, partitions: list[TopicPartition]) -> None:
+            resume = processor.claim([tp.partition for tp in partitions])
+            for tp in partitions:
+                tp.offset = resume[tp.partition]
+            consumer.assign(partitions)
+
+        def on_revoke(_consumer: Consumer, partitions: list[TopicPartition]) -> None:
+            processor.release([tp.partition for tp in partitions])
+
+        consumer = BatchConsumer(
+            topics=[ORDERS], group_id=PROCESSOR_GROUP,
+            bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, dead_letters=event_producer(),
+            extra=settings.KAFKA_CLIENT_CONFIG, on_assign=on_assign, on_revoke=on_revoke,
+        )
+        try:
+            while not stop.is_set():
+                heartbeat.beat()
+                batch = consumer.poll_batch(max_messages=options["batch_size"], timeout=0.1)
+                if not batch:
+                    continue
+                try:
+                    processor.process(batch, set_aside=consumer.dead_letter_event)
+                except Fenced as exc:
+                    logger.warning("batch not applied: %s", exc)
+                except DatabaseError:
+                    logger.exception("batch rolled back; retrying it")
+                    consumer.rewind(batch)
+                    time.sleep(1.0)
+        finally:
+            consumer.close()  # leaves the group at once: the partitions move without delay
+            close_producers()

@@ -1,0 +1,450 @@
+"""The order flow of one symbol: each request from `orders` goes through the order actor,
+the pre-trade decision, the ledger and the matching engine, and comes out as database
+writes and `executions` events. Called by the batch processor inside its transaction;
+nothing here commits, reads the clock or makes random ids, so a replay of the same input
+gives the same ids, events and postings."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from apps.orders import services as orders
+from apps.orders.selectors import InstrumentRules
+from apps.processing import events as executions
+from apps.processing.domain import funds
+from apps.processing.domain.lifecycle import IllegalTransition, OrderActor, Status
+from apps.processing.domain.matching import MatchingEngine
+from apps.processing.domain.orders import (
+    Amended,
+    Cancelled,
+    Event,
+    OrderSpec,
+    OrderType,
+    Rejected,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    Trade,
+    Triggered,
+)
+from apps.processing.ledger import InsufficientFunds
+from apps.processing.settlement import (
+    TradeSettlement,
+    available_balance,
+    release,
+    reserve,
+    settle_trade,
+)
+from apps.risk import services as risk
+from oms.events import Event as Envelope
+from oms.events import new_event
+from oms.money import format_amount
+
+logger = logging.getLogger(__name__)
+
+ID_NAMESPACE = uuid.UUID("0b7f3c1e-5a2d-4f60-8e91-3c4d5e6f7a8b")
+PRIORITY_SLOTS = 10_000  # priorities are offset * PRIORITY_SLOTS + n: monotonic across restarts
+
+
+def stable_id(*parts: object) -> uuid.UUID:
+    """An id derived from the input that caused it, so a replay derives the same id."""
+    return uuid.uuid5(ID_NAMESPACE, ":".join(str(part) for part in parts))
+
+
+def epoch_ns(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000) * 1000
+
+
+@dataclass(slots=True)
+class LiveOrder:
+    """An order that is live in this processor's book, with what it holds in reserve."""
+
+    order_id: str
+    user_id: int
+    symbol: str
+    side: str
+    engine_type: OrderType
+    time_in_force: str
+    price: Decimal | None
+    client_price: Decimal | None
+    stop_price: Decimal | None
+    post_only: bool
+    stp: str
+    expires_at: datetime | None
+    priority: int
+    reserve_asset: str
+    reserve_price: Decimal | None
+    reserved: Decimal
+    actor: OrderActor
+    updated_at: datetime | None = None
+
+    def spec(self, rules: InstrumentRules) -> OrderSpec:
+        return OrderSpec(
+            order_id=self.order_id, account=str(self.user_id), side=Side(self.side),
+            order_type=self.engine_type,
+            quantity=funds.to_units(self.actor.remaining, rules.lot_size),
+            price=None if self.price is None else funds.to_units(self.price, rules.tick_size),
+            stop_price=(None if self.stop_price is None
+                        else funds.to_units(self.stop_price, rules.tick_size)),
+            tif=TimeInForce(self.time_in_force.lower()), post_only=self.post_only,
+            stp=SelfTradePrevention(self.stp),
+            expires_at=None if self.expires_at is None else epoch_ns(self.expires_at),
+        )
+
+
+@dataclass(slots=True)
+class Book:
+    """One symbol's engine, rules and live orders."""
+
+    symbol: str
+    partition: int
+    rules: InstrumentRules
+    engine: MatchingEngine
+    live: dict[str, LiveOrder] = field(default_factory=dict)
+    last_trade_price: Decimal | None = None
+
+
+@dataclass(slots=True)
+class FlowOutput:
+    """What handling one batch produced, written by the batch processor at its end."""
+
+    events: list[tuple[str, Envelope]] = field(default_factory=list)  # (key, event)
+    touched: dict[str, LiveOrder] = field(default_factory=dict)
+    books: set[str] = field(default_factory=set)
+
+
+class OrderFlow:
+    """Applies one input event to one book."""
+
+    def __init__(self, book: Book, source: Envelope, offset: int, output: FlowOutput,
+                 stp_of: Any) -> None:
+        self.book = book
+        self.rules = book.rules
+        self.source = source
+        self.offset = offset
+        self.output = output
+        self.now = source.occurred_at
+        self.now_ns = epoch_ns(source.occurred_at)
+        self._emitted = 0
+        self._priorities = 0
+        self._stp_of = stp_of
+        output.books.add(book.symbol)
+
+    # ------------------------------------------------------------------ emitting and state
+
+    def emit(self, event_type: str, payload: dict[str, Any]) -> None:
+        self._emitted += 1
+        event = new_event(
+            event_type, payload, event_id=str(stable_id(self.source.event_id, self._emitted)),
+            occurred_at=self.now, correlation_id=self.source.correlation_id,
+        )
+        self.output.events.append((self.book.symbol, event))
+
+    def next_priority(self) -> int:
+        self._priorities += 1
+        return self.offset * PRIORITY_SLOTS + self._priorities
+
+    def _order_payload(self, order: LiveOrder) -> dict[str, Any]:
+        return {"order_id": order.order_id, "user_id": order.user_id, "symbol": order.symbol,
+                "status": order.actor.status.value}
+
+    def _touch(self, order: LiveOrder) -> None:
+        """Note that the order changed; the batch processor writes it once at the end."""
+        order.updated_at = self.now
+        self.output.touched[order.order_id] = order
+        if order.actor.is_working:
+            self.book.live[order.order_id] = order
+        else:
+            self.book.live.pop(order.order_id, None)
+
+    def _reservation(self, order: LiveOrder, remaining: Decimal) -> Decimal:
+        return funds.reservation_for(
+            side=order.side, remaining=remaining, reserve_price=order.reserve_price,
+            maker_rate=self.rules.maker_fee_rate, taker_rate=self.rules.taker_fee_rate)
+
+    # --------------------------------------------------------------------------- requests
+
+    def submit(self, payload: dict[str, Any]) -> None:
+        order_id = payload["order_id"]
+        user_id = int(payload["user_id"])
+        quantity = Decimal(payload["quantity"])
+        price = None if payload["price"] is None else Decimal(payload["price"])
+        stop_price = None if payload["stop_price"] is None else Decimal(payload["stop_price"])
+        expires_at = (None if payload["expires_at"] is None
+                      else datetime.fromisoformat(payload["expires_at"]))
+        recorded = orders.record_submitted_order(
+            order_id=uuid.UUID(order_id), user_id=user_id,
+            client_order_id=payload["client_order_id"], symbol=self.book.symbol,
+            side=payload["side"], order_type=payload["type"],
+            time_in_force=payload["time_in_force"], quantity=quantity, price=price,
+            stop_price=stop_price, post_only=payload["post_only"], expires_at=expires_at,
+            created_at=self.now,
+        )
+        if not recorded:
+            logger.warning("duplicate submission of order %s ignored", order_id)
+            return
+        engine_type, time_in_force, engine_price = self._engine_terms(payload, price,
+                                                                     stop_price)
+        side = payload["side"]
+        order = LiveOrder(
+            order_id=order_id, user_id=user_id, symbol=self.book.symbol, side=side,
+            engine_type=engine_type, time_in_force=time_in_force, price=engine_price,
+            client_price=price, stop_price=stop_price, post_only=payload["post_only"],
+            stp=self._stp_of(user_id),
+            expires_at=expires_at, priority=self.next_priority(),
+            reserve_asset=self.rules.quote_asset if side == "buy" else self.rules.base_asset,
+            reserve_price=engine_price if side == "buy" else None, reserved=Decimal(0),
+            actor=OrderActor(order_id=order_id, quantity=quantity),
+        )
+        order.actor.on_created()
+        required = self._reservation(order, quantity)
+        decision = risk.pre_trade_decision(risk.PreTradeContext(
+            user_id=user_id, symbol=self.book.symbol, side=side, quantity=quantity,
+            trading=self.rules.trading, required_asset=order.reserve_asset,
+            required_amount=required,
+            available_amount=available_balance(user_id=user_id, asset=order.reserve_asset),
+        ))
+        if decision.accepted:
+            try:
+                reserve(user_id=user_id, asset=order.reserve_asset, amount=required,
+                        reference=f"reserve:{order_id}:submit")
+            except InsufficientFunds:
+                decision = risk.Decision(False, "insufficient_funds", "funds moved meanwhile")
+        if not decision.accepted:
+            order.actor.on_risk_validated(accepted=False, reason_code=decision.code)
+            self._touch(order)
+            self.emit(executions.ORDER_REJECTED, {**self._order_payload(order),
+                                                  "request": "submit", "reason": decision.code,
+                                                  "message": decision.message})
+            return
+        order.reserved = required
+        order.actor.on_risk_validated(accepted=True)
+        self._touch(order)
+        self.emit(executions.ORDER_ACCEPTED, {
+            **self._order_payload(order), "side": side, "type": payload["type"],
+            "quantity": format_amount(quantity),
+            "price": None if price is None else format_amount(price),
+            "reserved": format_amount(required), "reserved_asset": order.reserve_asset,
+        })
+        self.apply(self.book.engine.submit(order.spec(self.rules), now=self.now_ns))
+
+    def _engine_terms(self, payload: dict[str, Any], price: Decimal | None,
+                      stop_price: Decimal | None) -> tuple[OrderType, str, Decimal | None]:
+        """Market and stop orders trade with price protection: they become limit orders
+        at `OMS_MARKET_SLIPPAGE` beyond the best opposite price (or the stop price), so
+        they can never take more than they reserved. An empty book stays a market order,
+        which the engine cancels as it finds nothing to take."""
+        order_type, side = payload["type"], payload["side"]
+        time_in_force = payload["time_in_force"]
+        if order_type == "limit":
+            return OrderType.LIMIT, time_in_force, price
+        if order_type == "stop_limit":
+            return OrderType.STOP_LIMIT, time_in_force, price
+        slippage = Decimal(str(settings.OMS_MARKET_SLIPPAGE))
+        if order_type == "stop":
+            assert stop_price is not None  # noqa: S101 - order entry requires it
+            bound = funds.protection_price(side=side, reference=stop_price, slippage=slippage,
+                                           tick=self.rules.tick_size)
+            return OrderType.STOP_LIMIT, time_in_force, bound
+        engine = self.book.engine
+        best = engine.best_ask() if side == "buy" else engine.best_bid()
+        if best is None:
+            return OrderType.MARKET, time_in_force, None
+        bound = funds.protection_price(
+            side=side, reference=funds.from_units(best, self.rules.tick_size),
+            slippage=slippage, tick=self.rules.tick_size)
+        return OrderType.LIMIT, time_in_force, bound
+
+    def cancel(self, payload: dict[str, Any]) -> None:
+        order = self.book.live.get(payload["order_id"])
+        if order is None:
+            self._refuse(payload, "cancel", "order_not_working")
+            return
+        self.apply(self.book.engine.cancel(order.order_id, reason=payload["reason"]))
+
+    def amend(self, payload: dict[str, Any]) -> None:
+        order = self.book.live.get(payload["order_id"])
+        if order is None or order.engine_type is not OrderType.LIMIT:
+            self._refuse(payload, "amend", "order_not_amendable")
+            return
+        actor = order.actor
+        new_price = None if payload["price"] is None else Decimal(payload["price"])
+        new_total = actor.quantity if payload["quantity"] is None else Decimal(
+            payload["quantity"])
+        if new_total <= actor.filled_quantity:
+            self._refuse(payload, "amend", "not_above_filled")
+            return
+        old_price, old_reserve_price = order.price, order.reserve_price
+        order.price = order.client_price = new_price or order.price
+        if order.side == "buy":
+            order.reserve_price = order.price
+        needed = self._reservation(order, new_total - actor.filled_quantity)
+        extra = needed - order.reserved
+        reference = f"amend:{order.order_id}:{self.source.event_id}"
+        try:
+            if extra > 0:
+                reserve(user_id=order.user_id, asset=order.reserve_asset, amount=extra,
+                        reference=reference)
+        except InsufficientFunds:
+            order.price = order.client_price = old_price
+            order.reserve_price = old_reserve_price
+            self._refuse(payload, "amend", "insufficient_funds")
+            return
+        engine_events = self.book.engine.amend(
+            order.order_id, now=self.now_ns,
+            new_price=None if new_price is None else funds.to_units(new_price,
+                                                                    self.rules.tick_size),
+            new_quantity=funds.to_units(new_total - actor.filled_quantity, self.rules.lot_size),
+        )
+        if engine_events and isinstance(engine_events[-1], Rejected):
+            if extra > 0:
+                release(user_id=order.user_id, asset=order.reserve_asset, amount=extra,
+                        reference=f"{reference}:undo")
+            order.price = order.client_price = old_price
+            order.reserve_price = old_reserve_price
+            self._refuse(payload, "amend", engine_events[-1].reason)
+            return
+        if extra < 0:
+            release(user_id=order.user_id, asset=order.reserve_asset, amount=-extra,
+                    reference=reference)
+        order.reserved = needed
+        actor.on_amended(quantity=new_total)
+        self.apply(engine_events)
+
+    def _refuse(self, payload: dict[str, Any], request: str, reason: str) -> None:
+        """A cancel or amend that cannot apply: said on `executions`, state unchanged."""
+        order = self.book.live.get(payload["order_id"])
+        status = order.actor.status.value if order else "CANCELLED"
+        logger.info("%s of order %s refused: %s", request, payload["order_id"], reason)
+        self.emit(executions.ORDER_REJECTED, {
+            "order_id": payload["order_id"], "user_id": int(payload["user_id"]),
+            "symbol": self.book.symbol, "request": request, "reason": reason,
+            "message": f"the {request} request cannot apply: {reason}", "status": status,
+        })
+
+    # ------------------------------------------------------------------- engine outcomes
+
+    def apply(self, engine_events: list[Event]) -> None:
+        for engine_event in engine_events:
+            if isinstance(engine_event, Trade):
+                self._trade(engine_event)
+            elif isinstance(engine_event, Cancelled):
+                self._cancelled(engine_event.order_id, engine_event.reason)
+            elif isinstance(engine_event, Rejected):
+                # Only a submit lands here (amend refusals are handled above): the order
+                # passed risk but cannot enter the book, e.g. post-only that would take.
+                self._cancelled(engine_event.order_id, engine_event.reason)
+            elif isinstance(engine_event, Amended):
+                self._amended(self.book.live[engine_event.order_id], engine_event)
+            elif isinstance(engine_event, Triggered):
+                # A triggered stop enters the book with a new time priority.
+                order = self.book.live[engine_event.order_id]
+                order.priority = self.next_priority()
+                order.engine_type, order.stop_price = OrderType.LIMIT, None
+                self._touch(order)
+            # Accepted and Rested change nothing the database keeps.
+
+    def _amended(self, order: LiveOrder, event: Amended) -> None:
+        if not event.priority_kept:
+            order.priority = self.next_priority()
+        self._touch(order)
+        self.emit(executions.ORDER_AMENDED, {
+            **self._order_payload(order),
+            "price": None if order.price is None else format_amount(order.price),
+            "quantity": format_amount(order.actor.quantity),
+            "priority_kept": event.priority_kept,
+        })
+
+    def _trade(self, trade: Trade) -> None:
+        rules = self.rules
+        price = funds.from_units(trade.price, rules.tick_size)
+        quantity = funds.from_units(trade.quantity, rules.lot_size)
+        maker = self.book.live[trade.maker_order_id]
+        taker = self.book.live[trade.taker_order_id]
+        trade_id = stable_id(self.source.event_id, "trade", trade.maker_order_id,
+                             trade.taker_order_id, self._emitted)
+        notional = price * quantity
+        fees = {maker.order_id: funds.fee_for(notional, rules.maker_fee_rate),
+                taker.order_id: funds.fee_for(notional, rules.taker_fee_rate)}
+        buyer, seller = (taker, maker) if trade.taker_side is Side.BUY else (maker, taker)
+        buyer_remaining = buyer.actor.remaining - quantity
+        buyer_target = self._reservation(buyer, buyer_remaining)
+        buyer_release = buyer.reserved - buyer_target - notional - fees[buyer.order_id]
+        if buyer_release < 0:
+            raise InsufficientFunds(f"buy order {buyer.order_id} reserved too little")
+        settle_trade(TradeSettlement(
+            trade_id=str(trade_id), base_asset=rules.base_asset, quote_asset=rules.quote_asset,
+            buyer_id=buyer.user_id, seller_id=seller.user_id, price=price, quantity=quantity,
+            buyer_fee=fees[buyer.order_id], seller_fee=fees[seller.order_id],
+            buyer_release=buyer_release,
+        ))
+        buyer.reserved = buyer_target
+        seller.reserved -= quantity
+        self.book.last_trade_price = price
+        for order, liquidity, other in ((maker, "maker", taker), (taker, "taker", maker)):
+            self._fill(order, trade_id=trade_id, price=price, quantity=quantity,
+                       fee=fees[order.order_id], liquidity=liquidity, counterparty=other)
+
+    def _fill(self, order: LiveOrder, *, trade_id: uuid.UUID, price: Decimal,
+              quantity: Decimal, fee: Decimal, liquidity: str, counterparty: LiveOrder) -> None:
+        actor = order.actor
+        actor.on_filled(quantity=quantity, price=price)
+        fill_id = stable_id(trade_id, order.order_id)
+        orders.record_fill(fill_id=fill_id, order_id=uuid.UUID(order.order_id),
+                           trade_id=trade_id, price=price, quantity=quantity, fee=fee,
+                           fee_asset=self.rules.quote_asset, liquidity=liquidity,
+                           created_at=self.now)
+        risk.record_fill(user_id=order.user_id, symbol=order.symbol, side=order.side,
+                         quantity=quantity, price=price, fee_in_quote=fee)
+        self.emit(executions.ORDER_FILL, {
+            **self._order_payload(order), "fill_id": str(fill_id), "trade_id": str(trade_id),
+            "side": order.side, "price": format_amount(price),
+            "quantity": format_amount(quantity), "fee": format_amount(fee),
+            "fee_asset": self.rules.quote_asset, "liquidity": liquidity,
+            "filled_quantity": format_amount(actor.filled_quantity),
+            "remaining_quantity": format_amount(actor.remaining),
+            "average_fill_price": format_amount(actor.average_fill_price or Decimal(0)),
+            "counterparty_order_id": counterparty.order_id,
+        })
+        if actor.status is Status.FILLED:
+            self._release_rest(order, "filled")
+            actor.on_settled()
+            self.emit(executions.ORDER_SETTLED, {
+                **self._order_payload(order),
+                "filled_quantity": format_amount(actor.filled_quantity),
+                "average_fill_price": format_amount(actor.average_fill_price or Decimal(0)),
+            })
+        self._touch(order)
+
+    def _cancelled(self, order_id: str, reason: str) -> None:
+        order = self.book.live.get(order_id)
+        if order is None:
+            logger.error("engine cancelled unknown order %s (%s)", order_id, reason)
+            return
+        actor = order.actor
+        try:
+            actor.on_cancelled(reason_code=reason)
+        except IllegalTransition:
+            logger.exception("order %s cannot be cancelled from %s", order_id, actor.status)
+            return
+        cancelled_quantity = actor.remaining
+        self._release_rest(order, "cancelled")
+        self._touch(order)
+        self.emit(executions.ORDER_CANCELLED, {
+            **self._order_payload(order), "reason": reason,
+            "filled_quantity": format_amount(actor.filled_quantity),
+            "cancelled_quantity": format_amount(cancelled_quantity),
+        })
+
+    def _release_rest(self, order: LiveOrder, why: str) -> None:
+        release(user_id=order.user_id, asset=order.reserve_asset, amount=order.reserved,
+                reference=f"release:{order.order_id}:{why}")
+        order.reserved = Decimal(0)
+

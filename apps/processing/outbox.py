@@ -1,0 +1,79 @@
+"""The outbox relay: publishes the events the processor wrote to `OutboxEvent` in the
+same transaction as their state, in `id` order, then marks them published (D5).
+
+One relay leads at a time (a PostgreSQL advisory lock), so events of one symbol are never
+published out of order by two relays. The processor sends `NOTIFY oms_outbox` with each
+batch, so the relay wakes at once instead of polling. A crash between publishing and
+marking publishes some events twice; consumers drop duplicates by `event_id`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from confluent_kafka import KafkaError, Message
+from django.db import connection
+
+from apps.processing.models import OutboxEvent
+from apps.processing.processor import OUTBOX_CHANNEL
+from oms.events import Event
+from oms.kafka.producer import EventProducer, PublishError, event_headers
+
+logger = logging.getLogger(__name__)
+
+RELAY_LOCK_KEY = 0x0AE5_0017  # any constant: one relay leads per database
+
+
+class OutboxRelay:
+    def __init__(self, producer: EventProducer, *, batch_size: int = 1000) -> None:
+        self.producer = producer
+        self.batch_size = batch_size
+        self._listening = False
+
+    def lead(self) -> bool:
+        """Take (or keep) the leadership; False while another relay holds it."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK_KEY])
+            (held,) = cursor.fetchone()
+            if held and not self._listening:
+                cursor.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                self._listening = True
+        return bool(held)
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until the processor notifies new events, or `timeout` seconds."""
+        connection.ensure_connection()
+        raw = connection.connection
+        if raw is None or not self._listening:
+            return
+        for _ in raw.notifies(timeout=timeout, stop_after=1):
+            break
+
+    def publish_pending(self) -> int:
+        """Publish the oldest unpublished events; return how many were published."""
+        rows = list(OutboxEvent.objects.filter(published_at__isnull=True)
+                    .order_by("id").values_list("id", "topic", "key", "body")[:self.batch_size])
+        if not rows:
+            return 0
+        failures: list[KafkaError] = []
+
+        def delivered(error: KafkaError | None, _message: Message) -> None:
+            if error is not None:
+                failures.append(error)
+
+        for _, topic, key, body in rows:
+            value = bytes(body)
+            self.producer.produce_raw(topic, key=key.encode(), value=value,
+                                      headers=event_headers(Event.from_json(value)),
+                                      on_delivery=delivered)
+        if self.producer.flush(15) or failures:
+            raise PublishError(f"outbox: {len(failures)} events not acknowledged: "
+                               f"{failures[:1]}")
+        OutboxEvent.objects.filter(id__in=[row[0] for row in rows]).update(
+            published_at=datetime.now(UTC))
+        return len(rows)
+
+    def close(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        self._listening = False

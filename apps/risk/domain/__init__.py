@@ -1,0 +1,1 @@
+"""Pure pre-trade risk rules."""

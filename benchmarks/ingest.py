@@ -1,0 +1,311 @@
+"""Order entry throughput and latency: `POST /api/orders` on a running web role, beside two
+reference views measured the same way in the same run.
+
+Order entry (D6) checks the order, claims its client order id in Redis, publishes it on
+Kafka and waits for the acknowledgement, so its cost is DRF plus those round trips. To tell
+how much of it is ours, the same load is sent, one workload after another, to:
+
+* `bare Django` (`/bench/bare-django`): a plain Django JSON view behind the same middleware,
+  no authentication, no database - the ceiling of this server;
+* `bare DRF` (`/bench/bare-drf`): a DRF `APIView` with the same token authentication,
+  answering a small JSON body - DRF's own cost;
+* `orders` (`/api/orders`): real limit orders, each with a unique `client_order_id` so
+  none is a duplicate; 202 is success.
+
+Every workload gets the same request (a JSON limit order, `Authorization: Token ...`), the
+same number of clients and the same duration after a warm-up. Each client is a thread with
+one keep-alive `http.client.HTTPConnection` that sends its next request as soon as the last
+is answered (closed loop); latency is taken around each request with `perf_counter_ns`.
+Requests answered outside the measured window are not counted; any non-2xx answer or
+connection failure is an error.
+
+Runs under the launcher (`make bench-ingest`): it migrates, loads the demo venue, creates a
+funded trader, starts daphne with the reference routes and raised rate limits on a free
+port, and stops it at the end. The load generator and the server share the machine, so the
+CPU each used is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+TRADER = "benchtrader"
+# Measured on the 2-core dev machine: 16 and 32 threads give the same figures, fewer
+# starve order entry, which holds a thread while it waits for Redis and Kafka.
+DEFAULT_ASGI_THREADS = 32
+RAISED_RATE_LIMITS = {
+    "RATE_LIMIT_ORDERS_USER": "1000000/s",
+    "RATE_LIMIT_ORDERS_IP": "1000000/s",
+}
+GOAL_RATIO, GOAL_P99_MS = 0.5, 25.0
+STARTUP_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    name: str
+    path: str
+
+
+CEILING = Workload("bare Django", "/bench/bare-django")
+BARE_DRF = Workload("bare DRF", "/bench/bare-drf")
+ORDERS = Workload("orders", "/api/orders")
+WORKLOADS = (CEILING, BARE_DRF, ORDERS)
+
+
+@dataclass(slots=True)
+class Tally:
+    """What one client saw inside the measured window."""
+
+    latencies_ns: list[int] = field(default_factory=list)
+    errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    workload: Workload
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ns: list[int]  # sorted
+    server_cpu: float | None  # CPU seconds per wall second (1.0 = one core busy)
+    client_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile_ms(self, percent: float) -> float:
+        if not self.latencies_ns:
+            return math.nan
+        rank = max(1, math.ceil(percent / 100 * len(self.latencies_ns)))
+        return self.latencies_ns[rank - 1] / 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start_ns: int
+    end_ns: int
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="measured time per workload")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="unmeasured time before each workload's measurement")
+    parser.add_argument("--asgi-threads", type=int, default=DEFAULT_ASGI_THREADS,
+                        help="ASGI_THREADS of the daphne under test")
+    return parser.parse_args(argv)
+
+
+def _manage(*args: str) -> str:
+    """Run a management command; return its standard output, or exit with its errors."""
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, text=True,  # noqa: S603
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def prepare_venue() -> str:
+    """Migrate, load the demo venue, and return the API token of a well-funded trader."""
+    _manage("migrate", "--noinput", "-v0")
+    _manage("seed_demo")
+    output = _manage("create_trader", TRADER, "--fund", "USDT=100000000",
+                     "--funding-reference", "bench-ingest")
+    return output.strip().splitlines()[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_server(port: int, asgi_threads: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **RAISED_RATE_LIMITS, "ASGI_THREADS": str(asgi_threads),
+           "OMS_ROOT_URLCONF": "benchmarks.reference_views"}
+    return subprocess.Popen(  # noqa: S603 - the project's own daphne
+        [str(BIN / "daphne"), "-b", HOST, "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(server: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"daphne exited with status {server.returncode}")
+        connection = http.client.HTTPConnection(HOST, port, timeout=1)
+        try:
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass  # not listening yet
+        finally:
+            connection.close()
+        time.sleep(0.2)
+    raise RuntimeError(f"daphne did not answer /health within {STARTUP_SECONDS:.0f} s")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def order_body(client_order_id: str, sequence: int) -> bytes:
+    """A valid BTC-USDT limit buy; the price walks the 0.01 tick from 20000.00 to 20999.99."""
+    cents = sequence % 100_000
+    return (
+        '{"symbol":"BTC-USDT","side":"buy","type":"limit","quantity":"0.001",'
+        f'"price":"{20_000 + cents // 100}.{cents % 100:02d}",'
+        f'"client_order_id":"{client_order_id}"}}'
+    ).encode()
+
+
+def run_client(port: int, path: str, headers: dict[str, str], id_prefix: str,
+               window: Window, tally: Tally) -> None:
+    """Send requests back to back until the window ends; tally those inside it."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    sequence = 0
+    while (started := time.perf_counter_ns()) < window.end_ns:
+        body = order_body(f"{id_prefix}-{sequence}", sequence)
+        sequence += 1
+        try:
+            connection.request("POST", path, body, headers)
+            response = connection.getresponse()
+            response.read()
+            ok = 200 <= response.status < 300
+        except (OSError, http.client.HTTPException):
+            connection.close()  # the next request reconnects
+            ok = False
+        finished = time.perf_counter_ns()
+        if started >= window.start_ns and finished <= window.end_ns:
+            if ok:
+                tally.latencies_ns.append(finished - started)
+            else:
+                tally.errors += 1
+    connection.close()
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sleep_until(deadline_ns: int) -> None:
+    time.sleep(max(0.0, (deadline_ns - time.perf_counter_ns()) / 1e9))
+
+
+def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
+                 args: argparse.Namespace) -> Result:
+    headers = {"Content-Type": "application/json", "Accept": "application/json",
+               "Authorization": f"Token {token}"}
+    start_ns = time.perf_counter_ns() + int(args.warmup * 1e9)
+    window = Window(start_ns, start_ns + int(args.seconds * 1e9))
+    run_id = uuid.uuid4().hex[:12]
+    tallies = [Tally() for _ in range(args.clients)]
+    threads = [threading.Thread(target=run_client, args=(port, workload.path, headers,
+                                                         f"{run_id}-{index}", window, tally))
+               for index, tally in enumerate(tallies)]
+    for thread in threads:
+        thread.start()
+    sleep_until(window.start_ns)
+    server_before, client_before = process_cpu_seconds(server_pid), time.process_time()
+    sleep_until(window.end_ns)
+    server_after, client_after = process_cpu_seconds(server_pid), time.process_time()
+    for thread in threads:
+        thread.join()
+    latencies = sorted(ns for tally in tallies for ns in tally.latencies_ns)
+    server_cpu = (None if server_before is None or server_after is None
+                  else (server_after - server_before) / args.seconds)
+    return Result(workload=workload, requests=len(latencies),
+                  errors=sum(tally.errors for tally in tallies), seconds=args.seconds,
+                  latencies_ns=latencies, server_cpu=server_cpu,
+                  client_cpu=(client_after - client_before) / args.seconds)
+
+
+def _cpu(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def print_report(results: list[Result], args: argparse.Namespace) -> None:
+    by_workload = {result.workload: result for result in results}
+    ceiling, bare_drf, orders = (by_workload[w] for w in WORKLOADS)
+    print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1), {args.warmup:g} s warm-up "
+          f"then {args.seconds:g} s per workload; daphne with ASGI_THREADS={args.asgi_threads}.")
+    print(f"Client and server share this {os.cpu_count()}-CPU machine: the cpu columns are "
+          "cores used (server = daphne, client = this load generator).")
+    header = (f"{'name':<12}{'requests':>9}{'errors':>7}{'req/s':>9}{'p50 ms':>8}"
+              f"{'p95 ms':>8}{'p99 ms':>8}{'ratio':>7}{'srv cpu':>8}{'cli cpu':>8}")
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        print(f"{result.workload.name:<12}{result.requests:>9}{result.errors:>7}"
+              f"{result.rate:>9.0f}{result.percentile_ms(50):>8.2f}"
+              f"{result.percentile_ms(95):>8.2f}{result.percentile_ms(99):>8.2f}"
+              f"{result.rate / ceiling.rate:>7.2f}{_cpu(result.server_cpu):>8}"
+              f"{_cpu(result.client_cpu):>8}")
+    print("ratio = req/s over the bare Django ceiling.")
+    to_ceiling, to_drf = orders.rate / ceiling.rate, orders.rate / bare_drf.rate
+    p99 = orders.percentile_ms(99)
+    met = to_ceiling >= GOAL_RATIO and p99 < GOAL_P99_MS and orders.errors == 0
+    print(f"orders / ceiling = {to_ceiling:.2f}, orders / bare DRF = {to_drf:.2f}; "
+          f"goal (>= {GOAL_RATIO:g} x ceiling with p99 < {GOAL_P99_MS:g} ms, no errors): "
+          f"{'met' if met else 'NOT met'}.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    token = prepare_venue()
+    port = free_port()
+    with tempfile.NamedTemporaryFile(prefix="bench-ingest-daphne-", suffix=".log",
+                                     delete=False) as log:
+        server = start_server(port, args.asgi_threads, log)
+        try:
+            wait_healthy(server, port)
+            results = [run_workload(workload, port=port, server_pid=server.pid, token=token,
+                                    args=args) for workload in WORKLOADS]
+        except RuntimeError as exc:
+            print(f"benchmarks.ingest: {exc}; daphne's log: {log.name}", file=sys.stderr)
+            return 1
+        finally:
+            stop_server(server)
+    print_report(results, args)
+    if any(result.errors for result in results):
+        print(f"Errors were counted; daphne's log: {log.name}", file=sys.stderr)
+        return 1
+    Path(log.name).unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
