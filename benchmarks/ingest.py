@@ -12,12 +12,17 @@ how much of it is ours, the same load is sent, one workload after another, to:
 * `orders` (`/api/orders`): real limit orders, each with a unique `client_order_id` so
   none is a duplicate; 202 is success.
 
+Those three send back to back, so their latency is mostly queueing. The goal (order entry
+at half the ceiling's rate or more, with p99 under 25 ms at that rate) needs latency at a
+given rate, so order entry is then loaded once more, paced at half the ceiling's measured
+rate, with latency counted from each scheduled send (no coordinated omission).
+
 Every workload gets the same request (a JSON limit order, `Authorization: Token ...`), the
 same number of clients and the same duration after a warm-up. Each client is a thread with
-one keep-alive `http.client.HTTPConnection` that sends its next request as soon as the last
-is answered (closed loop); latency is taken around each request with `perf_counter_ns`.
+one keep-alive `http.client.HTTPConnection`; latency is taken with `perf_counter_ns`.
 Requests answered outside the measured window are not counted; any non-2xx answer or
-connection failure is an error.
+connection failure is an error. (Threads suffice: the load generator uses about 0.05 of a
+core while the server is saturated.)
 
 Runs under the launcher (`make bench-ingest`): it migrates, loads the demo venue, creates a
 funded trader, starts daphne with the reference routes and raised rate limits on a free
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import math
 import os
 import socket
@@ -38,7 +44,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -46,9 +54,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 TRADER = "benchtrader"
-# Measured on the 2-core dev machine: 16 and 32 threads give the same figures, fewer
-# starve order entry, which holds a thread while it waits for Redis and Kafka.
-DEFAULT_ASGI_THREADS = 32
+# ASGI_THREADS sizes only the event loop's default executor. Django runs each request's
+# sync code in a thread of its own (asgiref ThreadSensitiveContext), not in that pool, so
+# 2, 8, 16, 32 and 64 measured the same within noise; 16 matches the default client count.
+DEFAULT_ASGI_THREADS = 16
 RAISED_RATE_LIMITS = {
     "RATE_LIMIT_ORDERS_USER": "1000000/s",
     "RATE_LIMIT_ORDERS_IP": "1000000/s",
@@ -79,7 +88,7 @@ class Tally:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    workload: Workload
+    label: str
     requests: int
     errors: int
     seconds: float
@@ -188,13 +197,16 @@ def order_body(client_order_id: str, sequence: int) -> bytes:
 
 
 def run_client(port: int, path: str, headers: dict[str, str], id_prefix: str,
-               window: Window, tally: Tally) -> None:
-    """Send requests back to back until the window ends; tally those inside it."""
+               window: Window, clock: Iterator[int], tally: Tally) -> None:
+    """Send each request at the time `clock` gives (now, for back to back) until the window
+    ends; tally those inside it. Latency counts from that time, so a paced client that
+    falls behind reports the delay instead of hiding it."""
     connection = http.client.HTTPConnection(HOST, port, timeout=10)
-    sequence = 0
-    while (started := time.perf_counter_ns()) < window.end_ns:
+    for sequence, started in enumerate(clock):
+        if started >= window.end_ns:
+            break
         body = order_body(f"{id_prefix}-{sequence}", sequence)
-        sequence += 1
+        sleep_until(started)
         try:
             connection.request("POST", path, body, headers)
             response = connection.getresponse()
@@ -225,17 +237,30 @@ def sleep_until(deadline_ns: int) -> None:
     time.sleep(max(0.0, (deadline_ns - time.perf_counter_ns()) / 1e9))
 
 
+def client_clocks(clients: int, first_ns: int, rate: float | None) -> list[Iterator[int]]:
+    """Back to back (`rate` None), or together `rate` requests per second, evenly spread."""
+    if rate is None:
+        return [iter(time.perf_counter_ns, -1) for _ in range(clients)]
+    period_ns = round(clients * 1e9 / rate)
+    return [itertools.count(first_ns + index * period_ns // clients, period_ns)
+            for index in range(clients)]
+
+
 def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
-                 args: argparse.Namespace) -> Result:
+                 args: argparse.Namespace, rate: float | None = None) -> Result:
+    """Load one workload: closed loop, or paced at `rate` requests per second."""
     headers = {"Content-Type": "application/json", "Accept": "application/json",
                "Authorization": f"Token {token}"}
-    start_ns = time.perf_counter_ns() + int(args.warmup * 1e9)
+    now_ns = time.perf_counter_ns()
+    start_ns = now_ns + int(args.warmup * 1e9)
     window = Window(start_ns, start_ns + int(args.seconds * 1e9))
     run_id = uuid.uuid4().hex[:12]
     tallies = [Tally() for _ in range(args.clients)]
+    clocks = client_clocks(args.clients, now_ns, rate)
     threads = [threading.Thread(target=run_client, args=(port, workload.path, headers,
-                                                         f"{run_id}-{index}", window, tally))
-               for index, tally in enumerate(tallies)]
+                                                         f"{run_id}-{index}", window, clock,
+                                                         tally))
+               for index, (tally, clock) in enumerate(zip(tallies, clocks, strict=True))]
     for thread in threads:
         thread.start()
     sleep_until(window.start_ns)
@@ -247,7 +272,8 @@ def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
     latencies = sorted(ns for tally in tallies for ns in tally.latencies_ns)
     server_cpu = (None if server_before is None or server_after is None
                   else (server_after - server_before) / args.seconds)
-    return Result(workload=workload, requests=len(latencies),
+    label = workload.name if rate is None else f"{workload.name} @{rate:.0f}/s"
+    return Result(label=label, requests=len(latencies),
                   errors=sum(tally.errors for tally in tallies), seconds=args.seconds,
                   latencies_ns=latencies, server_cpu=server_cpu,
                   client_cpu=(client_after - client_before) / args.seconds)
@@ -257,30 +283,32 @@ def _cpu(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def print_report(results: list[Result], args: argparse.Namespace) -> None:
-    by_workload = {result.workload: result for result in results}
-    ceiling, bare_drf, orders = (by_workload[w] for w in WORKLOADS)
+def print_report(results: list[Result], paced: Result, args: argparse.Namespace) -> None:
+    """The table, then order entry against the reference views and against the goal."""
+    ceiling, bare_drf, orders = results
     print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1), {args.warmup:g} s warm-up "
           f"then {args.seconds:g} s per workload; daphne with ASGI_THREADS={args.asgi_threads}.")
-    print(f"Client and server share this {os.cpu_count()}-CPU machine: the cpu columns are "
-          "cores used (server = daphne, client = this load generator).")
-    header = (f"{'name':<12}{'requests':>9}{'errors':>7}{'req/s':>9}{'p50 ms':>8}"
+    print(f"Client and server share this {os.cpu_count()}-CPU machine; the cpu columns are "
+          "cores used\n(srv = daphne, cli = this load generator).")
+    header = (f"{'name':<20}{'requests':>9}{'errors':>7}{'req/s':>8}{'p50 ms':>8}"
               f"{'p95 ms':>8}{'p99 ms':>8}{'ratio':>7}{'srv cpu':>8}{'cli cpu':>8}")
     print(header)
     print("-" * len(header))
-    for result in results:
-        print(f"{result.workload.name:<12}{result.requests:>9}{result.errors:>7}"
-              f"{result.rate:>9.0f}{result.percentile_ms(50):>8.2f}"
-              f"{result.percentile_ms(95):>8.2f}{result.percentile_ms(99):>8.2f}"
-              f"{result.rate / ceiling.rate:>7.2f}{_cpu(result.server_cpu):>8}"
-              f"{_cpu(result.client_cpu):>8}")
-    print("ratio = req/s over the bare Django ceiling.")
+    for result in [*results, paced]:
+        print(f"{result.label:<20}{result.requests:>9}{result.errors:>7}{result.rate:>8.0f}"
+              f"{result.percentile_ms(50):>8.2f}{result.percentile_ms(95):>8.2f}"
+              f"{result.percentile_ms(99):>8.2f}{result.rate / ceiling.rate:>7.2f}"
+              f"{_cpu(result.server_cpu):>8}{_cpu(result.client_cpu):>8}")
+    print("ratio = req/s over bare Django's. The first three rows send back to back, so their\n"
+          "latency is mostly queueing (about clients / rate); the last sends orders at "
+          f"{GOAL_RATIO:g} x the\nceiling's rate, its latency counted from each scheduled send.")
     to_ceiling, to_drf = orders.rate / ceiling.rate, orders.rate / bare_drf.rate
-    p99 = orders.percentile_ms(99)
-    met = to_ceiling >= GOAL_RATIO and p99 < GOAL_P99_MS and orders.errors == 0
-    print(f"orders / ceiling = {to_ceiling:.2f}, orders / bare DRF = {to_drf:.2f}; "
-          f"goal (>= {GOAL_RATIO:g} x ceiling with p99 < {GOAL_P99_MS:g} ms, no errors): "
-          f"{'met' if met else 'NOT met'}.")
+    kept_pace = paced.rate >= 0.95 * GOAL_RATIO * ceiling.rate
+    met = (to_ceiling >= GOAL_RATIO and kept_pace and paced.percentile_ms(99) < GOAL_P99_MS
+           and not any(result.errors for result in [*results, paced]))
+    print(f"orders / ceiling = {to_ceiling:.2f}, orders / bare DRF = {to_drf:.2f}\n"
+          f"goal (>= {GOAL_RATIO:g} x the ceiling's rate, p99 < {GOAL_P99_MS:g} ms at that rate, "
+          f"no errors): {'met' if met else 'NOT met'}.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,20 +320,21 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(port, args.asgi_threads, log)
         try:
             wait_healthy(server, port)
-            results = [run_workload(workload, port=port, server_pid=server.pid, token=token,
-                                    args=args) for workload in WORKLOADS]
+            load = partial(run_workload, port=port, server_pid=server.pid, token=token,
+                           args=args)
+            results = [load(workload) for workload in WORKLOADS]
+            paced = load(ORDERS, rate=GOAL_RATIO * results[0].rate)
         except RuntimeError as exc:
             print(f"benchmarks.ingest: {exc}; daphne's log: {log.name}", file=sys.stderr)
             return 1
         finally:
             stop_server(server)
-    print_report(results, args)
-    if any(result.errors for result in results):
+    print_report(results, paced, args)
+    if any(result.errors for result in [*results, paced]):
         print(f"Errors were counted; daphne's log: {log.name}", file=sys.stderr)
         return 1
     Path(log.name).unlink()
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -19,4 +19,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
     path("api/", include("apps.orders.api.urls")),
+    path("api/", include("apps.processing.api.urls")),
+    path("api/", include("apps.risk.api.urls")),
 ]

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import redis
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from apps.orders.domain.instruments import InstrumentRules
 from apps.orders.models import Fill, Instrument, Order
@@ -28,6 +28,8 @@ __all__ = [
     "all_instrument_rules",
     "cached_order_key",
     "current_instrument_rules",
+    "expired_working_orders",
+    "fill_counts_by_trade",
     "fills_of",
     "forget_instrument_rules",
     "instrument_rules",
@@ -195,3 +197,15 @@ def fills_of(*, order_id: uuid.UUID) -> list[FillView]:
                  liquidity=fill.liquidity, created_at=fill.created_at)
         for fill in Fill.objects.filter(order_id=order_id).order_by("created_at", "id")
     ]
+
+
+def fill_counts_by_trade() -> dict[str, int]:
+    """How many fills each trade has (two: the maker's and the taker's), for reconciliation."""
+    return {str(row["trade_id"]): row["fills"]
+            for row in Fill.objects.values("trade_id").annotate(fills=Count("id"))}
+
+
+def expired_working_orders(*, now: datetime, limit: int = 1000) -> list[OrderView]:
+    orders = Order.objects.filter(status__in=WORKING_STATUSES, time_in_force="GTD",
+                                  expires_at__lte=now).order_by("expires_at")[:limit]
+    return [order_view(order) for order in orders]

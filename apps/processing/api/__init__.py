@@ -1,0 +1,1 @@
+"""REST API of the processing context: balances and operator deposits and withdrawals."""

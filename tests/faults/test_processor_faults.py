@@ -1,0 +1,77 @@
+"""Crashes and rebalances of the processor against the real broker and database: no order
+or fill is lost or applied twice, and `reconcile` is clean afterwards."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+
+import pytest
+
+from tests.faults.conftest import Venue, wait_until
+
+pytestmark = pytest.mark.faults
+
+
+def settled(venue: Venue, orders: int) -> bool:
+    """Every order recorded and past NEW, and every event published."""
+    recorded, fresh, unpublished = venue.query(
+        "SELECT (SELECT count(*) FROM orders_order),"
+        " (SELECT count(*) FROM orders_order WHERE status = 'NEW'),"
+        " (SELECT count(*) FROM processing_outboxevent WHERE published_at IS NULL)")[0]
+    return recorded == orders and fresh == 0 and unpublished == 0
+
+
+def assert_exactly_once(venue: Venue, orders: int) -> None:
+    assert venue.scalar("SELECT count(DISTINCT id) FROM orders_order") == orders
+    # Every trade has exactly two fills and one ledger transaction (reconcile checks it
+    # too); no order is filled beyond its quantity.
+    assert venue.scalar("SELECT count(*) FROM orders_order WHERE filled_quantity > quantity") == 0
+    accepted = venue.scalar(
+        "SELECT count(*) FROM processing_outboxevent"
+        " WHERE convert_from(body, 'UTF8')::jsonb ->> 'type' = 'order.accepted'")
+    assert accepted == venue.scalar(
+        "SELECT count(*) FROM orders_order WHERE status <> 'REJECTED'")
+    result = venue.manage("reconcile")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "reconcile: clean" in result.stdout
+
+
+def test_killing_the_processor_at_random_points_loses_and_repeats_nothing(
+    venue: Venue,
+) -> None:
+    orders = 3000
+    venue.start("run_relay")
+    processor = venue.start("run_processor")
+    load = venue.start("simulate_orders", "--users", "maker,taker", "--orders", str(orders),
+                       "--seed", "7")
+    rng = random.Random(11)
+    for _ in range(4):
+        time.sleep(rng.uniform(1.0, 3.0))
+        processor.send_signal(signal.SIGKILL)
+        processor.wait()
+        processor = venue.start("run_processor")
+    assert load.wait(timeout=300) == 0
+    wait_until(lambda: settled(venue, orders), seconds=180, what="all orders processed")
+    assert venue.scalar("SELECT count(*) FROM orders_fill") > 0
+    assert_exactly_once(venue, orders)
+
+
+def test_rebalance_between_two_processors_mid_stream(venue: Venue) -> None:
+    orders = 2000
+    venue.start("run_relay")
+    first = venue.start("run_processor")
+    load = venue.start("simulate_orders", "--users", "maker,taker", "--orders", str(orders),
+                       "--seed", "8")
+    time.sleep(2.0)
+    second = venue.start("run_processor")  # the group rebalances: partitions move
+    time.sleep(4.0)
+    first.send_signal(signal.SIGTERM)  # leaves the group: everything moves to the second
+    assert first.wait(timeout=30) == 0
+    assert load.wait(timeout=300) == 0
+    wait_until(lambda: settled(venue, orders), seconds=180, what="all orders processed")
+    assert second.poll() is None
+    epochs = venue.scalar("SELECT max(epoch) FROM processing_partitionownership")
+    assert epochs >= 2  # partitions really changed hands
+    assert_exactly_once(venue, orders)
