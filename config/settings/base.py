@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "oms.observability.middleware.SyncViewBoundary",
 ]
 
 # Benchmarks mount their reference views beside the real ones with OMS_ROOT_URLCONF.

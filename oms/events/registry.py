@@ -54,6 +54,8 @@ def registered_schemas() -> dict[tuple[str, int], dict[str, Any]]:
 
 
 def _raise_first_error(validator: Draft202012Validator, instance: object, what: str) -> None:
+    if validator.is_valid(instance):  # the common case: no error collection at all
+        return
     error = best_match(validator.iter_errors(instance))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(root)"
