@@ -36,6 +36,10 @@ def assert_exactly_once(venue: Venue, orders: int) -> None:
     result = venue.manage("reconcile")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "reconcile: clean" in result.stdout
+    # A clean replay of the whole topic into an empty database gives the same state.
+    replay = venue.manage("replay")
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "replay: equal to the live state" in replay.stdout
 
 
 def test_killing_the_processor_at_random_points_loses_and_repeats_nothing(
