@@ -185,7 +185,7 @@ class OrderFlow:
             side=payload["side"], order_type=payload["type"],
             time_in_force=payload["time_in_force"], quantity=quantity, price=price,
             stop_price=stop_price, post_only=payload["post_only"], expires_at=expires_at,
-            created_at=self.now,
+            created_at=datetime.fromisoformat(payload["submitted_at"]),
         )
         if not recorded:
             logger.warning("duplicate submission of order %s ignored", order_id)
