@@ -10,6 +10,10 @@ ORDER_FILL = "order.fill"
 ORDER_CANCELLED = "order.cancelled"
 ORDER_SETTLED = "order.settled"
 ORDER_AMENDED = "order.amended"
+# On `prices` (key: symbol): the internal venue's book and trades, as market data.
+BOOK_SNAPSHOT = "book.snapshot"
+BOOK_DELTA = "book.delta"
+TRADE = "trade"
 
 _ORDER = {"order_id": UUID, "user_id": {"type": "integer"}, "symbol": SYMBOL}
 _STATUS = {"enum": ["NEW", "ACCEPTED", "REJECTED", "PARTIALLY_FILLED", "FILLED", "SETTLED",
@@ -44,4 +48,17 @@ register_schema(ORDER_SETTLED, payload_schema({
 register_schema(ORDER_AMENDED, payload_schema({
     **_ORDER, "price": OPTIONAL_DECIMAL, "quantity": DECIMAL, "priority_kept": {"type": "boolean"},
     "status": _STATUS,
+}))
+
+_LEVELS = {"type": "array", "items": {"type": "array", "prefixItems": [DECIMAL, DECIMAL],
+                                      "minItems": 2, "maxItems": 2}}
+_BOOK = {"symbol": SYMBOL, "sequence": {"type": "integer", "minimum": 1},
+         "bids": _LEVELS, "asks": _LEVELS}
+# A snapshot lists every level (best first); a delta lists the levels that changed since
+# the previous sequence, with quantity "0" for a level that is gone.
+register_schema(BOOK_SNAPSHOT, payload_schema(_BOOK))
+register_schema(BOOK_DELTA, payload_schema(_BOOK))
+register_schema(TRADE, payload_schema({
+    "symbol": SYMBOL, "trade_id": UUID, "price": DECIMAL, "quantity": DECIMAL,
+    "taker_side": {"enum": ["buy", "sell"]},
 }))

@@ -28,6 +28,7 @@ from apps.processing.domain.orders import (
     OrderSpec,
     OrderType,
     Rejected,
+    Rested,
     SelfTradePrevention,
     Side,
     TimeInForce,
@@ -45,12 +46,15 @@ from apps.processing.settlement import (
 from apps.risk import services as risk
 from oms.events import Event as Envelope
 from oms.events import new_event
+from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.money import format_amount
 
 logger = logging.getLogger(__name__)
 
 ID_NAMESPACE = uuid.UUID("0b7f3c1e-5a2d-4f60-8e91-3c4d5e6f7a8b")
 PRIORITY_SLOTS = 10_000  # priorities are offset * PRIORITY_SLOTS + n: monotonic across restarts
+SNAPSHOT_LEVELS = 500
+SNAPSHOT_EVERY = 100  # book deltas between two snapshots on `prices`
 
 
 def stable_id(*parts: object) -> uuid.UUID:
@@ -109,13 +113,25 @@ class Book:
     engine: MatchingEngine
     live: dict[str, LiveOrder] = field(default_factory=dict)
     last_trade_price: Decimal | None = None
+    sequence: int = 0  # of the book events on `prices`
+    deltas_since_snapshot: int = 0
+
+    def levels(self, side: Side, limit: int = SNAPSHOT_LEVELS) -> list[list[str]]:
+        bids, asks = self.engine.depth(limit)
+        return [[format_amount(funds.from_units(price, self.rules.tick_size)),
+                 format_amount(funds.from_units(lots, self.rules.lot_size))]
+                for price, lots, _count in (bids if side is Side.BUY else asks)]
+
+    def snapshot_payload(self) -> dict[str, Any]:
+        return {"symbol": self.symbol, "sequence": self.sequence,
+                "bids": self.levels(Side.BUY), "asks": self.levels(Side.SELL)}
 
 
 @dataclass(slots=True)
 class FlowOutput:
     """What handling one batch produced, written by the batch processor at its end."""
 
-    events: list[tuple[str, Envelope]] = field(default_factory=list)  # (key, event)
+    events: list[tuple[str, str, Envelope]] = field(default_factory=list)  # (topic, key, event)
     touched: dict[str, LiveOrder] = field(default_factory=dict)
     books: set[str] = field(default_factory=set)
 
@@ -134,18 +150,46 @@ class OrderFlow:
         self.now_ns = epoch_ns(source.occurred_at)
         self._emitted = 0
         self._priorities = 0
+        self._levels: set[tuple[Side, int]] = set()
         self._stp_of = stp_of
         output.books.add(book.symbol)
 
     # ------------------------------------------------------------------ emitting and state
 
-    def emit(self, event_type: str, payload: dict[str, Any]) -> None:
+    def emit(self, event_type: str, payload: dict[str, Any], *, topic: str = EXECUTIONS) -> None:
         self._emitted += 1
         event = new_event(
             event_type, payload, event_id=str(stable_id(self.source.event_id, self._emitted)),
             occurred_at=self.now, correlation_id=self.source.correlation_id,
         )
-        self.output.events.append((self.book.symbol, event))
+        self.output.events.append((topic, self.book.symbol, event))
+
+    def _level_changed(self, order: LiveOrder) -> None:
+        if order.price is not None and order.engine_type is OrderType.LIMIT:
+            self._levels.add((Side(order.side), funds.to_units(order.price,
+                                                               self.rules.tick_size)))
+
+    def finish(self) -> None:
+        """Publish the book levels this request changed (a delta, or every
+        `SNAPSHOT_EVERY` deltas a full snapshot) on `prices`."""
+        if not self._levels:
+            return
+        book = self.book
+        book.sequence += 1
+        book.deltas_since_snapshot += 1
+        if book.deltas_since_snapshot >= SNAPSHOT_EVERY:
+            book.deltas_since_snapshot = 0
+            self.emit(executions.BOOK_SNAPSHOT, book.snapshot_payload(), topic=PRICES)
+            return
+        changed: dict[Side, list[list[str]]] = {Side.BUY: [], Side.SELL: []}
+        for side, price in sorted(self._levels, key=lambda level: (level[0].value, level[1])):
+            changed[side].append([
+                format_amount(funds.from_units(price, self.rules.tick_size)),
+                format_amount(funds.from_units(book.engine.level_lots(side, price),
+                                               self.rules.lot_size))])
+        self.emit(executions.BOOK_DELTA, {"symbol": book.symbol, "sequence": book.sequence,
+                                          "bids": changed[Side.BUY],
+                                          "asks": changed[Side.SELL]}, topic=PRICES)
 
     def next_priority(self) -> int:
         self._priorities += 1
@@ -281,6 +325,7 @@ class OrderFlow:
         if new_total <= actor.filled_quantity:
             self._refuse(payload, "amend", "not_above_filled")
             return
+        self._level_changed(order)  # the level it leaves (if the price changes)
         old_price, old_reserve_price = order.price, order.reserve_price
         order.price = order.client_price = new_price or order.price
         if order.side == "buy":
@@ -333,6 +378,10 @@ class OrderFlow:
 
     def apply(self, engine_events: list[Event]) -> None:
         for engine_event in engine_events:
+            order_id = getattr(engine_event, "order_id", None) or getattr(
+                engine_event, "maker_order_id", None)
+            if order_id in self.book.live:
+                self._level_changed(self.book.live[order_id])
             if isinstance(engine_event, Trade):
                 self._trade(engine_event)
             elif isinstance(engine_event, Cancelled):
@@ -343,6 +392,8 @@ class OrderFlow:
                 self._cancelled(engine_event.order_id, engine_event.reason)
             elif isinstance(engine_event, Amended):
                 self._amended(self.book.live[engine_event.order_id], engine_event)
+            elif isinstance(engine_event, Rested):
+                self._level_changed(self.book.live[engine_event.order_id])
             elif isinstance(engine_event, Triggered):
                 # A triggered stop enters the book with a new time priority.
                 order = self.book.live[engine_event.order_id]
@@ -388,6 +439,10 @@ class OrderFlow:
         buyer.reserved = buyer_target
         seller.reserved -= quantity
         self.book.last_trade_price = price
+        self.emit(executions.TRADE, {
+            "symbol": self.book.symbol, "trade_id": str(trade_id), "price": format_amount(price),
+            "quantity": format_amount(quantity), "taker_side": trade.taker_side.value,
+        }, topic=PRICES)
         for order, liquidity, other in ((maker, "maker", taker), (taker, "taker", maker)):
             self._fill(order, trade_id=trade_id, price=price, quantity=quantity,
                        fee=fees[order.order_id], liquidity=liquidity, counterparty=other)

@@ -112,12 +112,13 @@ class PartitionOwnership(models.Model):
 
 
 class SymbolState(models.Model):
-    """Per symbol: the partition its orders arrive on and the last trade price (which the
-    stop orders of a rebuilt book need)."""
+    """Per symbol: the partition its orders arrive on, the last trade price (which the
+    stop orders of a rebuilt book need) and the sequence of its book events."""
 
     symbol = models.CharField(max_length=25, primary_key=True)
     partition = models.IntegerField()
     last_trade_price = amount_field(null=True, blank=True)
+    book_sequence = models.BigIntegerField(default=0)  # of the book events on `prices`
 
     def __str__(self) -> str:
         return self.symbol

@@ -22,11 +22,12 @@ from django.db.models import F
 from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
 from apps.orders import services as orders
+from apps.processing import events as executions
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import OrderActor, Status
 from apps.processing.domain.matching import MatchingEngine
 from apps.processing.domain.orders import OrderType, Trade
-from apps.processing.execution import Book, FlowOutput, LiveOrder, OrderFlow
+from apps.processing.execution import Book, FlowOutput, LiveOrder, OrderFlow, stable_id
 from apps.processing.models import (
     AccountSettings,
     OutboxEvent,
@@ -34,8 +35,9 @@ from apps.processing.models import (
     SymbolState,
     WorkingOrder,
 )
+from oms.events import new_event
 from oms.kafka.consumer import Batch, ConsumedEvent
-from oms.kafka.topics import EXECUTIONS, ORDERS
+from oms.kafka.topics import ORDERS, PRICES
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +79,30 @@ class BatchProcessor:
                 self.epochs[partition] = row.epoch
                 resume[partition] = row.next_offset
         self._rebuild(resume)
+        self._announce_books(resume)
         logger.info("claimed %s partitions %s at offsets %s", self.topic, sorted(resume), resume)
         return resume
+
+    def _announce_books(self, partitions: Iterable[int]) -> None:
+        """A fresh snapshot of each book taken over, so market data can start from it."""
+        wanted = set(partitions)
+        books = [book for book in self.books.values() if book.partition in wanted]
+        if not books:
+            return
+        with transaction.atomic():
+            for book in books:
+                book.sequence += 1
+                book.deltas_since_snapshot = 0
+                event = new_event(
+                    executions.BOOK_SNAPSHOT, book.snapshot_payload(),
+                    event_id=str(stable_id("snapshot", book.symbol, book.sequence,
+                                           self.epochs[book.partition])))
+                OutboxEvent.objects.create(event_id=event.event_id, topic=PRICES,
+                                           key=book.symbol, body=event.to_json())
+                SymbolState.objects.filter(symbol=book.symbol).update(
+                    book_sequence=book.sequence)
+            with connection.cursor() as cursor:
+                cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")
 
     def release(self, partitions: Iterable[int]) -> None:
         dropped = set(partitions)
@@ -101,7 +125,7 @@ class BatchProcessor:
         book = Book(symbol=state.symbol, partition=state.partition, rules=rules,
                     engine=MatchingEngine(last_trade_price=None if last is None
                                           else funds.to_units(last, rules.tick_size)),
-                    last_trade_price=last)
+                    last_trade_price=last, sequence=state.book_sequence)
         for row in WorkingOrder.objects.filter(symbol=state.symbol).order_by("priority"):
             order = _live_order(row)
             book.live[order.order_id] = order
@@ -181,6 +205,7 @@ class BatchProcessor:
             flow.amend(dict(event.payload))
         else:
             logger.warning("ignoring %s on %s", event.type, self.topic)
+        flow.finish()
 
     def _open_book(self, symbol: str, partition: int) -> Book:
         state, _ = SymbolState.objects.get_or_create(symbol=symbol,
@@ -222,12 +247,11 @@ class BatchProcessor:
         for symbol in output.books:
             book = self.books[symbol]
             SymbolState.objects.filter(symbol=symbol).update(
-                last_trade_price=book.last_trade_price)
+                last_trade_price=book.last_trade_price, book_sequence=book.sequence)
         if output.events:
             OutboxEvent.objects.bulk_create(
-                OutboxEvent(event_id=event.event_id, topic=EXECUTIONS, key=key,
-                            body=event.to_json())
-                for key, event in output.events)
+                OutboxEvent(event_id=event.event_id, topic=topic, key=key, body=event.to_json())
+                for topic, key, event in output.events)
 
 
 _WORKING_UPDATE_FIELDS = [

@@ -201,6 +201,11 @@ class MatchingEngine:
         pending.sort(key=lambda node: node.seq)
         return [_snapshot(node) for node in pending]
 
+    def level_lots(self, side: Side, price: int) -> int:
+        """Total open lots resting at ``price`` on ``side`` (0 when there is no level)."""
+        level = (self._bids if side is Side.BUY else self._asks).levels.get(price)
+        return 0 if level is None else level.total
+
     def open_order(self, order_id: str) -> OpenOrder | None:
         node = self._orders.get(order_id)
         return None if node is None else _snapshot(node)

@@ -125,3 +125,59 @@ def test_restart_rebuilds_the_book_from_the_database(harness: Harness) -> None:
         restarted.close()
     assert Order.objects.get(id=bid).status == "SETTLED"
     assert Order.objects.get(id=ask).status == "SETTLED"
+
+
+def prices_events(symbol: str = "BTC-USDT") -> list[dict[str, object]]:
+    bodies = [json.loads(bytes(row.body)) for row in
+              OutboxEvent.objects.filter(topic="prices", key=symbol).order_by("id")]
+    return [{"type": body["type"], **body["payload"]} for body in bodies]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_book_changes_and_trades_are_market_data_on_prices(harness: Harness) -> None:
+    seller = trader("seller", BTC="1")
+    buyer = trader("buyer", USDT="100000")
+    place(seller, "sell", "0.5", "50000.00")
+    place(seller, "sell", "0.2", "50010.00")
+    harness.drain(expect=2)
+    place(buyer, "buy", "0.6", "50005.00")  # takes 0.5 at 50000, rests 0.1 at 50005
+    harness.drain(expect=1)
+    events = [e for e in prices_events() if e["type"] != "book.snapshot"]
+    assert [e["type"] for e in events] == ["book.delta", "book.delta", "trade", "book.delta"]
+    first, second, trade, third = events
+    assert (first["asks"], second["asks"]) == ([["50000", "0.5"]], [["50010", "0.2"]])
+    assert (trade["price"], trade["quantity"], trade["taker_side"]) == ("50000", "0.5", "buy")
+    assert third["asks"] == [["50000", "0"]]
+    assert third["bids"] == [["50005", "0.1"]]
+    sequences = [e["sequence"] for e in events if e["type"] == "book.delta"]
+    assert sequences == sorted(sequences)
+    assert len(set(sequences)) == 3
+    assert sequences[-1] - sequences[0] == 2  # no gap between consecutive deltas
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_snapshot_plus_deltas_rebuilds_the_book(harness: Harness) -> None:
+    seller = trader("seller", BTC="10")
+    buyer = trader("buyer", USDT="1000000")
+    for n in range(5):
+        place(seller, "sell", "0.1", f"{50000 + 10 * n}.00")
+        place(buyer, "buy", "0.1", f"{49990 - 10 * n}.00")
+    harness.drain(expect=10)
+    place(buyer, "buy", "0.25", "50010.00")
+    harness.drain(expect=1)
+    book: dict[str, dict[str, str]] = {"bids": {}, "asks": {}}
+    for event in prices_events():
+        if event["type"] == "book.snapshot":
+            book = {side: dict(event[side]) for side in ("bids", "asks")}  # type: ignore[arg-type]
+        elif event["type"] == "book.delta":
+            for side in ("bids", "asks"):
+                for price, quantity in event[side]:  # type: ignore[attr-defined]
+                    if quantity == "0":
+                        book[side].pop(price, None)
+                    else:
+                        book[side][price] = quantity
+    engine_book = harness.processor.books["BTC-USDT"]
+    from apps.processing.domain.orders import Side
+
+    assert sorted(book["asks"].items()) == sorted(map(tuple, engine_book.levels(Side.SELL)))
+    assert sorted(book["bids"].items()) == sorted(map(tuple, engine_book.levels(Side.BUY)))
