@@ -2,4 +2,6 @@
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from apps.marketdata.routing import websocket_urlpatterns as marketdata_ws
+
+websocket_urlpatterns: list[Any] = [*marketdata_ws]

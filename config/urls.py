@@ -21,4 +21,5 @@ urlpatterns = [
     path("api/", include("apps.orders.api.urls")),
     path("api/", include("apps.processing.api.urls")),
     path("api/", include("apps.risk.api.urls")),
+    path("api/", include("apps.marketdata.api.urls")),
 ]

@@ -1,1 +1,2 @@
-"""Market data context: feeds, books, prices and live streams."""
+"""Market data context: feeds (simulator, Binance, Coinbase), the internal book and
+prices, trades and candles, and the live WebSocket streams."""

@@ -36,7 +36,7 @@ __all__ = [
     "order_view",
     "order_visible_to",
     "orders_visible_to",
-    "working_orders_of",
+    "working_orders_matching",
 ]
 
 WORKING_STATUSES = frozenset({Order.Status.NEW, Order.Status.ACCEPTED,
@@ -183,13 +183,6 @@ def order_visible_to(*, order_id: uuid.UUID, user_id: int, sees_all: bool) -> Or
     return view if sees_all or view.user_id == user_id else None
 
 
-def working_orders_of(*, user_id: int, symbol: str | None = None) -> list[OrderView]:
-    orders = Order.objects.filter(user_id=user_id, status__in=WORKING_STATUSES)
-    if symbol:
-        orders = orders.filter(symbol=symbol)
-    return [order_view(order) for order in orders]
-
-
 def fills_of(*, order_id: uuid.UUID) -> list[FillView]:
     return [
         FillView(id=fill.id, order_id=fill.order_id, trade_id=fill.trade_id, price=fill.price,
@@ -208,4 +201,14 @@ def fill_counts_by_trade() -> dict[str, int]:
 def expired_working_orders(*, now: datetime, limit: int = 1000) -> list[OrderView]:
     orders = Order.objects.filter(status__in=WORKING_STATUSES, time_in_force="GTD",
                                   expires_at__lte=now).order_by("expires_at")[:limit]
+    return [order_view(order) for order in orders]
+
+
+def working_orders_matching(*, user_id: int | None, symbol: str | None) -> list[OrderView]:
+    """Working orders of one user, one symbol, both, or (neither) the whole venue."""
+    orders = Order.objects.filter(status__in=WORKING_STATUSES)
+    if user_id is not None:
+        orders = orders.filter(user_id=user_id)
+    if symbol:
+        orders = orders.filter(symbol=symbol)
     return [order_view(order) for order in orders]

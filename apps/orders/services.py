@@ -33,7 +33,7 @@ from apps.orders.selectors import (
     current_instrument_rules,
     forget_instrument_rules,
     instrument_rules,
-    working_orders_of,
+    working_orders_matching,
 )
 from oms.events import new_event
 from oms.kafka.producer import PublishError
@@ -209,7 +209,7 @@ def cancel_all(*, user_id: int, requested_by: int, reason: str = "user",
                symbol: str | None = None) -> int:
     """Request the cancellation of every working order the processor has recorded for the
     user (optionally in one symbol); return how many were requested."""
-    orders = working_orders_of(user_id=user_id, symbol=symbol)
+    orders = working_orders_matching(user_id=user_id, symbol=symbol)
     for order in orders:
         request_cancel(order=order, requested_by=requested_by, reason=reason)
     return len(orders)

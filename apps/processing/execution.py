@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -36,6 +36,7 @@ from apps.processing.domain.orders import (
     Triggered,
 )
 from apps.processing.ledger import InsufficientFunds
+from apps.processing.selectors import OpenExposure
 from apps.processing.settlement import (
     TradeSettlement,
     available_balance,
@@ -136,11 +137,21 @@ class FlowOutput:
     books: set[str] = field(default_factory=set)
 
 
+class AccountView(Protocol):
+    """What the flow asks the batch processor about accounts and markets."""
+
+    def stp_of(self, user_id: int) -> str: ...
+
+    def open_exposure(self, user_id: int, symbol: str) -> OpenExposure: ...
+
+    def marks(self) -> dict[str, Decimal]: ...
+
+
 class OrderFlow:
     """Applies one input event to one book."""
 
     def __init__(self, book: Book, source: Envelope, offset: int, output: FlowOutput,
-                 stp_of: Any) -> None:
+                 accounts: AccountView) -> None:
         self.book = book
         self.rules = book.rules
         self.source = source
@@ -151,7 +162,7 @@ class OrderFlow:
         self._emitted = 0
         self._priorities = 0
         self._levels: set[tuple[Side, int]] = set()
-        self._stp_of = stp_of
+        self.accounts = accounts
         output.books.add(book.symbol)
 
     # ------------------------------------------------------------------ emitting and state
@@ -241,7 +252,7 @@ class OrderFlow:
             order_id=order_id, user_id=user_id, symbol=self.book.symbol, side=side,
             engine_type=engine_type, time_in_force=time_in_force, price=engine_price,
             client_price=price, stop_price=stop_price, post_only=payload["post_only"],
-            stp=self._stp_of(user_id),
+            stp=self.accounts.stp_of(user_id),
             expires_at=expires_at, priority=self.next_priority(),
             reserve_asset=self.rules.quote_asset if side == "buy" else self.rules.base_asset,
             reserve_price=engine_price if side == "buy" else None, reserved=Decimal(0),
@@ -249,12 +260,17 @@ class OrderFlow:
         )
         order.actor.on_created()
         required = self._reservation(order, quantity)
+        exposure = self.accounts.open_exposure(user_id, self.book.symbol)
         decision = risk.pre_trade_decision(risk.PreTradeContext(
             user_id=user_id, symbol=self.book.symbol, side=side, quantity=quantity,
+            price=engine_price, is_limit=payload["type"] in ("limit", "stop_limit"),
             trading=self.rules.trading, required_asset=order.reserve_asset,
             required_amount=required,
             available_amount=available_balance(user_id=user_id, asset=order.reserve_asset),
-        ))
+            reference_price=self.book.last_trade_price, open_orders=exposure.orders,
+            open_buy_quantity=exposure.buy_quantity, open_sell_quantity=exposure.sell_quantity,
+            marks=self.accounts.marks(),
+        ), order_id=order_id, now=self.now)
         if decision.accepted:
             try:
                 reserve(user_id=user_id, asset=order.reserve_asset, amount=required,
@@ -457,7 +473,7 @@ class OrderFlow:
                            fee_asset=self.rules.quote_asset, liquidity=liquidity,
                            created_at=self.now)
         risk.record_fill(user_id=order.user_id, symbol=order.symbol, side=order.side,
-                         quantity=quantity, price=price, fee_in_quote=fee)
+                         quantity=quantity, price=price, fee_in_quote=fee, when=self.now)
         self.emit(executions.ORDER_FILL, {
             **self._order_payload(order), "fill_id": str(fill_id), "trade_id": str(trade_id),
             "side": order.side, "price": format_amount(price),

@@ -23,11 +23,18 @@ from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
 from apps.orders import services as orders
 from apps.processing import events as executions
+from apps.processing import selectors
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import OrderActor, Status
 from apps.processing.domain.matching import MatchingEngine
 from apps.processing.domain.orders import OrderType, Trade
-from apps.processing.execution import Book, FlowOutput, LiveOrder, OrderFlow, stable_id
+from apps.processing.execution import (
+    Book,
+    FlowOutput,
+    LiveOrder,
+    OrderFlow,
+    stable_id,
+)
 from apps.processing.models import (
     AccountSettings,
     OutboxEvent,
@@ -35,6 +42,7 @@ from apps.processing.models import (
     SymbolState,
     WorkingOrder,
 )
+from apps.processing.selectors import OpenExposure
 from oms.events import new_event
 from oms.kafka.consumer import Batch, ConsumedEvent
 from oms.kafka.topics import ORDERS, PRICES
@@ -196,7 +204,7 @@ class BatchProcessor:
         event = consumed.event
         symbol = str(event.payload["symbol"])
         book = self.books.get(symbol) or self._open_book(symbol, consumed.partition)
-        flow = OrderFlow(book, event, consumed.offset, output, self._stp_of)
+        flow = OrderFlow(book, event, consumed.offset, output, self)
         if event.type == order_events.ORDER_SUBMITTED:
             flow.submit(dict(event.payload))
         elif event.type == order_events.ORDER_CANCEL_REQUESTED:
@@ -214,7 +222,18 @@ class BatchProcessor:
         self.books[symbol] = book
         return book
 
-    def _stp_of(self, user_id: int) -> str:
+    def open_exposure(self, user_id: int, symbol: str) -> OpenExposure:
+        return selectors.open_exposure(user_id=user_id, symbol=symbol)
+
+    def marks(self) -> dict[str, Decimal]:
+        """The stored last trades, with those of the books this process owns (current in
+        memory) on top."""
+        marks = selectors.marks()
+        marks.update({symbol: book.last_trade_price for symbol, book in self.books.items()
+                      if book.last_trade_price is not None})
+        return marks
+
+    def stp_of(self, user_id: int) -> str:
         now = time.monotonic()
         hit = self._stp_cache.get(user_id)
         if hit is not None and hit[0] > now:

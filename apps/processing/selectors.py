@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from apps.processing.models import LedgerAccount
+from django.db.models import Count, F, Max, Min, Q, Sum
+
+from apps.processing.models import LedgerAccount, SymbolState, WorkingOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +28,36 @@ def balances_of(*, user_id: int) -> list[Balance]:
             kind=LedgerAccount.Kind.USER, user_id=user_id
         ).order_by("asset")
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenExposure:
+    """An account's working orders: how many in all, and the open quantity per side in
+    one symbol."""
+
+    orders: int
+    buy_quantity: Decimal
+    sell_quantity: Decimal
+
+
+def open_exposure(*, user_id: int, symbol: str) -> OpenExposure:
+    rows = WorkingOrder.objects.filter(user_id=user_id).values("symbol", "side").annotate(
+        orders=Count("order_id"), open=Sum(F("quantity") - F("filled_quantity")))
+    per_side = {row["side"]: row["open"] for row in rows if row["symbol"] == symbol}
+    return OpenExposure(orders=sum(row["orders"] for row in rows),
+                        buy_quantity=per_side.get("buy") or Decimal(0),
+                        sell_quantity=per_side.get("sell") or Decimal(0))
+
+
+def marks() -> dict[str, Decimal]:
+    """Reference prices: each symbol's last trade as its processor last stored it."""
+    return {state.symbol: state.last_trade_price
+            for state in SymbolState.objects.exclude(last_trade_price=None)
+            if state.last_trade_price is not None}
+
+
+def best_prices(*, symbol: str) -> tuple[Decimal | None, Decimal | None]:
+    """Best bid and ask of the stored book (resting limit orders)."""
+    row = WorkingOrder.objects.filter(symbol=symbol, engine_type="limit").aggregate(
+        bid=Max("price", filter=Q(side="buy")), ask=Min("price", filter=Q(side="sell")))
+    return row["bid"], row["ask"]

@@ -1,4 +1,5 @@
-"""Persistence of the risk context: positions per user and symbol."""
+"""Persistence of the risk context: positions, limits per scope, kill switches, daily
+P&L and the audit of every override and risk event."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ from django.conf import settings
 from django.db import models
 
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+
+def _limit(help_text: str) -> models.DecimalField:  # type: ignore[type-arg]
+    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True,
+                               blank=True, help_text=help_text)
 
 
 class Position(models.Model):
@@ -26,3 +32,90 @@ class Position(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.symbol} {self.quantity}"
+
+
+class RiskLimit(models.Model):
+    """Limits for a scope: global (no user, no symbol), an instrument's default (symbol),
+    an account (user) or an account in one instrument (user and symbol). For each limit
+    the most specific scope that sets it wins; an empty limit means "no limit here"."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="risk_limits")
+    symbol = models.CharField(max_length=25, blank=True)
+    max_position = _limit("maximum absolute position, in base units")
+    max_position_notional = _limit("maximum absolute position, in quote at the reference price")
+    max_order_quantity = _limit("maximum quantity of one order")
+    max_order_notional = _limit("maximum price times quantity of one order")
+    max_open_orders = models.PositiveIntegerField(null=True, blank=True)
+    price_band = _limit("maximum distance of a limit price from the reference, as a fraction "
+                        "(0.1 = 10 %)")
+    daily_loss = _limit("maximum loss since 00:00 UTC, realized plus unrealized, in quote")
+    concentration = _limit("maximum share of one symbol in the account's gross exposure "
+                           "(0.5 = 50 %)")
+    max_orders_per_second = models.PositiveIntegerField(null=True, blank=True)
+    max_orders_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    max_notional_per_minute = _limit("maximum notional of the orders of one minute, in quote")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "symbol"],
+                                               nulls_distinct=False,
+                                               name="risk_limit_one_per_scope")]
+
+    def __str__(self) -> str:
+        return f"limits {self.user_id or 'all'} {self.symbol or '*'}"
+
+
+class KillSwitch(models.Model):
+    """Engaged: new orders in scope are rejected (`kill_switch`) and working ones cancelled.
+    Scope: global (no user, no symbol), an account, a symbol, or both."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="kill_switches")
+    symbol = models.CharField(max_length=25, blank=True)
+    engaged = models.BooleanField(default=True)
+    reason = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "symbol"], nulls_distinct=False,
+                                               name="kill_switch_one_per_scope")]
+
+    def __str__(self) -> str:
+        return f"kill switch {self.user_id or 'all'} {self.symbol or '*'} {self.engaged}"
+
+
+class DailyPnl(models.Model):
+    """Realized P&L (fees included) of one account in one UTC day, for the daily loss check."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    day = models.DateField()
+    realized = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                                   default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"],
+                                               name="daily_pnl_one_per_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} {self.realized}"
+
+
+class RiskAudit(models.Model):
+    """Every operator override and risk event: who, when, what, before and after."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=40)
+    event_type = models.CharField(max_length=40)
+    subject = models.CharField(max_length=100)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at"], name="risk_audit_created")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at} {self.action} {self.subject}"

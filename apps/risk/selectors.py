@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from decimal import Decimal
 
-from apps.risk.models import Position
+from django.db.models import Q
+
+from apps.risk.domain.checks import Limits
+from apps.risk.models import KillSwitch, Position, RiskAudit, RiskLimit
+
+LIMIT_FIELDS = [f.name for f in fields(Limits)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +23,53 @@ class PositionView:
     realized_pnl: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class RiskEventView:
+    id: int
+    created_at: datetime
+    action: str
+    event_type: str
+    subject: str
+    actor_id: int | None
+    before: object
+    after: object
+
+
 def positions_of(*, user_id: int) -> list[PositionView]:
     return [
         PositionView(user_id=p.user_id, symbol=p.symbol, quantity=p.quantity,
                      average_entry_price=p.average_entry_price, realized_pnl=p.realized_pnl)
         for p in Position.objects.filter(user_id=user_id).order_by("symbol")
     ]
+
+
+def resolved_limits(*, user_id: int, symbol: str) -> Limits:
+    """Each limit from the most specific scope that sets it: account and symbol, account,
+    instrument default, global."""
+    rows = RiskLimit.objects.filter(
+        Q(user__isnull=True, symbol="") | Q(user__isnull=True, symbol=symbol)
+        | Q(user_id=user_id, symbol="") | Q(user_id=user_id, symbol=symbol))
+
+    def specificity(row: RiskLimit) -> int:
+        return (2 if row.user_id is not None else 0) + (1 if row.symbol else 0)
+
+    values: dict[str, object] = {}
+    for row in sorted(rows, key=specificity):
+        for name in LIMIT_FIELDS:
+            value = getattr(row, name)
+            if value is not None:
+                values[name] = value
+    return Limits(**values)  # type: ignore[arg-type]
+
+
+def kill_switch_engaged(*, user_id: int, symbol: str) -> bool:
+    return KillSwitch.objects.filter(engaged=True).filter(
+        Q(user__isnull=True) | Q(user_id=user_id)).filter(
+        Q(symbol="") | Q(symbol=symbol)).exists()
+
+
+def recent_risk_events(*, limit: int = 100) -> list[RiskEventView]:
+    return [RiskEventView(id=a.id, created_at=a.created_at, action=a.action,
+                          event_type=a.event_type, subject=a.subject, actor_id=a.actor_id,
+                          before=a.before, after=a.after)
+            for a in RiskAudit.objects.order_by("-created_at", "-id")[:limit]]

@@ -1,30 +1,126 @@
-"""Public face of the risk context: the pre-trade decision the processor asks for, and the
-positions it keeps current with every fill."""
+"""Public face of the risk context: the pre-trade decision the processor asks for (and the
+what-if endpoint runs), positions and daily P&L kept current with every fill, and the
+operator overrides (limits, kill switches), each audited and emitted on `risk-events`."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from apps.risk.domain.checks import Decision, PreTradeContext, decide
+from django.conf import settings
+from django.db import transaction
+from prometheus_client import Histogram
+
+from apps.orders import selectors as orders
+from apps.orders import services as order_entry
+from apps.risk import events
+from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
 from apps.risk.domain.positions import PositionChange, apply_fill
-from apps.risk.models import Position
+from apps.risk.models import DailyPnl, KillSwitch, Position, RiskAudit, RiskLimit
+from apps.risk.selectors import LIMIT_FIELDS, kill_switch_engaged, resolved_limits
+from oms.events import new_event
+from oms.kafka.shared import event_producer
+from oms.kafka.topics import RISK_EVENTS
+from oms.redis import redis_client
 
-__all__ = ["Decision", "PreTradeContext", "pre_trade_decision", "record_fill"]
+__all__ = [
+    "Decision",
+    "Limits",
+    "PreTradeContext",
+    "engage_kill_switch",
+    "pre_trade_decision",
+    "record_fill",
+    "release_kill_switch",
+    "set_limits",
+]
+
+VELOCITY_KEEP_SECONDS = 120
+RISK_CHECK_SECONDS = Histogram(
+    "oms_risk_check_seconds", "Time of each pre-trade check", ["check"],
+    buckets=(1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3))
 
 
-def pre_trade_decision(context: PreTradeContext) -> Decision:
-    """Accept, or reject with a stable code (`symbol_halted`, `insufficient_funds`, ...)."""
-    return decide(context)
+def _velocity_keys(user_id: int, now: datetime) -> tuple[str, str, str]:
+    prefix = f"{settings.RISK_COUNTER_PREFIX}velocity:{user_id}"
+    second = int(now.timestamp())
+    minute = second // 60
+    return f"{prefix}:s:{second}", f"{prefix}:m:{minute}", f"{prefix}:n:{minute}"
+
+
+def _velocity(user_id: int, now: datetime) -> Velocity:
+    per_second, per_minute, notional = _velocity_keys(user_id, now)
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.scard(per_second)
+    pipe.scard(per_minute)
+    pipe.hvals(notional)
+    seconds, minutes, values = pipe.execute()
+    return Velocity(orders_this_second=int(seconds), orders_this_minute=int(minutes),
+                    notional_this_minute=sum((Decimal(v.decode()) for v in values), Decimal(0)))
+
+
+def _count_order(user_id: int, now: datetime, order_id: str, notional: Decimal | None) -> None:
+    """Count an order in its account's windows. Sets keyed by order id: counting the same
+    order twice (a redelivered request) changes nothing, and several processors share the
+    counters."""
+    per_second, per_minute, notional_key = _velocity_keys(user_id, now)
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.sadd(per_second, order_id)
+    pipe.expire(per_second, VELOCITY_KEEP_SECONDS)
+    pipe.sadd(per_minute, order_id)
+    pipe.expire(per_minute, VELOCITY_KEEP_SECONDS)
+    if notional is not None:
+        pipe.hsetnx(notional_key, order_id, str(notional))
+        pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
+    pipe.execute()
+
+
+def _daily_pnl(user_id: int, now: datetime, marks: dict[str, Decimal]) -> Decimal:
+    realized = DailyPnl.objects.filter(user_id=user_id, day=now.date()).values_list(
+        "realized", flat=True).first() or Decimal(0)
+    unrealized = sum(((marks[p.symbol] - p.average_entry_price) * p.quantity
+                      for p in Position.objects.filter(user_id=user_id).exclude(quantity=0)
+                      if p.symbol in marks), Decimal(0))
+    return realized + unrealized
+
+
+def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,
+                       count: bool = True) -> Decision:
+    """Complete the processor's context with what risk owns (limits, kill switch, position,
+    daily P&L, exposures, velocity), decide, and count the order for velocity when it is
+    accepted (`count=False` for a what-if)."""
+    user_id, symbol = context.user_id, context.symbol
+    marks = dict(context.marks)
+    positions = {p.symbol: p.quantity for p in Position.objects.filter(user_id=user_id)}
+    full = dataclasses.replace(
+        context,
+        limits=resolved_limits(user_id=user_id, symbol=symbol),
+        kill_switch=kill_switch_engaged(user_id=user_id, symbol=symbol),
+        position=positions.get(symbol, Decimal(0)),
+        daily_pnl=_daily_pnl(user_id, now, marks),
+        exposures={s: abs(q) * marks[s] for s, q in positions.items() if s in marks and q},
+        velocity=_velocity(user_id, now),
+    )
+    decision = decide(full, clock_ns=time.perf_counter_ns)
+    for check, spent in decision.timings_ns.items():
+        RISK_CHECK_SECONDS.labels(check).observe(spent / 1e9)
+    if decision.accepted and count:
+        _count_order(user_id, now, order_id, full.notional)
+    return decision
 
 
 def record_fill(*, user_id: int, symbol: str, side: str, quantity: Decimal, price: Decimal,
-                fee_in_quote: Decimal) -> None:
-    """Move the user's position in `symbol` by one fill (called inside the processor's
-    transaction, so a fill moves the position exactly once)."""
+                fee_in_quote: Decimal, when: datetime) -> None:
+    """Move the user's position in `symbol` and today's realized P&L by one fill (inside
+    the processor's transaction: a fill moves them exactly once)."""
     position, _ = Position.objects.select_for_update().get_or_create(
         user_id=user_id, symbol=symbol)
+    before = position.realized_pnl
     change = apply_fill(
-        PositionChange(quantity=position.quantity, average_entry_price=position.average_entry_price,
+        PositionChange(quantity=position.quantity,
+                       average_entry_price=position.average_entry_price,
                        realized_pnl=position.realized_pnl),
         side=side, quantity=quantity, price=price, fee_in_quote=fee_in_quote,
     )
@@ -33,3 +129,76 @@ def record_fill(*, user_id: int, symbol: str, side: str, quantity: Decimal, pric
     position.realized_pnl = change.realized_pnl
     position.save(update_fields=["quantity", "average_entry_price", "realized_pnl",
                                  "updated_at"])
+    daily, _ = DailyPnl.objects.select_for_update().get_or_create(user_id=user_id,
+                                                                  day=when.date())
+    daily.realized += change.realized_pnl - before
+    daily.save(update_fields=["realized"])
+
+
+def _audit_and_emit(*, actor_id: int | None, action: str, event_type: str, subject: str,
+                    account: str | None, before: Any, after: Any) -> None:
+    RiskAudit.objects.create(actor_id=actor_id, action=action, event_type=event_type,
+                             subject=subject, before=before, after=after)
+    event = new_event(event_type, {"account": account, "action": action, "subject": subject,
+                                   "actor": actor_id, "before": before, "after": after})
+    transaction.on_commit(lambda: event_producer().publish(RISK_EVENTS, key=account or "venue",
+                                                           event=event))
+
+
+def _limits_dict(row: RiskLimit | None) -> dict[str, str | None] | None:
+    if row is None:
+        return None
+    return {name: None if getattr(row, name) is None else str(getattr(row, name))
+            for name in LIMIT_FIELDS}
+
+
+def set_limits(*, actor_id: int | None, user_id: int | None, symbol: str,
+               values: dict[str, Any]) -> RiskLimit:
+    """Create or change the limits of one scope; audited and emitted as
+    `risk.limit_changed`."""
+    unknown = set(values) - set(LIMIT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown limits: {sorted(unknown)}")
+    with transaction.atomic():
+        row = RiskLimit.objects.select_for_update().filter(user_id=user_id, symbol=symbol).first()
+        before = _limits_dict(row)
+        row = row or RiskLimit(user_id=user_id, symbol=symbol)
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.save()
+        row.refresh_from_db()
+        _audit_and_emit(actor_id=actor_id, action="set_limits", event_type=events.LIMIT_CHANGED,
+                        subject=f"limits {user_id or '*'} {symbol or '*'}",
+                        account=None if user_id is None else str(user_id),
+                        before=before, after=_limits_dict(row))
+    return row
+
+
+def engage_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str,
+                       reason: str) -> int:
+    """Stop trading in scope: new orders are rejected with `kill_switch`, and every working
+    order in scope gets a cancel request (reason `kill_switch`). Returns how many."""
+    with transaction.atomic():
+        switch, _ = KillSwitch.objects.update_or_create(
+            user_id=user_id, symbol=symbol, defaults={"engaged": True, "reason": reason})
+        _audit_and_emit(actor_id=actor_id, action="engage_kill_switch",
+                        event_type=events.KILL_SWITCH, subject=str(switch),
+                        account=None if user_id is None else str(user_id),
+                        before=None, after={"engaged": True, "reason": reason})
+    working = orders.working_orders_matching(user_id=user_id, symbol=symbol or None)
+    for order in working:
+        order_entry.request_cancel(order=order, requested_by=actor_id or order.user_id,
+                                   reason="kill_switch")
+    return len(working)
+
+
+def release_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str) -> None:
+    with transaction.atomic():
+        updated = KillSwitch.objects.filter(user_id=user_id, symbol=symbol,
+                                            engaged=True).update(engaged=False)
+        if updated:
+            _audit_and_emit(actor_id=actor_id, action="release_kill_switch",
+                            event_type=events.KILL_SWITCH,
+                            subject=f"kill switch {user_id or 'all'} {symbol or '*'}",
+                            account=None if user_id is None else str(user_id),
+                            before={"engaged": True}, after={"engaged": False})

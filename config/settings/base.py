@@ -113,6 +113,8 @@ KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 3)
 # Market and stop orders trade with price protection: at most this fraction beyond the best
 # opposite price (or the stop price). A buy reserves funds at that bound.
 OMS_MARKET_SLIPPAGE = env_str("OMS_MARKET_SLIPPAGE", "0.05")
+# Velocity counters live in Redis under this prefix (a replay uses a prefix of its own).
+RISK_COUNTER_PREFIX = env_str("RISK_COUNTER_PREFIX", "")
 KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 1)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -201,3 +203,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+from config.settings.marketdata import *  # noqa: E402, F403

@@ -1,26 +1,72 @@
 """Pre-trade checks as pure functions over an explicit context, so the decision is fast,
 deterministic and testable without the stack. Each check returns None (pass) or a
-rejection with a stable code and a human message; the first failing check decides."""
+rejection with a stable code and a human message; the first failing check decides, in the
+order of `CHECKS`. Every limit is optional: None means no limit at that scope.
+
+Codes: `kill_switch`, `symbol_halted`, `order_size`, `price_band`, `position_limit`,
+`concentration`, `daily_loss`, `velocity`, `insufficient_funds`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_position: Decimal | None = None
+    max_position_notional: Decimal | None = None
+    max_order_quantity: Decimal | None = None
+    max_order_notional: Decimal | None = None
+    max_open_orders: int | None = None
+    price_band: Decimal | None = None
+    daily_loss: Decimal | None = None
+    concentration: Decimal | None = None
+    max_orders_per_second: int | None = None
+    max_orders_per_minute: int | None = None
+    max_notional_per_minute: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Velocity:
+    """The account's orders before this one, in the current second and minute."""
+
+    orders_this_second: int = 0
+    orders_this_minute: int = 0
+    notional_this_minute: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
 class PreTradeContext:
-    """What the processor knows when it asks for a decision."""
-
     user_id: int
     symbol: str
     side: str
     quantity: Decimal
+    price: Decimal | None  # the limit, or a market order's protection price
+    is_limit: bool
     trading: bool
     required_asset: str
     required_amount: Decimal
     available_amount: Decimal
+    reference_price: Decimal | None = None
+    kill_switch: bool = False
+    limits: Limits = field(default_factory=Limits)
+    position: Decimal = ZERO  # signed: long > 0
+    open_buy_quantity: Decimal = ZERO  # working orders of this symbol
+    open_sell_quantity: Decimal = ZERO
+    open_orders: int = 0  # working orders of the account, every symbol
+    marks: Mapping[str, Decimal] = field(default_factory=dict)  # reference price by symbol
+    daily_pnl: Decimal = ZERO  # realized today plus unrealized at reference prices
+    exposures: Mapping[str, Decimal] = field(default_factory=dict)  # gross, by symbol
+    velocity: Velocity = field(default_factory=Velocity)
+
+    @property
+    def notional(self) -> Decimal | None:
+        price = self.price if self.price is not None else self.reference_price
+        return None if price is None else price * self.quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,34 +74,139 @@ class Decision:
     accepted: bool
     code: str = ""
     message: str = ""
+    timings_ns: Mapping[str, int] = field(default_factory=dict, compare=False)
 
 
 ACCEPT = Decision(accepted=True)
 
 
-def symbol_halted(context: PreTradeContext) -> Decision | None:
-    if not context.trading:
-        return Decision(False, "symbol_halted", f"{context.symbol} is halted")
+def _reject(code: str, message: str) -> Decision:
+    return Decision(False, code, message)
+
+
+def kill_switch(c: PreTradeContext) -> Decision | None:
+    return _reject("kill_switch", "trading is stopped by a kill switch") if c.kill_switch \
+        else None
+
+
+def symbol_halted(c: PreTradeContext) -> Decision | None:
+    return None if c.trading else _reject("symbol_halted", f"{c.symbol} is halted")
+
+
+def order_size(c: PreTradeContext) -> Decision | None:
+    limits = c.limits
+    if limits.max_order_quantity is not None and c.quantity > limits.max_order_quantity:
+        return _reject("order_size", f"quantity {c.quantity} is above the "
+                       f"{limits.max_order_quantity} limit")
+    notional = c.notional
+    if limits.max_order_notional is not None and notional is not None \
+            and notional > limits.max_order_notional:
+        return _reject("order_size", f"notional {notional} is above the "
+                       f"{limits.max_order_notional} limit")
+    if limits.max_open_orders is not None and c.open_orders >= limits.max_open_orders:
+        return _reject("order_size", f"{c.open_orders} working orders: the limit is "
+                       f"{limits.max_open_orders}")
     return None
 
 
-def insufficient_funds(context: PreTradeContext) -> Decision | None:
-    if context.required_amount > context.available_amount:
-        return Decision(False, "insufficient_funds",
-                        f"needs {context.required_amount} {context.required_asset}, "
-                        f"{context.available_amount} available")
+def price_band(c: PreTradeContext) -> Decision | None:
+    band, reference = c.limits.price_band, c.reference_price
+    if band is None or reference is None or c.price is None or not c.is_limit:
+        return None
+    if abs(c.price - reference) > reference * band:
+        return _reject("price_band", f"price {c.price} is more than {band:%} from the "
+                       f"reference {reference}")
+    return None
+
+
+def _worst_position(c: PreTradeContext) -> Decimal:
+    """The position if this order and every working order on its side filled."""
+    if c.side == "buy":
+        return c.position + c.open_buy_quantity + c.quantity
+    return c.position - c.open_sell_quantity - c.quantity
+
+
+def position_limit(c: PreTradeContext) -> Decision | None:
+    worst = abs(_worst_position(c))
+    limits = c.limits
+    if limits.max_position is not None and worst > limits.max_position:
+        return _reject("position_limit", f"the position could reach {worst}, above the "
+                       f"{limits.max_position} limit")
+    price = c.reference_price or c.price
+    if limits.max_position_notional is not None and price is not None \
+            and worst * price > limits.max_position_notional:
+        return _reject("position_limit", f"the position could reach {worst * price} "
+                       f"notional, above the {limits.max_position_notional} limit")
+    return None
+
+
+def concentration(c: PreTradeContext) -> Decision | None:
+    share_limit = c.limits.concentration
+    price = c.reference_price or c.price
+    if share_limit is None or price is None:
+        return None
+    exposures = dict(c.exposures)
+    exposures[c.symbol] = abs(_worst_position(c)) * price
+    gross = sum(exposures.values(), ZERO)
+    if gross > 0 and exposures[c.symbol] / gross > share_limit:
+        return _reject("concentration", f"{c.symbol} would be "
+                       f"{exposures[c.symbol] / gross:.2%} of the gross exposure, above "
+                       f"{share_limit:%}")
+    return None
+
+
+def daily_loss(c: PreTradeContext) -> Decision | None:
+    limit = c.limits.daily_loss
+    if limit is not None and -c.daily_pnl >= limit:
+        return _reject("daily_loss", f"today's loss {-c.daily_pnl} reached the {limit} limit")
+    return None
+
+
+def velocity(c: PreTradeContext) -> Decision | None:
+    limits, seen = c.limits, c.velocity
+    if limits.max_orders_per_second is not None \
+            and seen.orders_this_second >= limits.max_orders_per_second:
+        return _reject("velocity", f"more than {limits.max_orders_per_second} orders a second")
+    if limits.max_orders_per_minute is not None \
+            and seen.orders_this_minute >= limits.max_orders_per_minute:
+        return _reject("velocity", f"more than {limits.max_orders_per_minute} orders a minute")
+    notional = c.notional
+    if limits.max_notional_per_minute is not None and notional is not None \
+            and seen.notional_this_minute + notional > limits.max_notional_per_minute:
+        return _reject("velocity", f"more than {limits.max_notional_per_minute} notional a "
+                       "minute")
+    return None
+
+
+def insufficient_funds(c: PreTradeContext) -> Decision | None:
+    if c.required_amount > c.available_amount:
+        return _reject("insufficient_funds", f"needs {c.required_amount} {c.required_asset}, "
+                       f"{c.available_amount} available")
     return None
 
 
 CHECKS: tuple[Callable[[PreTradeContext], Decision | None], ...] = (
+    kill_switch,
     symbol_halted,
+    order_size,
+    price_band,
+    position_limit,
+    concentration,
+    daily_loss,
+    velocity,
     insufficient_funds,
 )
 
 
-def decide(context: PreTradeContext) -> Decision:
+def decide(context: PreTradeContext, *, clock_ns: Callable[[], int] | None = None) -> Decision:
+    """Run the checks in order; the first rejection decides. With a clock (nanoseconds,
+    passed in: the domain reads none), each check is timed."""
+    timings: dict[str, int] = {}
     for check in CHECKS:
+        started = clock_ns() if clock_ns else 0
         decision = check(context)
+        if clock_ns:
+            timings[check.__name__] = clock_ns() - started
         if decision is not None:
-            return decision
-    return ACCEPT
+            return Decision(False, decision.code, decision.message, timings)
+    return Decision(True, timings_ns=timings)

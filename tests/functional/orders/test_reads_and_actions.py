@@ -190,9 +190,16 @@ def test_throttling_per_client_ip(alice: APIClient, bob: APIClient) -> None:
     ("page_size=501", "page_size", "invalid"),
     ("symbol=", "symbol", "blank"),
     ("status=OPEN", "status", "invalid_choice"),
+    ("created_before=9999-12-31T23:59:59-23:00", "created_at", "invalid"),
 ])
 def test_bad_list_parameters_are_400(alice: APIClient, query: str, field: str, code: str) -> None:
     response = alice.get(f"/api/orders?{query}")
     assert response.status_code == 400
     assert (response.json()["errors"][0]["field"], response.json()["errors"][0]["code"]) == (
         field, code)
+
+
+def test_times_in_any_offset_compare_in_utc(alice: APIClient) -> None:
+    order = recorded(alice, created_at=datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
+    found = alice.get("/api/orders", {"created_after": "2026-01-02T10:57:00+22:58"})
+    assert [item["id"] for item in found.json()["results"]] == [str(order.id)]

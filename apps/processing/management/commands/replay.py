@@ -46,7 +46,9 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
         try:
-            env = {**os.environ, "DATABASE_URL": replay_url}
+            # Velocity counters of the replay must not see the live run's counts.
+            env = {**os.environ, "DATABASE_URL": replay_url,
+                   "RISK_COUNTER_PREFIX": f"{name}:"}
             for step in (["migrate", "-v0"], ["replay", "--into-current-database", live_url]):
                 result = subprocess.run([sys.executable, "manage.py", *step], env=env,  # noqa: S603
                                         capture_output=True, text=True, check=False)

@@ -1,0 +1,1 @@
+"""The public, read-only REST API of market data under `/api/market-data/`."""

@@ -1,0 +1,64 @@
+"""Output shapes of the market data API (amounts as strings) and its query parameters."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.marketdata.domain.candles import Interval
+
+
+class PriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    symbol = serializers.CharField()
+    last_trade_price = serializers.DecimalField(max_digits=38, decimal_places=18,
+                                                allow_null=True, normalize_output=True)
+    best_bid = serializers.DecimalField(max_digits=38, decimal_places=18, allow_null=True,
+                                        normalize_output=True)
+    best_ask = serializers.DecimalField(max_digits=38, decimal_places=18, allow_null=True,
+                                        normalize_output=True)
+    reference_price = serializers.DecimalField(max_digits=38, decimal_places=18,
+                                               allow_null=True, normalize_output=True)
+    source = serializers.CharField(allow_null=True)
+    change_24h = serializers.DecimalField(max_digits=38, decimal_places=18, allow_null=True,
+                                          normalize_output=True)
+    change_percent_24h = serializers.DecimalField(max_digits=38, decimal_places=2,
+                                                  allow_null=True)
+    volume_24h = serializers.DecimalField(max_digits=38, decimal_places=18,
+                                          normalize_output=True)
+
+
+class OrderBookSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    symbol = serializers.CharField()
+    sequence = serializers.IntegerField(allow_null=True)
+    bids = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    asks = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class TradeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    trade_id = serializers.CharField()
+    price = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    quantity = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    taker_side = serializers.CharField()
+    traded_at = serializers.DateTimeField()
+
+
+class CandleSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    start = serializers.DateTimeField()
+    open = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    high = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    low = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    close = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    volume = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    trade_count = serializers.IntegerField()
+
+
+class DepthQuery(serializers.Serializer):  # type: ignore[type-arg]
+    depth = serializers.IntegerField(min_value=1, max_value=500, default=50)
+
+
+class LimitQuery(serializers.Serializer):  # type: ignore[type-arg]
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+
+
+class CandleQuery(LimitQuery):
+    interval = serializers.ChoiceField(choices=[interval.value for interval in Interval],
+                                       default=Interval.ONE_MINUTE.value)

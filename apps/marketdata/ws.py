@@ -1,0 +1,225 @@
+"""The live streams (Channels consumers).
+
+`/ws/market-data`: public. A client sends `{"action": "subscribe" | "unsubscribe",
+"symbol": "BTC-USDT", "channel": "ticker" | "trades" | "book"}`. The first `book` message
+of a subscription is a `snapshot` (the internal book as the marketdata role cached it,
+with its sequence); then `delta` messages each carrying the next sequence number. A client
+that sees a gap subscribes again for a fresh snapshot; the server itself sends a fresh
+snapshot instead of a delta that would not follow.
+
+`/ws/orders`: the signed-in user's own `executions` events (session cookie, or
+`?token=<API token>`), from the private group `orders.{user_id}`.
+
+Every connection sends through a bounded `OutboundQueue` drained by its own writer task,
+so a slow client degrades alone (tickers conflate, book backlogs become one snapshot,
+trades are dropped with a notice, a private stream that overflows is closed), and an
+app-level heartbeat (`{"type": "ping"}`, answered by any message, e.g. `{"type":
+"pong"}`) closes a client silent for two intervals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authtoken.models import Token
+
+from apps.marketdata import selectors
+from apps.marketdata.bridge import market_group, orders_group
+from apps.marketdata.domain.book import wire_levels
+from apps.marketdata.domain.conflation import (
+    BOOK,
+    DELTA,
+    DROPPED,
+    ORDERS,
+    RESNAPSHOT,
+    SNAPSHOT,
+    TICKER,
+    TRADES,
+    OutboundQueue,
+    StreamItem,
+)
+from apps.orders.selectors import current_instrument_rules
+
+logger = logging.getLogger(__name__)
+
+CHANNELS = (TICKER, TRADES, BOOK)
+CLOSE_SILENT = 4000  # no message from the client for two heartbeat intervals
+CLOSE_LAGGING = 4008  # a private stream could not keep up
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class QueuedStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """The bounded queue, its writer task and the heartbeat, shared by both streams."""
+
+    async def start_streaming(self) -> None:
+        self.queue = OutboundQueue(settings.MARKETDATA_WS_QUEUE_SIZE)
+        self.ready = asyncio.Event()
+        self.last_heard = asyncio.get_running_loop().time()
+        self.tasks = [asyncio.create_task(self._write()), asyncio.create_task(self._beat())]
+
+    async def disconnect(self, code: int) -> None:
+        for task in getattr(self, "tasks", []):
+            task.cancel()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        self.last_heard = asyncio.get_running_loop().time()
+        if isinstance(content, dict) and content.get("type") not in ("pong", "ping"):
+            await self.on_request(content)
+
+    async def on_request(self, content: dict[str, Any]) -> None:
+        await self.send_json({"type": "error", "code": "unexpected_message"})
+
+    async def enqueue(self, item: StreamItem) -> None:
+        if not self.queue.offer(item):
+            logger.warning("closing a lagging %s stream", item.channel)
+            await self.close(code=CLOSE_LAGGING)
+            return
+        self.ready.set()
+
+    async def render(self, item: StreamItem) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    async def _write(self) -> None:
+        while True:
+            await self.ready.wait()
+            self.ready.clear()
+            while (item := self.queue.pop()) is not None:
+                message = await self.render(item)
+                if message is not None:
+                    await self.send_json(message)
+
+    async def _beat(self) -> None:
+        interval = settings.MARKETDATA_WS_HEARTBEAT_SECONDS
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            if loop.time() - self.last_heard > 2 * interval:
+                await self.close(code=CLOSE_SILENT)
+                return
+            await self.send_json({"type": "ping"})
+
+
+@database_sync_to_async
+def _symbol_exists(symbol: str) -> bool:
+    return current_instrument_rules(symbol=symbol) is not None
+
+
+class MarketDataConsumer(QueuedStreamConsumer):
+    async def connect(self) -> None:
+        self.subscriptions: set[tuple[str, str]] = set()
+        self.book_sequences: dict[str, int] = {}
+        await self.accept()
+        await self.start_streaming()
+
+    async def disconnect(self, code: int) -> None:
+        for symbol, channel in getattr(self, "subscriptions", set()):
+            await self.channel_layer.group_discard(market_group(symbol, channel),
+                                                   self.channel_name)
+        await super().disconnect(code)
+
+    async def on_request(self, content: dict[str, Any]) -> None:
+        action, symbol, channel = (content.get("action"), content.get("symbol"),
+                                   content.get("channel"))
+        if action not in ("subscribe", "unsubscribe") or channel not in CHANNELS \
+                or not isinstance(symbol, str) or not await _symbol_exists(symbol):
+            await self.send_json({"type": "error", "code": "invalid_subscription",
+                                  "request": content})
+            return
+        key, group = (symbol, channel), market_group(symbol, channel)
+        if action == "subscribe":
+            self.subscriptions.add(key)
+            await self.channel_layer.group_add(group, self.channel_name)
+            await self.send_json({"type": "subscribed", "symbol": symbol, "channel": channel})
+            if channel == BOOK:
+                self.book_sequences.pop(symbol, None)
+                await self.enqueue(StreamItem(BOOK, symbol, RESNAPSHOT))
+        else:
+            self.subscriptions.discard(key)
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.queue.discard(channel, symbol)
+            self.book_sequences.pop(symbol, None)
+            await self.send_json({"type": "unsubscribed", "symbol": symbol, "channel": channel})
+
+    async def md_event(self, message: dict[str, Any]) -> None:
+        if (message["symbol"], message["channel"]) in self.subscriptions:
+            await self.enqueue(StreamItem(message["channel"], message["symbol"],
+                                          message["kind"], message["body"]))
+
+    async def render(self, item: StreamItem) -> dict[str, Any] | None:
+        if (item.symbol, item.channel) not in self.subscriptions:
+            return None  # unsubscribed meanwhile
+        if item.kind == DROPPED:
+            return {"type": "dropped", "channel": item.channel, "symbol": item.symbol,
+                    "count": item.body["count"]}
+        if item.channel == TICKER:
+            return {"type": "ticker", **item.body}
+        if item.channel == TRADES:
+            return {"type": "trade", **item.body}
+        return await self._render_book(item)
+
+    async def _render_book(self, item: StreamItem) -> dict[str, Any] | None:
+        if item.kind == SNAPSHOT:
+            return self._book_message(SNAPSHOT, item.body)
+        last = self.book_sequences.get(item.symbol)
+        if item.kind == DELTA and last is not None:
+            sequence = int(item.body["sequence"])
+            if sequence <= last:
+                return None  # already in the snapshot sent
+            if sequence == last + 1:
+                return self._book_message(DELTA, item.body)
+        if item.kind == DELTA and last is None:
+            return None  # the snapshot this subscription waits for is queued
+        view = await sync_to_async(selectors.order_book)(symbol=item.symbol)
+        if view is None:
+            return {"type": "unavailable", "channel": BOOK, "symbol": item.symbol}
+        return self._book_message(SNAPSHOT, {
+            "symbol": item.symbol, "sequence": view.sequence, "bids": wire_levels(view.bids),
+            "asks": wire_levels(view.asks)})
+
+    def _book_message(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.book_sequences[str(body["symbol"])] = int(body["sequence"])
+        return {"type": kind, "channel": BOOK, **body}
+
+
+@database_sync_to_async
+def _user_of_token(key: str) -> Any:
+    token = Token.objects.select_related("user").filter(key=key).first()
+    return token.user if token is not None and token.user.is_active else AnonymousUser()
+
+
+class OrdersConsumer(QueuedStreamConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user") or AnonymousUser()
+        if not user.is_authenticated:
+            query = parse_qs(self.scope.get("query_string", b"").decode())
+            if query.get("token"):
+                user = await _user_of_token(query["token"][0])
+        if not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.group = orders_group(user.id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.start_streaming()
+
+    async def disconnect(self, code: int) -> None:
+        with contextlib.suppress(AttributeError):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await super().disconnect(code)
+
+    async def orders_event(self, message: dict[str, Any]) -> None:
+        await self.enqueue(StreamItem(ORDERS, "*", ORDERS, {
+            "type": "execution", "event": message["event_type"],
+            "event_id": message["event_id"], "occurred_at": message["occurred_at"],
+            "payload": message["body"]}))
+
+    async def render(self, item: StreamItem) -> dict[str, Any] | None:
+        return item.body

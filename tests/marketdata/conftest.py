@@ -1,0 +1,63 @@
+"""Market data fixtures: clean Redis, the demo instruments, and builders of the events the
+processor publishes on `prices` and `executions`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import redis as redis_lib
+
+from apps.orders import services as order_services
+from apps.orders.selectors import forget_instrument_rules
+from apps.processing import events as executions
+from oms.events import Event, new_event
+
+SYMBOL = "BTC-USDT"
+
+
+@pytest.fixture(autouse=True)
+def clean_redis(redis_client: redis_lib.Redis) -> Iterator[None]:
+    redis_client.flushdb()
+    forget_instrument_rules()
+    yield
+    forget_instrument_rules()
+
+
+@pytest.fixture
+def instruments(transactional_db: None) -> None:
+    for symbol, tick, lot in [("BTC-USDT", "0.01", "0.00001"), ("ETH-USDT", "0.01", "0.0001")]:
+        order_services.upsert_instrument(
+            symbol=symbol, base_asset=symbol.split("-")[0], quote_asset="USDT",
+            tick_size=Decimal(tick), lot_size=Decimal(lot), min_quantity=Decimal(lot),
+            max_quantity=Decimal("1000"), min_notional=Decimal("10"),
+            maker_fee_rate=Decimal("0.001"), taker_fee_rate=Decimal("0.001"))
+
+
+def book_event(kind: str, sequence: int, bids: list[list[str]], asks: list[list[str]],
+               symbol: str = SYMBOL) -> Event:
+    event_type = executions.BOOK_SNAPSHOT if kind == "snapshot" else executions.BOOK_DELTA
+    return new_event(event_type, {"symbol": symbol, "sequence": sequence, "bids": bids,
+                                  "asks": asks})
+
+
+def trade_event(price: str, quantity: str, *, at: datetime | None = None,
+                trade_id: str | None = None, symbol: str = SYMBOL) -> Event:
+    return new_event(executions.TRADE, {
+        "symbol": symbol, "trade_id": trade_id or str(uuid.uuid4()), "price": price,
+        "quantity": quantity, "taker_side": "buy"}, occurred_at=at or datetime.now(UTC))
+
+
+def fill_event(user_id: int, symbol: str = SYMBOL) -> Event:
+    payload: dict[str, Any] = {
+        "order_id": str(uuid.uuid4()), "user_id": user_id, "symbol": symbol,
+        "fill_id": str(uuid.uuid4()), "trade_id": str(uuid.uuid4()), "side": "buy",
+        "price": "60000", "quantity": "0.01", "fee": "0.6", "fee_asset": "USDT",
+        "liquidity": "taker", "filled_quantity": "0.01", "remaining_quantity": "0",
+        "average_fill_price": "60000", "status": "FILLED",
+        "counterparty_order_id": str(uuid.uuid4())}
+    return new_event(executions.ORDER_FILL, payload)
