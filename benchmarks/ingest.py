@@ -34,11 +34,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import itertools
-import math
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,22 +44,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import IO
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
+from benchmarks.harness import (
+    DEFAULT_ASGI_THREADS,
+    HOST,
+    Column,
+    Window,
+    client_clocks,
+    cpu_used,
+    format_cpu,
+    free_port,
+    percentile_ms,
+    prepare_venue,
+    print_table,
+    process_cpu_seconds,
+    sleep_until,
+    start_daphne,
+    stop_process,
+    wait_healthy,
+)
+from benchmarks.harness import create_trader as create_funded_trader
+
 TRADER = "benchtrader"
-# ASGI_THREADS sizes only the event loop's default executor. Django runs each request's
-# sync code in a thread of its own (asgiref ThreadSensitiveContext), not in that pool, so
-# 2, 8, 16, 32 and 64 measured the same within noise; 16 matches the default client count.
-DEFAULT_ASGI_THREADS = 16
-RAISED_RATE_LIMITS = {
-    "RATE_LIMIT_ORDERS_USER": "1000000/s",
-    "RATE_LIMIT_ORDERS_IP": "1000000/s",
-}
 GOAL_RATIO, GOAL_P99_MS = 0.5, 25.0
-STARTUP_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +104,7 @@ class Result:
         return self.requests / self.seconds
 
     def percentile_ms(self, percent: float) -> float:
-        if not self.latencies_ns:
-            return math.nan
-        rank = max(1, math.ceil(percent / 100 * len(self.latencies_ns)))
-        return self.latencies_ns[rank - 1] / 1e6
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    start_ns: int
-    end_ns: int
+        return percentile_ms(self.latencies_ns, percent)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -126,64 +120,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _manage(*args: str) -> str:
-    """Run a management command; return its standard output, or exit with its errors."""
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, text=True,  # noqa: S603
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout
-
-
-def prepare_venue() -> str:
-    """Migrate, load the demo venue, and return the API token of a well-funded trader."""
-    _manage("migrate", "--noinput", "-v0")
-    _manage("seed_demo")
-    output = _manage("create_trader", TRADER, "--fund", "USDT=100000000",
-                     "--funding-reference", "bench-ingest")
-    return output.strip().splitlines()[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start_server(port: int, asgi_threads: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **RAISED_RATE_LIMITS, "ASGI_THREADS": str(asgi_threads),
-           "OMS_ROOT_URLCONF": "benchmarks.reference_views"}
-    return subprocess.Popen(  # noqa: S603 - the project's own daphne
-        [str(BIN / "daphne"), "-b", HOST, "-p", str(port), "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_healthy(server: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"daphne exited with status {server.returncode}")
-        connection = http.client.HTTPConnection(HOST, port, timeout=1)
-        try:
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass  # not listening yet
-        finally:
-            connection.close()
-        time.sleep(0.2)
-    raise RuntimeError(f"daphne did not answer /health within {STARTUP_SECONDS:.0f} s")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+def create_trader() -> str:
+    """The API token of a well-funded trader."""
+    return create_funded_trader(TRADER, {"USDT": "100000000"}, "bench-ingest")
 
 
 def order_body(client_order_id: str, sequence: int) -> bytes:
@@ -224,28 +163,6 @@ def run_client(port: int, path: str, headers: dict[str, str], id_prefix: str,
     connection.close()
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of a process (Linux /proc; None elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def sleep_until(deadline_ns: int) -> None:
-    time.sleep(max(0.0, (deadline_ns - time.perf_counter_ns()) / 1e9))
-
-
-def client_clocks(clients: int, first_ns: int, rate: float | None) -> list[Iterator[int]]:
-    """Back to back (`rate` None), or together `rate` requests per second, evenly spread."""
-    if rate is None:
-        return [iter(time.perf_counter_ns, -1) for _ in range(clients)]
-    period_ns = round(clients * 1e9 / rate)
-    return [itertools.count(first_ns + index * period_ns // clients, period_ns)
-            for index in range(clients)]
-
-
 def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
                  args: argparse.Namespace, rate: float | None = None) -> Result:
     """Load one workload: closed loop, or paced at `rate` requests per second."""
@@ -270,8 +187,7 @@ def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
     for thread in threads:
         thread.join()
     latencies = sorted(ns for tally in tallies for ns in tally.latencies_ns)
-    server_cpu = (None if server_before is None or server_after is None
-                  else (server_after - server_before) / args.seconds)
+    server_cpu = cpu_used(server_before, server_after, args.seconds)
     label = workload.name if rate is None else f"{workload.name} @{rate:.0f}/s"
     return Result(label=label, requests=len(latencies),
                   errors=sum(tally.errors for tally in tallies), seconds=args.seconds,
@@ -279,8 +195,10 @@ def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
                   client_cpu=(client_after - client_before) / args.seconds)
 
 
-def _cpu(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+TABLE = (Column("name", 20, left=True), Column("requests", 9), Column("errors", 7),
+         Column("req/s", 8, ".0f"), Column("p50 ms", 8, ".2f"), Column("p95 ms", 8, ".2f"),
+         Column("p99 ms", 8, ".2f"), Column("ratio", 7, ".2f"), Column("srv cpu", 8),
+         Column("cli cpu", 8))
 
 
 def print_report(results: list[Result], paced: Result, args: argparse.Namespace) -> None:
@@ -290,15 +208,12 @@ def print_report(results: list[Result], paced: Result, args: argparse.Namespace)
           f"then {args.seconds:g} s per workload; daphne with ASGI_THREADS={args.asgi_threads}.")
     print(f"Client and server share this {os.cpu_count()}-CPU machine; the cpu columns are "
           "cores used\n(srv = daphne, cli = this load generator).")
-    header = (f"{'name':<20}{'requests':>9}{'errors':>7}{'req/s':>8}{'p50 ms':>8}"
-              f"{'p95 ms':>8}{'p99 ms':>8}{'ratio':>7}{'srv cpu':>8}{'cli cpu':>8}")
-    print(header)
-    print("-" * len(header))
-    for result in [*results, paced]:
-        print(f"{result.label:<20}{result.requests:>9}{result.errors:>7}{result.rate:>8.0f}"
-              f"{result.percentile_ms(50):>8.2f}{result.percentile_ms(95):>8.2f}"
-              f"{result.percentile_ms(99):>8.2f}{result.rate / ceiling.rate:>7.2f}"
-              f"{_cpu(result.server_cpu):>8}{_cpu(result.client_cpu):>8}")
+    print_table(TABLE, [
+        [result.label, result.requests, result.errors, result.rate, result.percentile_ms(50),
+         result.percentile_ms(95), result.percentile_ms(99), result.rate / ceiling.rate,
+         format_cpu(result.server_cpu), format_cpu(result.client_cpu)]
+        for result in [*results, paced]
+    ])
     print("ratio = req/s over bare Django's. The first three rows send back to back, so their\n"
           "latency is mostly queueing (about clients / rate); the last sends orders at "
           f"{GOAL_RATIO:g} x the\nceiling's rate, its latency counted from each scheduled send.")
@@ -313,11 +228,13 @@ def print_report(results: list[Result], paced: Result, args: argparse.Namespace)
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    token = prepare_venue()
+    prepare_venue()
+    token = create_trader()
     port = free_port()
     with tempfile.NamedTemporaryFile(prefix="bench-ingest-daphne-", suffix=".log",
                                      delete=False) as log:
-        server = start_server(port, args.asgi_threads, log)
+        server = start_daphne(port, log, asgi_threads=args.asgi_threads,
+                              env={"OMS_ROOT_URLCONF": "benchmarks.reference_views"})
         try:
             wait_healthy(server, port)
             load = partial(run_workload, port=port, server_pid=server.pid, token=token,
@@ -328,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"benchmarks.ingest: {exc}; daphne's log: {log.name}", file=sys.stderr)
             return 1
         finally:
-            stop_server(server)
+            stop_process(server)
     print_report(results, paced, args)
     if any(result.errors for result in [*results, paced]):
         print(f"Errors were counted; daphne's log: {log.name}", file=sys.stderr)

@@ -16,6 +16,7 @@ import redis
 from django.db.models import Q
 
 from apps.orders import events
+from apps.orders.api.serializers import PlaceOrderSerializer
 from apps.orders.domain.rules import (
     LIMIT_TYPES,
     OrderTerms,
@@ -43,6 +44,9 @@ from oms.money import format_amount
 from oms.redis import redis_client
 
 logger = logging.getLogger(__name__)
+
+# The request body of an order, for other contexts' OpenAPI schemas.
+ORDER_REQUEST_SERIALIZER = PlaceOrderSerializer
 
 ORDER_CACHE_SECONDS = 3600
 CLIENT_ORDER_ID_SECONDS = 7 * 24 * 3600
@@ -72,6 +76,15 @@ class OrderEntryUnavailable(RuntimeError):
     def __init__(self, dependency: str, detail: str) -> None:
         super().__init__(f"{dependency} unavailable: {detail}")
         self.dependency = dependency
+
+
+def parse_order_request(data: object) -> OrderTerms:
+    """The terms of an order request in the API's JSON shape; raises the API's validation
+    error (400 with each field) when it is malformed. For endpoints of other contexts that
+    take an order, such as the what-if decision."""
+    serializer = PlaceOrderSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.terms()
 
 
 def order_id_for(*, user_id: int, idempotency_key: str | None) -> uuid.UUID:

@@ -2,20 +2,9 @@
 admin shows them read-only; deposits and withdrawals go through the services."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from apps.processing.models import LedgerAccount, LedgerPosting, LedgerTransaction
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from oms.admin import ReadOnlyAdmin
 
 
 @admin.register(LedgerAccount)

@@ -1,14 +1,23 @@
-"""Public writes of the processing context: money entering and leaving the ledger."""
+"""Public writes of the processing context: money entering and leaving the ledger, and the
+what-if pre-trade decision."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 
+from apps.orders.selectors import instrument_rules
+from apps.orders.services import OrderTerms
+from apps.processing import selectors
+from apps.processing.domain import funds
 from apps.processing.ledger import Leg, post, system_account, user_account
 from apps.processing.models import LedgerAccount, LedgerPosting, LedgerTransaction
 from apps.processing.selectors import Balance, balances_of
+from apps.risk import services as risk
+from apps.risk.services import Decision
 
 AVAILABLE = LedgerPosting.Bucket.AVAILABLE
 
@@ -37,3 +46,33 @@ def withdraw(*, user_id: int, asset: str, amount: Decimal, reference: str) -> li
             Leg(system_account(LedgerAccount.Kind.EXTERNAL, asset), AVAILABLE, amount),
         ])
     return balances_of(user_id=user_id)
+
+
+def what_if(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
+    """The pre-trade decision the processor would take for this order in the current stored
+    state (funds, working orders, last trades, limits), reserving and counting nothing."""
+    rules = instrument_rules(symbol=terms.symbol)
+    if rules is None:
+        return Decision(False, "unknown_symbol", f"{terms.symbol} is not a known instrument")
+    price = terms.price
+    if terms.type in ("market", "stop"):
+        best_bid, best_ask = selectors.best_prices(symbol=terms.symbol)
+        reference = terms.stop_price or (best_ask if terms.side == "buy" else best_bid)
+        price = None if reference is None else funds.protection_price(
+            side=terms.side, reference=reference,
+            slippage=Decimal(str(settings.OMS_MARKET_SLIPPAGE)), tick=rules.tick_size)
+    asset = rules.quote_asset if terms.side == "buy" else rules.base_asset
+    required = funds.reservation_for(side=terms.side, remaining=terms.quantity,
+                                     reserve_price=price, maker_rate=rules.maker_fee_rate,
+                                     taker_rate=rules.taker_fee_rate)
+    exposure = selectors.open_exposure(user_id=user_id, symbol=terms.symbol)
+    marks = selectors.marks()
+    return risk.pre_trade_decision(risk.PreTradeContext(
+        user_id=user_id, symbol=terms.symbol, side=terms.side, quantity=terms.quantity,
+        price=price, is_limit=terms.type in ("limit", "stop_limit"), trading=rules.trading,
+        required_asset=asset, required_amount=required,
+        available_amount=user_account(user_id, asset).available,
+        reference_price=marks.get(terms.symbol), open_orders=exposure.orders,
+        open_buy_quantity=exposure.buy_quantity, open_sell_quantity=exposure.sell_quantity,
+        marks=marks,
+    ), order_id="what-if", now=now, count=False)

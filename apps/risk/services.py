@@ -115,6 +115,13 @@ def record_fill(*, user_id: int, symbol: str, side: str, quantity: Decimal, pric
                 fee_in_quote: Decimal, when: datetime) -> None:
     """Move the user's position in `symbol` and today's realized P&L by one fill (inside
     the processor's transaction: a fill moves them exactly once)."""
+    with transaction.atomic():
+        _move_position(user_id=user_id, symbol=symbol, side=side, quantity=quantity,
+                       price=price, fee_in_quote=fee_in_quote, when=when)
+
+
+def _move_position(*, user_id: int, symbol: str, side: str, quantity: Decimal, price: Decimal,
+                   fee_in_quote: Decimal, when: datetime) -> None:
     position, _ = Position.objects.select_for_update().get_or_create(
         user_id=user_id, symbol=symbol)
     before = position.realized_pnl
@@ -202,3 +209,28 @@ def release_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: st
                             subject=f"kill switch {user_id or 'all'} {symbol or '*'}",
                             account=None if user_id is None else str(user_id),
                             before={"engaged": True}, after={"engaged": False})
+
+
+def report_breaches(*, marks: dict[str, Decimal], now: datetime) -> int:
+    """After the fact: accounts whose daily loss crossed their limit as prices moved. Each
+    breach is audited and emitted as `risk.breach` once per account and day."""
+    symbols = list(marks)
+    users = set(Position.objects.filter(symbol__in=symbols).exclude(quantity=0)
+                .values_list("user_id", flat=True))
+    reported = 0
+    for user_id in sorted(users):
+        limit = resolved_limits(user_id=user_id, symbol="").daily_loss
+        pnl = _daily_pnl(user_id, now, marks)
+        if limit is None or -pnl < limit:
+            continue
+        key = f"{settings.RISK_COUNTER_PREFIX}breach:daily_loss:{user_id}:{now.date()}"
+        if not redis_client().set(key, 1, nx=True, ex=48 * 3600):
+            continue
+        detail = f"daily loss {-pnl} reached the {limit} limit"
+        RiskAudit.objects.create(action="breach", event_type=events.RISK_BREACH,
+                                 subject=f"user {user_id}", after={"detail": detail})
+        event_producer().publish(RISK_EVENTS, key=str(user_id), event=new_event(
+            events.RISK_BREACH, {"account": str(user_id), "check": "daily_loss",
+                                 "detail": detail}))
+        reported += 1
+    return reported

@@ -4,7 +4,8 @@ calls it against a real cluster."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
@@ -34,10 +35,12 @@ def ensure_topics(
     replication_factor: int,
     names: Iterable[str] | None = None,
     timeout: float = 15.0,
+    client_config: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create the missing topics; return the names created. Existing topics are left as
-    they are (changing partition counts would move keys between partitions)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    they are (changing partition counts would move keys between partitions).
+    `client_config` carries what a real cluster needs (TLS, SASL)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers, **(client_config or {})})
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = [name for name in (names or all_topics()) if name not in existing]
     if not wanted:

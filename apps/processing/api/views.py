@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -10,6 +11,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.orders import services as orders
 from apps.processing import selectors, services
 from apps.processing.ledger import InsufficientFunds
 from oms.api.errors import Conflict
@@ -80,3 +82,21 @@ class DepositViewSet(MoneyMovementViewSet):
 
 class WithdrawalViewSet(MoneyMovementViewSet):
     movement = staticmethod(services.withdraw)
+
+
+class DecisionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    accepted = serializers.BooleanField()
+    code = serializers.CharField(allow_blank=True)
+    message = serializers.CharField(allow_blank=True)
+
+
+class WhatIfViewSet(viewsets.ViewSet):
+    """`POST /api/risk/validate`: the decision the processor would take for this order now,
+    reserving nothing."""
+
+    @extend_schema(request=orders.ORDER_REQUEST_SERIALIZER, responses=DecisionSerializer)
+    def create(self, request: Request) -> Response:
+        decision = services.what_if(user_id=request.user.pk,
+                                    terms=orders.parse_order_request(request.data),
+                                    now=datetime.now(UTC))
+        return Response(DecisionSerializer(decision).data)

@@ -1,10 +1,15 @@
-"""Routes: `/api/risk/positions`."""
+"""Routes: `/api/risk/positions`, `/api/risk/limits`, `/api/risk/kill-switches`,
+`/api/risk/events`. (`/api/risk/validate` is served by the processing API: the what-if
+needs the processor's view of funds and working orders.)"""
 
 from rest_framework.routers import SimpleRouter
 
-from apps.risk.api.views import PositionViewSet
+from apps.risk.api.views import KillSwitchViewSet, LimitViewSet, PositionViewSet, RiskEventViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("risk/positions", PositionViewSet, basename="position")
+router.register("risk/limits", LimitViewSet, basename="risk-limit")
+router.register("risk/kill-switches", KillSwitchViewSet, basename="kill-switch")
+router.register("risk/events", RiskEventViewSet, basename="risk-event")
 
 urlpatterns = router.urls

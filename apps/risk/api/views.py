@@ -1,45 +1,107 @@
-"""Positions: your own, or (operators) any user's with `?user=<id>`."""
+"""The risk API: positions, limits (read own; operators set any scope), kill switches and
+the audit of risk events (operators)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.risk import selectors
+from apps.risk import selectors, services
+from apps.risk.api.serializers import (
+    KillSwitchSerializer,
+    LimitsSerializer,
+    PositionSerializer,
+    RiskEventSerializer,
+    SetLimitsSerializer,
+)
 from oms.api.errors import FieldErrors
+from oms.api.permissions import IsOps
 from oms.auth.roles import is_ops
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+USER_PARAMETER = OpenApiParameter("user", OpenApiTypes.INT, description="operators only")
 
 
-def amount() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
-                                    coerce_to_string=True, normalize_output=True)
-
-
-class PositionSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    user_id = serializers.IntegerField()
-    symbol = serializers.CharField()
-    quantity = amount()
-    average_entry_price = amount()
-    realized_pnl = amount()
+def subject_user(request: Request) -> int:
+    """The user asked about: yourself, or (operators) `?user=<id>`."""
+    asked = request.query_params.get("user")
+    if asked is None:
+        return int(request.user.pk)
+    if not asked.isdigit():
+        raise FieldErrors([("user", "invalid", "a user id")])
+    if int(asked) != request.user.pk and not is_ops(request.user):
+        raise FieldErrors([("user", "not_allowed",
+                            "only operators may ask about another user")])
+    return int(asked)
 
 
 class PositionViewSet(viewsets.ViewSet):
-    @extend_schema(
-        parameters=[OpenApiParameter("user", OpenApiTypes.INT, description="operators only")],
-        responses=PositionSerializer(many=True))
+    @extend_schema(parameters=[USER_PARAMETER], responses=PositionSerializer(many=True))
     def list(self, request: Request) -> Response:
-        user_id = request.user.pk
-        asked = request.query_params.get("user")
-        if asked is not None:
-            if not asked.isdigit():
-                raise FieldErrors([("user", "invalid", "a user id")])
-            if int(asked) != user_id and not is_ops(request.user):
-                raise FieldErrors([("user", "not_allowed", "only operators may ask for "
-                                    "another user's positions")])
-            user_id = int(asked)
-        return Response(PositionSerializer(selectors.positions_of(user_id=user_id),
-                                           many=True).data)
+        return Response(PositionSerializer(
+            selectors.positions_of(user_id=subject_user(request)), many=True).data)
+
+
+class LimitViewSet(viewsets.ViewSet):
+    @extend_schema(parameters=[USER_PARAMETER, OpenApiParameter("symbol", OpenApiTypes.STR)],
+                   responses=LimitsSerializer)
+    def list(self, request: Request) -> Response:
+        """The limits in force for the user (and symbol), each from its most specific
+        scope."""
+        limits = selectors.resolved_limits(user_id=subject_user(request),
+                                           symbol=request.query_params.get("symbol", ""))
+        return Response(LimitsSerializer(asdict(limits)).data)
+
+    @extend_schema(request=SetLimitsSerializer, responses={200: LimitsSerializer})
+    @action(detail=False, methods=["put"], url_path="set", permission_classes=[IsOps])
+    def set_limits(self, request: Request) -> Response:
+        serializer = SetLimitsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = data.get("user")
+        row = services.set_limits(actor_id=request.user.pk,
+                                  user_id=None if user is None else user.pk,
+                                  symbol=data["symbol"], values=dict(data["limits"]))
+        return Response(LimitsSerializer({name: getattr(row, name)
+                                          for name in selectors.LIMIT_FIELDS}).data)
+
+
+class KillSwitchViewSet(viewsets.ViewSet):
+    permission_classes = [IsOps]
+
+    @extend_schema(request=KillSwitchSerializer, responses={202: None})
+    def create(self, request: Request) -> Response:
+        """Engage: new orders in scope are rejected, working ones get cancel requests."""
+        serializer = KillSwitchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = data.get("user")
+        cancelled = services.engage_kill_switch(
+            actor_id=request.user.pk, user_id=None if user is None else user.pk,
+            symbol=data["symbol"], reason=data["reason"])
+        return Response({"cancel_requests": cancelled}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=KillSwitchSerializer, responses={200: None})
+    @action(detail=False, methods=["post"])
+    def release(self, request: Request) -> Response:
+        serializer = KillSwitchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = data.get("user")
+        services.release_kill_switch(actor_id=request.user.pk,
+                                     user_id=None if user is None else user.pk,
+                                     symbol=data["symbol"])
+        return Response({"released": True})
+
+
+class RiskEventViewSet(viewsets.ViewSet):
+    permission_classes = [IsOps]
+
+    @extend_schema(responses=RiskEventSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(RiskEventSerializer(selectors.recent_risk_events(), many=True).data)

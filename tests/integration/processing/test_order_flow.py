@@ -16,7 +16,7 @@ from apps.orders.selectors import order_visible_to
 from apps.processing import selectors
 from apps.processing.models import OutboxEvent, WorkingOrder
 from apps.risk.selectors import positions_of
-from tests.integration.processing.conftest import Harness, place, trader
+from tests.integration.conftest import Harness, place, trader
 
 
 def balances(user_id: int) -> dict[str, tuple[Decimal, Decimal]]:

@@ -19,7 +19,7 @@ from apps.processing import selectors
 from oms.events import new_event
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import ORDERS
-from tests.integration.processing.conftest import Harness, place, trader
+from tests.integration.conftest import Harness, place, trader
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

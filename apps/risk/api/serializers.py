@@ -1,0 +1,68 @@
+"""Translation of the risk API's JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+
+def amount(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                                    coerce_to_string=True, normalize_output=True, **kwargs)
+
+
+class PositionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    user_id = serializers.IntegerField()
+    symbol = serializers.CharField()
+    quantity = amount()
+    average_entry_price = amount()
+    realized_pnl = amount()
+
+
+class LimitsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    max_position = amount(allow_null=True, required=False, min_value=0)
+    max_position_notional = amount(allow_null=True, required=False, min_value=0)
+    max_order_quantity = amount(allow_null=True, required=False, min_value=0)
+    max_order_notional = amount(allow_null=True, required=False, min_value=0)
+    max_open_orders = serializers.IntegerField(allow_null=True, required=False, min_value=0)
+    price_band = amount(allow_null=True, required=False, min_value=0)
+    daily_loss = amount(allow_null=True, required=False, min_value=0)
+    concentration = amount(allow_null=True, required=False, min_value=0, max_value=1)
+    max_orders_per_second = serializers.IntegerField(allow_null=True, required=False,
+                                                     min_value=0)
+    max_orders_per_minute = serializers.IntegerField(allow_null=True, required=False,
+                                                     min_value=0)
+    max_notional_per_minute = amount(allow_null=True, required=False, min_value=0)
+
+
+class ScopeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A scope: no user and no symbol is global."""
+
+    user = serializers.SlugRelatedField(slug_field="username", required=False,
+                                        allow_null=True,
+                                        queryset=get_user_model().objects.all())
+    symbol = serializers.RegexField(r"^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$", required=False,
+                                    allow_blank=True, default="")
+
+
+class SetLimitsSerializer(ScopeSerializer):
+    limits = LimitsSerializer()
+
+
+class KillSwitchSerializer(ScopeSerializer):
+    reason = serializers.CharField(max_length=200, required=False, default="")
+
+
+class RiskEventSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    event_type = serializers.CharField()
+    subject = serializers.CharField()
+    actor_id = serializers.IntegerField(allow_null=True)
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)

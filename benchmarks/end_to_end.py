@@ -1,0 +1,380 @@
+"""End-to-end latency: from `POST /api/orders` to the order's `order.fill` event on
+`executions`, with the whole order path running as separate processes.
+
+The path a trader waits on: the web role checks the order and publishes it on `orders`
+(D6); `run_processor` consumes it, matches it and writes state, ledger and outbox in one
+transaction per batch (D5); `run_relay` publishes the outbox to `executions`. The goal is
+a p99 under 50 ms at 500 orders/s.
+
+Load: pairs of crossing limit orders at a fixed rate (`--rate` orders/s, so half that in
+pairs), for `--seconds` after a `--warmup`. In each pair a maker sells, then - once the
+sell is accepted (202) - a taker, another user, buys the same quantity at the same price,
+so the buy trades at once. Pairs are scheduled evenly across `--clients` threads (one
+keep-alive connection each), spread over `--servers` daphne processes on their own ports.
+
+A consumer assigned to every partition of `executions` at its end offset before the load
+starts (no group join) stamps the arrival of each `order.fill`; it uses the project's
+consumer settings, as a downstream consumer would. Three latencies of each taker order:
+
+* `POST -> 202`: the taker's request, as in `benchmarks.ingest`;
+* `POST -> fill`: from sending the taker's POST to its fill arriving (the goal's measure);
+* `schedule -> fill`: from when the pair was due; above `POST -> fill` when the web role
+  cannot keep up and sends fall behind the schedule (no coordinated omission).
+
+Pairs due inside the measured window whose taker was answered before it ended are
+counted; fills are awaited up to `--drain` seconds after it. Everything shares this
+machine (load generator, web, processor, relay, PostgreSQL, Redis and the broker), so
+the CPU each process used is printed with the figures.
+
+Runs under the launcher (`make bench-e2e`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from confluent_kafka import Consumer, TopicPartition
+from django.conf import settings
+
+from benchmarks.harness import (
+    HOST,
+    Column,
+    Window,
+    client_clocks,
+    cpu_used,
+    create_trader,
+    format_cpu,
+    free_port,
+    percentile_ms,
+    prepare_venue,
+    print_table,
+    process_cpu_seconds,
+    setup_django,
+    sleep_until,
+    start_daphne,
+    start_role,
+    stop_process,
+    wait_healthy,
+)
+from oms.kafka.config import consumer_config
+from oms.kafka.topics import EXECUTIONS
+
+MAKER, TAKER = "e2emaker", "e2etaker"
+TRADER_FUNDS = {"BTC": "100000000", "USDT": "1000000000000"}
+SYMBOL, PRICE, QUANTITY = "BTC-USDT", "50000.00", "0.001"
+ORDER_FILL = "order.fill"
+GOAL_RATE, GOAL_P99_MS = 500.0, 50.0
+READY_SECONDS = 90.0
+
+
+@dataclass(frozen=True, slots=True)
+class SentPair:
+    """One pair as a client saw it: when it was due, and its taker's request."""
+
+    scheduled_ns: int
+    taker_sent_ns: int
+    taker_answered_ns: int
+    taker_order_id: str
+
+
+@dataclass(slots=True)
+class Tally:
+    pairs: list[SentPair] = field(default_factory=list)
+    errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Traders:
+    maker: dict[str, str]  # request headers
+    taker: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """The processes of the order path, and each port a client may use."""
+
+    servers: list[tuple[int, int]]  # (port, pid) of each daphne
+    processor: int
+    relay: int
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.end_to_end",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=GOAL_RATE,
+                        help="orders per second (makers and takers together)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured time")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="unmeasured load before the measured time")
+    parser.add_argument("--drain", type=float, default=10.0,
+                        help="seconds to wait for the last fills after the load")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--servers", type=int, default=2,
+                        help="daphne processes (web role replicas) on their own ports")
+    return parser.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------- fills
+
+
+class FillListener:
+    """Stamps the first arrival of an `order.fill` for each order id, from the current
+    end of `executions` on."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._consumer = Consumer(consumer_config(settings.KAFKA_BOOTSTRAP_SERVERS,
+                                                  f"bench-e2e-{uuid.uuid4().hex[:8]}",
+                                                  settings.KAFKA_CLIENT_CONFIG))
+        metadata = self._consumer.list_topics(EXECUTIONS, timeout=10).topics[EXECUTIONS]
+        ends = [TopicPartition(EXECUTIONS, partition,
+                               self._consumer.get_watermark_offsets(
+                                   TopicPartition(EXECUTIONS, partition), timeout=10)[1])
+                for partition in metadata.partitions]
+        self._consumer.assign(ends)
+        self._thread = threading.Thread(target=self._listen, name="fills", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            messages = self._consumer.consume(500, 0.05)
+            arrived = time.perf_counter_ns()
+            for message in messages:
+                if message.error() is not None:
+                    continue
+                event = json.loads(message.value() or b"")
+                if event.get("type") == ORDER_FILL:
+                    self.arrivals.setdefault(event["payload"]["order_id"], arrived)
+
+    def wait_for(self, order_ids: list[str], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and any(o not in self.arrivals for o in order_ids):
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._consumer.close()
+
+
+# ------------------------------------------------------------------------------- load
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Content-Type": "application/json", "Accept": "application/json",
+            "Authorization": f"Token {token}"}
+
+
+def order_body(side: str, client_order_id: str) -> bytes:
+    return json.dumps({"symbol": SYMBOL, "side": side, "type": "limit",
+                       "quantity": QUANTITY, "price": PRICE,
+                       "client_order_id": client_order_id}).encode()
+
+
+def post_order(connection: http.client.HTTPConnection, headers: dict[str, str],
+               body: bytes) -> str | None:
+    """POST one order; its id when accepted (202), else None."""
+    try:
+        connection.request("POST", "/api/orders", body, headers)
+        response = connection.getresponse()
+        answer = response.read()
+    except (OSError, http.client.HTTPException):
+        connection.close()  # the next request reconnects
+        return None
+    if response.status != 202:
+        return None
+    order_id: str = json.loads(answer)["id"]
+    return order_id
+
+
+def send_pair(connection: http.client.HTTPConnection, traders: Traders,
+              id_prefix: str, scheduled_ns: int) -> SentPair | None:
+    """The maker's sell, then the taker's buy at the same price."""
+    if post_order(connection, traders.maker, order_body("sell", f"{id_prefix}-s")) is None:
+        return None
+    sent = time.perf_counter_ns()
+    order_id = post_order(connection, traders.taker, order_body("buy", f"{id_prefix}-b"))
+    answered = time.perf_counter_ns()
+    return None if order_id is None else SentPair(scheduled_ns, sent, answered, order_id)
+
+
+def run_client(port: int, traders: Traders, id_prefix: str, window: Window,
+               clock: Iterator[int], tally: Tally) -> None:
+    """Send a pair each time `clock` says, until the window ends; tally the pairs due
+    inside it whose taker was answered before it ended."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    for sequence, scheduled in enumerate(clock):
+        if scheduled >= window.end_ns or time.perf_counter_ns() >= window.end_ns:
+            break
+        sleep_until(scheduled)
+        pair = send_pair(connection, traders, f"{id_prefix}-{sequence}", scheduled)
+        if scheduled < window.start_ns:
+            continue
+        if pair is None:
+            tally.errors += 1
+        elif pair.taker_answered_ns <= window.end_ns:
+            tally.pairs.append(pair)
+    connection.close()
+
+
+def wait_ready(port: int, traders: Traders, fills: FillListener) -> None:
+    """Send one pair and wait for its fill: web, processor (group joined, partitions
+    claimed) and relay all work before the clock starts."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    pair = send_pair(connection, traders, f"ready-{uuid.uuid4().hex[:12]}",
+                     time.perf_counter_ns())
+    connection.close()
+    if pair is None:
+        raise RuntimeError("the first pair of orders was not accepted")
+    fills.wait_for([pair.taker_order_id], READY_SECONDS)
+    if pair.taker_order_id not in fills.arrivals:
+        raise RuntimeError(f"no order.fill within {READY_SECONDS:.0f} s of the first pair")
+
+
+def run_load(stack: Stack, traders: Traders, fills: FillListener,
+             args: argparse.Namespace) -> tuple[list[SentPair], int, dict[str, float | None]]:
+    """The paced load; the pairs counted, the errors, and the cores each process used."""
+    now_ns = time.perf_counter_ns()
+    start_ns = now_ns + int(args.warmup * 1e9)
+    window = Window(start_ns, start_ns + int(args.seconds * 1e9))
+    run_id = uuid.uuid4().hex[:12]
+    tallies = [Tally() for _ in range(args.clients)]
+    clocks = client_clocks(args.clients, now_ns, args.rate / 2)
+    threads = [threading.Thread(target=run_client,
+                                args=(stack.servers[index % len(stack.servers)][0], traders,
+                                      f"{run_id}-{index}", window, clock, tally))
+               for index, (tally, clock) in enumerate(zip(tallies, clocks, strict=True))]
+    for thread in threads:
+        thread.start()
+    sleep_until(window.start_ns)
+    pids = _pids(stack)
+    before = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
+    client_before = time.process_time()
+    sleep_until(window.end_ns)
+    after = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
+    cpu = {name: cpu_used(before[name], after[name], args.seconds) for name in pids}
+    cpu["load generator"] = (time.process_time() - client_before) / args.seconds
+    for thread in threads:
+        thread.join()
+    pairs = [pair for tally in tallies for pair in tally.pairs]
+    fills.wait_for([pair.taker_order_id for pair in pairs], args.drain)
+    return pairs, sum(tally.errors for tally in tallies), cpu
+
+
+def _pids(stack: Stack) -> dict[str, int]:
+    named = {f"daphne :{port}": pid for port, pid in stack.servers}
+    return {**named, "run_processor": stack.processor, "run_relay": stack.relay}
+
+
+# ----------------------------------------------------------------------------- report
+
+
+LATENCY_TABLE = (Column("taker order", 18, left=True), Column("count", 7),
+                 Column("p50 ms", 9, ".2f"), Column("p95 ms", 9, ".2f"),
+                 Column("p99 ms", 9, ".2f"), Column("max ms", 9, ".2f"))
+
+
+def print_report(pairs: list[SentPair], errors: int, arrivals: dict[str, int],
+                 cpu: dict[str, float | None], args: argparse.Namespace) -> None:
+    filled = [pair for pair in pairs if pair.taker_order_id in arrivals]
+    orders = 2 * len(pairs)
+    rate = orders / args.seconds
+    measures = {
+        "POST -> 202": sorted(p.taker_answered_ns - p.taker_sent_ns for p in pairs),
+        "POST -> fill": sorted(arrivals[p.taker_order_id] - p.taker_sent_ns for p in filled),
+        "schedule -> fill": sorted(arrivals[p.taker_order_id] - p.scheduled_ns for p in filled),
+    }
+    print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1) over {args.servers} daphne "
+          f"process(es) on their own ports, target {args.rate:g} orders/s ({args.rate / 2:g} "
+          f"crossing pairs/s),\n{args.warmup:g} s warm-up then {args.seconds:g} s measured, "
+          f"fills awaited up to {args.drain:g} s more. This {os.cpu_count()}-CPU machine runs "
+          "all of it.")
+    print(f"orders sent {orders} ({rate:.0f} orders/s, {rate / args.rate:.0%} of the target), "
+          f"pairs that failed {errors}, taker fills received {len(filled)} of {len(pairs)}")
+    print_table(LATENCY_TABLE, [
+        [name, len(samples), percentile_ms(samples, 50), percentile_ms(samples, 95),
+         percentile_ms(samples, 99), percentile_ms(samples, 100)]
+        for name, samples in measures.items()
+    ])
+    missing = len(pairs) - len(filled)
+    if missing:
+        print(f"{missing} taker fills had not arrived {args.drain:g} s after the load ended, so "
+              "the fill rows count only the\nfills received and understate the latency.")
+    print("cores used: " + ", ".join(f"{name} {format_cpu(value)}"
+                                     for name, value in cpu.items()))
+    kept_pace = rate >= 0.95 * args.rate
+    if not kept_pace:
+        print(f"The web role did NOT sustain the target: {rate:.0f} of {args.rate:g} orders/s "
+              f"with {args.servers} daphne process(es); the latencies hold at that rate.")
+    p99 = percentile_ms(measures["POST -> fill"], 99)
+    met = (kept_pace and not errors and len(filled) == len(pairs) > 0
+           and p99 < GOAL_P99_MS)
+    print(f"goal (p99 POST -> fill < {GOAL_P99_MS:g} ms at {GOAL_RATE:g} orders/s, every fill, "
+          f"no errors): {'met' if met else 'NOT met'} (p99 {p99:.1f} ms at {rate:.0f} orders/s).")
+
+
+# ------------------------------------------------------------------------------- main
+
+
+def start_stack(count: int, log_dir: Path, exits: ExitStack) -> Stack:
+    """The processor, the relay and `count` daphne processes, each logging to a file;
+    `exits` stops them (SIGTERM) and closes their logs."""
+    def start(name: str, launch: Callable[..., subprocess.Popen[bytes]]
+              ) -> subprocess.Popen[bytes]:
+        process = launch(log=exits.enter_context((log_dir / f"{name}.log").open("wb")))
+        exits.callback(stop_process, process)
+        return process
+
+    processor = start("processor", partial(start_role, "run_processor"))
+    relay = start("relay", partial(start_role, "run_relay"))
+    ports = [free_port() for _ in range(count)]
+    servers = [start(f"daphne-{port}", partial(start_daphne, port)) for port in ports]
+    for port, server in zip(ports, servers, strict=True):
+        wait_healthy(server, port)
+    return Stack([(port, server.pid) for port, server in zip(ports, servers, strict=True)],
+                 processor.pid, relay.pid)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    prepare_venue()
+    traders = Traders(*(_headers(create_trader(name, TRADER_FUNDS, f"bench-e2e-{name}"))
+                        for name in (MAKER, TAKER)))
+    setup_django()
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    with ExitStack() as exits:
+        try:
+            stack = start_stack(args.servers, log_dir, exits)
+            fills = FillListener()
+            exits.callback(fills.close)
+            fills.start()
+            wait_ready(stack.servers[0][0], traders, fills)
+            pairs, errors, cpu = run_load(stack, traders, fills, args)
+        except RuntimeError as exc:
+            print(f"benchmarks.end_to_end: {exc}; logs in {log_dir}", file=sys.stderr)
+            return 1
+    print_report(pairs, errors, fills.arrivals, cpu, args)
+    print(f"role logs: {log_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""What the benchmarks share: management commands, traders, role processes (daphne and
+`manage.py run_*`), pacing, CPU accounting, percentiles and the result table.
+
+Every benchmark runs under the launcher, so `DATABASE_URL`, `REDIS_URL` and
+`KAFKA_BOOTSTRAP_SERVERS` are set and each role started here uses the same services."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+# ASGI_THREADS sizes only the event loop's default executor. Django runs each request's
+# sync code in a thread of its own (asgiref ThreadSensitiveContext), not in that pool, so
+# 2, 8, 16, 32 and 64 measured the same within noise; 16 matches the default client count.
+DEFAULT_ASGI_THREADS = 16
+RAISED_RATE_LIMITS = {
+    "RATE_LIMIT_ORDERS_USER": "1000000/s",
+    "RATE_LIMIT_ORDERS_IP": "1000000/s",
+}
+STARTUP_SECONDS = 60.0
+
+
+# ------------------------------------------------------------------------- the venue
+
+
+def manage(*args: str) -> str:
+    """Run a management command; return its standard output, or exit with its errors."""
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, text=True,  # noqa: S603
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def prepare_venue() -> None:
+    """Migrate and load the demo venue (instruments, fees, alice and bob)."""
+    manage("migrate", "--noinput", "-v0")
+    manage("seed_demo")
+
+
+def create_trader(username: str, funds: Mapping[str, str], reference: str) -> str:
+    """Create (or top up once per `reference`) a funded trader; return its API token."""
+    fund_args = [arg for asset, amount in funds.items() for arg in ("--fund", f"{asset}={amount}")]
+    output = manage("create_trader", username, *fund_args, "--funding-reference", reference)
+    return output.strip().splitlines()[-1]
+
+
+def setup_django() -> None:
+    """Make the ORM, the settings and the shared Kafka producer usable in this process."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_daphne(port: int, log: IO[bytes], *, asgi_threads: int = DEFAULT_ASGI_THREADS,
+                 env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """The web role on `port`, with rate limits raised out of the way of the load."""
+    full_env = {**os.environ, **RAISED_RATE_LIMITS, "ASGI_THREADS": str(asgi_threads),
+                **(env or {})}
+    return subprocess.Popen(  # noqa: S603 - the project's own daphne
+        [str(BIN / "daphne"), "-b", HOST, "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def start_role(command: str, *args: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """A long-running role (`run_processor`, `run_relay`, ...) with its probes on a free
+    port, so it never clashes with a venue already running on this machine."""
+    env = {**os.environ, "OMS_PROBE_PORT": str(free_port())}
+    return subprocess.Popen(  # noqa: S603 - the project's own manage.py
+        [sys.executable, "manage.py", command, *args], cwd=ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT)
+
+
+def wait_healthy(server: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"daphne exited with status {server.returncode}")
+        connection = http.client.HTTPConnection(HOST, port, timeout=1)
+        try:
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass  # not listening yet
+        finally:
+            connection.close()
+        time.sleep(0.2)
+    raise RuntimeError(f"daphne did not answer /health within {STARTUP_SECONDS:.0f} s")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (roles finish their current step and exit), then SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_used(before: float | None, after: float | None, seconds: float) -> float | None:
+    """Cores used between two `process_cpu_seconds` readings (1.0 = one core busy)."""
+    if before is None or after is None or seconds <= 0:
+        return None
+    return (after - before) / seconds
+
+
+def format_cpu(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start_ns: int
+    end_ns: int
+
+
+def sleep_until(deadline_ns: int) -> None:
+    time.sleep(max(0.0, (deadline_ns - time.perf_counter_ns()) / 1e9))
+
+
+def client_clocks(clients: int, first_ns: int, rate: float | None) -> list[Iterator[int]]:
+    """Back to back (`rate` None), or together `rate` sends per second, evenly spread."""
+    if rate is None:
+        return [iter(time.perf_counter_ns, -1) for _ in range(clients)]
+    period_ns = round(clients * 1e9 / rate)
+    return [itertools.count(first_ns + index * period_ns // clients, period_ns)
+            for index in range(clients)]
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def percentile_ms(sorted_ns: Sequence[int], percent: float) -> float:
+    """The nearest-rank percentile of sorted nanosecond samples, in milliseconds."""
+    if not sorted_ns:
+        return math.nan
+    rank = max(1, math.ceil(percent / 100 * len(sorted_ns)))
+    return sorted_ns[rank - 1] / 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    width: int
+    spec: str = ""  # format spec of the values; strings are printed as they are
+    left: bool = False
+
+
+def print_table(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> None:
+    """A fixed-width table: a header, a rule, then one line per row."""
+    def cell(column: Column, value: object) -> str:
+        text = value if isinstance(value, str) else format(value, column.spec)
+        return f"{text:<{column.width}}" if column.left else f"{text:>{column.width}}"
+
+    header = "".join(cell(column, column.title) for column in columns)
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print("".join(cell(column, value) for column, value in zip(columns, row, strict=True)))

@@ -1,0 +1,339 @@
+"""Order processor throughput: how many `order.submitted` events per second
+`manage.py run_processor` turns into recorded, risk-checked, matched and settled orders,
+beside the ceiling of consuming the same messages at all.
+
+The processor (D5) applies each consumed batch in one database transaction holding the
+order state, the ledger postings, the outbox rows of every emitted event and the next
+offset of each partition. The goal is 5,000 orders/s sustained. To tell how much of the
+cost is the processing rather than Kafka, each run measures, over the same N messages:
+
+* `bare consumer`: a plain `confluent_kafka.Consumer`, assigned to the partition (no group
+  join) with the processor's consumer settings, that only JSON-decodes each message - the
+  ceiling of consumption;
+* `processor`: the real role as a subprocess, timed from its start until the database
+  shows every order recorded and past NEW (polling `orders_order`). `total` includes
+  Python and Django start-up, the group join and the partition claim (book rebuild);
+  `sustained` counts from the first committed batch, so it is the steady-state rate.
+
+The N orders are pre-loaded onto `orders` before each run, built like
+`apps.orders.services.place_order` builds them and sent asynchronously with one flush:
+BTC-USDT limit orders around a mid price, about a third crossing, sells from one trader
+and buys from another (so crossings trade instead of tripping self-trade prevention).
+Each batch size runs on the same venue after the previous run, so later runs start with
+the resting orders of earlier ones in the book (the table shows the depth at start).
+The relay is not running: outbox rows accumulate, which costs the processor nothing.
+
+Runs under the launcher (`make bench-processor`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from apps.orders import events
+from benchmarks.harness import (
+    Column,
+    cpu_used,
+    create_trader,
+    format_cpu,
+    prepare_venue,
+    print_table,
+    process_cpu_seconds,
+    setup_django,
+    start_role,
+    stop_process,
+)
+from oms.events import new_event
+from oms.kafka.config import consumer_config
+from oms.kafka.shared import event_producer
+from oms.kafka.topics import ORDERS
+
+SYMBOL = "BTC-USDT"
+SELLER, BUYER = "maker", "taker"
+TRADER_FUNDS = {"BTC": "100000000", "USDT": "1000000000000"}
+GOAL_RATE = 5000.0
+POLL_SECONDS = 0.02
+BARE_POLL_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Preloaded:
+    """Where the pre-loaded orders landed: partition -> (first offset, count)."""
+
+    ranges: dict[int, tuple[int, int]]
+    seconds: float
+
+    @property
+    def count(self) -> int:
+        return sum(count for _, count in self.ranges.values())
+
+
+@dataclass(frozen=True, slots=True)
+class BareRun:
+    orders: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.orders / self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorRun:
+    batch_size: int
+    orders: int
+    book_depth: int  # working orders when the run started
+    startup_seconds: float  # processor start -> first batch committed
+    total_seconds: float  # processor start -> every order recorded and past NEW
+    first_batch: int  # orders seen at the first committed batch
+    cpu: float | None  # cores the processor used over the run
+    statuses: dict[str, int]
+
+    @property
+    def total_rate(self) -> float:
+        return self.orders / self.total_seconds
+
+    @property
+    def sustained_rate(self) -> float:
+        steady = self.total_seconds - self.startup_seconds
+        return (self.orders - self.first_batch) / steady if steady > 0 else float("nan")
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.processor", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=20_000, help="orders per run")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[100, 500],
+                        help="run_processor --batch-size of each run")
+    parser.add_argument("--mid", default="50000", help="mid price of the order stream")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="seconds a run may take before it is abandoned")
+    return parser.parse_args(argv)
+
+
+# ----------------------------------------------------------------------- the order stream
+
+
+def order_payloads(count: int, *, users: dict[str, int], mid: Decimal,
+                   rng: random.Random) -> list[dict[str, object]]:
+    """`order.submitted` payloads as order entry publishes them: limit GTC orders around
+    `mid`, mostly passive, about a third crossing (the distribution of simulate_orders)."""
+    from apps.orders import selectors  # models: importable once Django is set up
+
+    rules = selectors.instrument_rules(symbol=SYMBOL)
+    if rules is None:
+        sys.exit(f"{SYMBOL} is not an instrument; did seed_demo run?")
+    submitted_at = datetime.now(UTC).isoformat()
+    payloads: list[dict[str, object]] = []
+    for _ in range(count):
+        side = rng.choice(["buy", "sell"])
+        offset_ticks = rng.randint(-20, 40)
+        ticks = -offset_ticks if side == "buy" else offset_ticks
+        order_id = str(uuid.uuid4())
+        payloads.append({
+            "order_id": order_id, "user_id": users[BUYER if side == "buy" else SELLER],
+            "client_order_id": order_id, "symbol": SYMBOL, "side": side, "type": "limit",
+            "time_in_force": "GTC",
+            "quantity": str(rules.lot_size * rng.randint(1000, 5000)),
+            "price": str(mid + ticks * rules.tick_size * 10), "stop_price": None,
+            "post_only": False, "expires_at": None, "submitted_at": submitted_at,
+        })
+    return payloads
+
+
+def preload(payloads: list[dict[str, object]]) -> Preloaded:
+    """Send every payload as an `order.submitted` event (validated, key = symbol) without
+    waiting for each acknowledgement, then flush once; fail on any delivery error."""
+    offsets: dict[int, list[int]] = {}
+    failures: list[KafkaError] = []
+
+    def delivered(error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            failures.append(error)
+        else:
+            offsets.setdefault(message.partition() or 0, []).append(message.offset() or 0)
+
+    producer = event_producer()
+    started = time.perf_counter()
+    for payload in payloads:
+        producer.send(ORDERS, key=SYMBOL, event=new_event(events.ORDER_SUBMITTED, payload),
+                      on_delivery=delivered)
+    undelivered = producer.flush(60)
+    seconds = time.perf_counter() - started
+    if undelivered or failures:
+        sys.exit(f"pre-loading failed: {undelivered} undelivered, {failures[:1]}")
+    return Preloaded({partition: (min(found), len(found)) for partition, found in offsets.items()},
+                     seconds)
+
+
+# ------------------------------------------------------------------------- the measures
+
+
+def bare_consume(loaded: Preloaded) -> BareRun:
+    """Read the pre-loaded messages with a bare consumer and JSON-decode each one."""
+    consumer = Consumer(consumer_config(settings.KAFKA_BOOTSTRAP_SERVERS,
+                                        f"bench-bare-{uuid.uuid4().hex[:8]}",
+                                        settings.KAFKA_CLIENT_CONFIG))
+    wanted = loaded.count
+    seen = 0
+    started = time.perf_counter()
+    consumer.assign([TopicPartition(ORDERS, partition, first)
+                     for partition, (first, _) in loaded.ranges.items()])
+    try:
+        while seen < wanted:
+            for message in consumer.consume(BARE_POLL_SIZE, 1.0):
+                if message.error() is None:
+                    json.loads(message.value() or b"")
+                    seen += 1
+        return BareRun(orders=seen, seconds=time.perf_counter() - started)
+    finally:
+        consumer.close()
+
+
+def order_counts() -> tuple[int, int]:
+    """(orders recorded, of which still NEW), straight from the read model."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(*) FILTER (WHERE status = 'NEW') "
+                       "FROM orders_order")
+        total, new = cursor.fetchone()
+    return int(total), int(new)
+
+
+def working_orders() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM processing_workingorder")
+        return int(cursor.fetchone()[0])
+
+
+def statuses_since(baseline_ids: int) -> dict[str, int]:
+    """Order statuses of the orders this run recorded (the newest `baseline_ids`)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status, count(*) FROM (SELECT status FROM orders_order "
+                       "ORDER BY created_at DESC LIMIT %s) AS run GROUP BY status",
+                       [baseline_ids])
+        return {status: int(count) for status, count in cursor.fetchall()}
+
+
+def run_processor(batch_size: int, orders: int, timeout: float, log_dir: Path) -> ProcessorRun:
+    """Start run_processor, wait until the pre-loaded orders are all recorded and past
+    NEW, and stop it."""
+    baseline, _ = order_counts()
+    depth = working_orders()
+    with (log_dir / f"processor-{batch_size}.log").open("wb") as log:
+        started = time.perf_counter()
+        process = start_role("run_processor", "--batch-size", str(batch_size), log=log)
+        try:
+            cpu_before = process_cpu_seconds(process.pid)
+            first_at, first_count = _wait_for_orders(process, baseline, orders, started,
+                                                     timeout)
+            finished = time.perf_counter()
+            cpu_after = process_cpu_seconds(process.pid)
+        finally:
+            stop_process(process)
+    return ProcessorRun(
+        batch_size=batch_size, orders=orders, book_depth=depth,
+        startup_seconds=first_at - started, total_seconds=finished - started,
+        first_batch=first_count, cpu=cpu_used(cpu_before, cpu_after, finished - started),
+        statuses=statuses_since(orders),
+    )
+
+
+def _wait_for_orders(process: subprocess.Popen[bytes], baseline: int, orders: int,
+                     started: float, timeout: float) -> tuple[float, int]:
+    """Poll until every order is recorded and none is NEW; return when the first batch
+    showed up and how many orders it held."""
+    first: tuple[float, int] | None = None
+    while True:
+        total, new = order_counts()
+        now = time.perf_counter()
+        recorded = total - baseline
+        if first is None and recorded > 0:
+            first = (now, recorded)
+        if first is not None and recorded >= orders and new == 0:
+            return first
+        if process.poll() is not None:
+            raise RuntimeError(f"run_processor exited with status {process.returncode}")
+        if now - started > timeout:
+            raise RuntimeError(f"only {recorded} of {orders} orders after {timeout:.0f} s")
+        time.sleep(POLL_SECONDS)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+TABLE = (Column("name", 16, left=True), Column("batch", 6), Column("depth", 7),
+         Column("orders", 7), Column("startup s", 10, ".2f"), Column("seconds", 8, ".2f"),
+         Column("total/s", 8, ".0f"), Column("sustained/s", 12, ".0f"),
+         Column("ratio", 7, ".2f"), Column("cpu", 6))
+
+
+def print_report(runs: list[tuple[BareRun, ProcessorRun]]) -> None:
+    rows: list[list[object]] = []
+    for bare, run in runs:
+        rows.append(["bare consumer", BARE_POLL_SIZE, "-", bare.orders, 0.0, bare.seconds,
+                     bare.rate, bare.rate, 1.0, "-"])
+        rows.append(["processor", run.batch_size, run.book_depth, run.orders,
+                     run.startup_seconds, run.total_seconds, run.total_rate,
+                     run.sustained_rate, run.sustained_rate / bare.rate, format_cpu(run.cpu)])
+    print("\nOrder processor, one symbol (BTC-USDT, one partition), each batch one transaction.")
+    print_table(TABLE, rows)
+    print("depth = working orders in the book when the run started; startup s = processor\n"
+          "start to first committed batch (Python and Django start-up, group join, partition\n"
+          "claim); total/s includes it, sustained/s does not; ratio = sustained/s over the\n"
+          "bare consumer's rate; cpu = cores the processor process used over the run.")
+    for _, run in runs:
+        outcome = ", ".join(f"{status} {count}" for status, count in sorted(run.statuses.items()))
+        print(f"batch {run.batch_size}: {outcome}")
+    best = max(run.sustained_rate for _, run in runs)
+    verdict = "met" if best >= GOAL_RATE else "NOT met"
+    print(f"goal ({GOAL_RATE:,.0f} orders/s sustained): {verdict} "
+          f"(best sustained {best:,.0f} orders/s, {best / GOAL_RATE:.0%} of the goal).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    prepare_venue()
+    for name in (SELLER, BUYER):
+        create_trader(name, TRADER_FUNDS, f"bench-processor-{name}")
+    setup_django()
+    users = dict(get_user_model().objects.filter(username__in=[SELLER, BUYER])
+                 .values_list("username", "pk"))
+    rng = random.Random(args.seed)  # a reproducible workload
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-processor-"))
+    runs: list[tuple[BareRun, ProcessorRun]] = []
+    try:
+        for batch_size in args.batch_sizes:
+            loaded = preload(order_payloads(args.orders, users=users, mid=Decimal(args.mid),
+                                            rng=rng))
+            print(f"batch {batch_size}: pre-loaded {loaded.count} orders in "
+                  f"{loaded.seconds:.2f} s ({loaded.count / loaded.seconds:,.0f}/s), "
+                  f"partitions {sorted(loaded.ranges)}", flush=True)
+            bare = bare_consume(loaded)
+            runs.append((bare, run_processor(batch_size, loaded.count, args.timeout, log_dir)))
+    except RuntimeError as exc:
+        print(f"benchmarks.processor: {exc}; logs in {log_dir}", file=sys.stderr)
+        return 1
+    print_report(runs)
+    print(f"processor logs: {log_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Limits, kill switches, daily loss and the what-if decision, through the processor and
+the broker; every override audited and on `risk-events`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from apps.orders.models import Order
+from apps.orders.services import OrderTerms
+from apps.processing import services as processing
+from apps.risk import services
+from apps.risk.models import RiskAudit
+from oms.auth.roles import Role
+from tests.functional.orders.conftest import client_for
+from tests.integration.conftest import Harness, place, trader
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def terms(side: str, quantity: str, price: str) -> OrderTerms:
+    return OrderTerms(symbol="BTC-USDT", side=side, type="limit", time_in_force="GTC",
+                      quantity=Decimal(quantity), price=Decimal(price), stop_price=None,
+                      post_only=False, expires_at=None)
+
+
+def status(order_id: str) -> tuple[str, str]:
+    order = Order.objects.get(id=order_id)
+    return order.status, order.reason_code
+
+
+def test_a_limit_rejects_with_its_code_and_the_what_if_agrees(harness: Harness) -> None:
+    user = trader("limited", USDT="1000000")
+    services.set_limits(actor_id=None, user_id=user, symbol="", values={
+        "max_order_quantity": Decimal("0.05")})
+    now = datetime.now(UTC)
+    assert processing.what_if(user_id=user, terms=terms("buy", "0.1", "50000"), now=now).code \
+        == "order_size"
+    assert processing.what_if(user_id=user, terms=terms("buy", "0.05", "50000"),
+                              now=now).accepted
+    too_big = place(user, "buy", "0.1", "50000.00")
+    fits = place(user, "buy", "0.05", "50000.00")
+    harness.drain(expect=2)
+    assert status(too_big) == ("REJECTED", "order_size")
+    assert status(fits) == ("ACCEPTED", "")
+
+
+@pytest.mark.parametrize("scope", ["account", "symbol", "global"])
+def test_kill_switch_cancels_working_orders_and_blocks_new_ones(
+    harness: Harness, scope: str
+) -> None:
+    user = trader("switched", USDT="1000000")
+    working = place(user, "buy", "0.01", "40000.00")
+    harness.drain(expect=1)
+    scope_user = user if scope == "account" else None
+    scope_symbol = "BTC-USDT" if scope == "symbol" else ""
+    assert services.engage_kill_switch(actor_id=None, user_id=scope_user,
+                                       symbol=scope_symbol, reason="test") == 1
+    blocked = place(user, "buy", "0.01", "40000.00")
+    harness.drain(expect=2)
+    assert status(working) == ("CANCELLED", "kill_switch")
+    assert status(blocked) == ("REJECTED", "kill_switch")
+    services.release_kill_switch(actor_id=None, user_id=scope_user, symbol=scope_symbol)
+    again = place(user, "buy", "0.01", "40000.00")
+    harness.drain(expect=1)
+    assert status(again) == ("ACCEPTED", "")
+    actions = list(RiskAudit.objects.order_by("id").values_list("action", flat=True))
+    assert actions == ["engage_kill_switch", "release_kill_switch"]
+
+
+def test_daily_loss_counts_today_only_and_resets_at_midnight_utc(btc: None) -> None:
+    user = trader("loser", USDT="1000000", BTC="10")
+    services.set_limits(actor_id=None, user_id=user, symbol="",
+                        values={"daily_loss": Decimal("100")})
+    late = datetime(2026, 3, 1, 23, 59, tzinfo=UTC)
+    services.record_fill(user_id=user, symbol="BTC-USDT", side="buy", quantity=Decimal("1"),
+                         price=Decimal("50000"), fee_in_quote=Decimal(0), when=late)
+    services.record_fill(user_id=user, symbol="BTC-USDT", side="sell", quantity=Decimal("1"),
+                         price=Decimal("49900"), fee_in_quote=Decimal(0), when=late)
+    order = terms("buy", "0.001", "50000")
+    assert processing.what_if(user_id=user, terms=order, now=late).code == "daily_loss"
+    next_day = late + timedelta(minutes=2)
+    assert processing.what_if(user_id=user, terms=order, now=next_day).accepted
+
+
+def test_overrides_are_audited_and_emitted(btc: None) -> None:
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    from django.conf import settings
+
+    user = trader("watched", USDT="1")
+    services.set_limits(actor_id=None, user_id=user, symbol="BTC-USDT",
+                        values={"max_open_orders": 3})
+    services.set_limits(actor_id=None, user_id=user, symbol="BTC-USDT",
+                        values={"max_open_orders": 5})
+    [first, second] = RiskAudit.objects.order_by("id")
+    assert (first.before, first.after["max_open_orders"]) == (None, "3")
+    assert (second.before["max_open_orders"], second.after["max_open_orders"]) == ("3", "5")
+    reader = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+                       "group.id": f"audit-{uuid.uuid4().hex[:6]}"})
+    partitions = reader.list_topics("risk-events").topics["risk-events"].partitions
+    reader.assign([TopicPartition("risk-events", p, OFFSET_BEGINNING) for p in partitions])
+    seen = [m.value() or b"" for _ in range(8) for m in reader.consume(100, 0.5)
+            if not m.error() and m.key() == str(user).encode()]
+    reader.close()
+    assert sum(b"risk.limit_changed" in value for value in seen) == 2
+
+
+def test_risk_api_for_traders_and_operators(btc: None) -> None:
+    trader_client = client_for("riskt", Role.TRADER)
+    ops = client_for("risko", Role.OPS)
+    body = {"user": "riskt", "symbol": "", "limits": {"max_order_notional": "1000"}}
+    assert trader_client.put("/api/risk/limits/set", body, format="json").status_code == 403
+    assert ops.put("/api/risk/limits/set", body, format="json").status_code == 200
+    assert trader_client.get("/api/risk/limits").json()["max_order_notional"] == "1000"
+    decision = trader_client.post("/api/risk/validate", {
+        "symbol": "BTC-USDT", "side": "buy", "type": "limit", "quantity": "0.1",
+        "price": "50000.00"}, format="json").json()
+    assert decision["code"] == "order_size"
+    events = ops.get("/api/risk/events").json()
+    assert events[0]["action"] == "set_limits"
+    assert trader_client.get("/api/risk/events").status_code == 403
+    engaged = ops.post("/api/risk/kill-switches", {"user": "riskt"}, format="json")
+    assert engaged.status_code == 202
+    assert trader_client.post("/api/risk/validate", {
+        "symbol": "BTC-USDT", "side": "buy", "type": "limit", "quantity": "0.001",
+        "price": "50000.00"}, format="json").json()["code"] == "kill_switch"
