@@ -6,11 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
-
-
-def amount_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
-    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)  # type: ignore[arg-type]
+from oms.db import amount_field
 
 
 class Instrument(models.Model):

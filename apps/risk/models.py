@@ -6,24 +6,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
+from oms.db import amount_field
 
 
 def _limit(help_text: str) -> models.DecimalField:  # type: ignore[type-arg]
-    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True,
-                               blank=True, help_text=help_text)
+    return amount_field(null=True, blank=True, help_text=help_text)
 
 
 class Position(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="positions")
     symbol = models.CharField(max_length=25)
-    quantity = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
-                                   default=0)
-    average_entry_price = models.DecimalField(max_digits=MAX_DIGITS,
-                                              decimal_places=DECIMAL_PLACES, default=0)
-    realized_pnl = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
-                                       default=0)
+    quantity = amount_field(default=0)
+    average_entry_price = amount_field(default=0)
+    realized_pnl = amount_field(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -90,8 +86,7 @@ class DailyPnl(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     day = models.DateField()
-    realized = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
-                                   default=0)
+    realized = amount_field(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "day"],

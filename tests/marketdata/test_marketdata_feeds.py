@@ -7,13 +7,13 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from recorded import play, recording
 
 from apps.marketdata.feeds.base import FetchSnapshot, Reconnect, Send
 from apps.marketdata.feeds.binance import BinanceFeed
 from apps.marketdata.feeds.coinbase import CoinbaseFeed
 from apps.marketdata.feeds.registry import FeedConfigError, build_feed, build_feeds
 from apps.marketdata.feeds.simulator import SimulatorFeed
+from tests.marketdata.recorded import play, recording
 
 
 def levels(*pairs: tuple[str, str]) -> tuple[tuple[D, D], ...]:

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import redis as redis_lib
-from conftest import book_event, trade_event
 from rest_framework.test import APIClient
 
 from apps.marketdata.events import PRICE_TICK
@@ -17,6 +16,7 @@ from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.models import Candle, MarketTrade
 from apps.marketdata.pipeline import MarketDataPipeline
 from oms.events import validate_event
+from tests.marketdata.conftest import book_event, trade_event
 
 pytestmark = pytest.mark.services
 

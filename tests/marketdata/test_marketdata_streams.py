@@ -15,7 +15,6 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from conftest import book_event, fill_event, trade_event
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import override_settings
@@ -27,6 +26,7 @@ from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.pipeline import MarketDataPipeline
 from apps.marketdata.routing import websocket_urlpatterns
 from apps.marketdata.ws import MarketDataConsumer
+from tests.marketdata.conftest import book_event, fill_event, trade_event
 
 pytestmark = pytest.mark.services
 APP = URLRouter(websocket_urlpatterns)

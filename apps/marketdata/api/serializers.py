@@ -5,25 +5,20 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.marketdata.domain.candles import Interval
+from oms.api.fields import amount
 
 
 class PriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
     symbol = serializers.CharField()
-    last_trade_price = serializers.DecimalField(max_digits=38, decimal_places=18,
-                                                allow_null=True, normalize_output=True)
-    best_bid = serializers.DecimalField(max_digits=38, decimal_places=18, allow_null=True,
-                                        normalize_output=True)
-    best_ask = serializers.DecimalField(max_digits=38, decimal_places=18, allow_null=True,
-                                        normalize_output=True)
-    reference_price = serializers.DecimalField(max_digits=38, decimal_places=18,
-                                               allow_null=True, normalize_output=True)
+    last_trade_price = amount(allow_null=True)
+    best_bid = amount(allow_null=True)
+    best_ask = amount(allow_null=True)
+    reference_price = amount(allow_null=True)
     source = serializers.CharField(allow_null=True)
-    change_24h = serializers.DecimalField(max_digits=38, decimal_places=18, allow_null=True,
-                                          normalize_output=True)
+    change_24h = amount(allow_null=True)
     change_percent_24h = serializers.DecimalField(max_digits=38, decimal_places=2,
                                                   allow_null=True)
-    volume_24h = serializers.DecimalField(max_digits=38, decimal_places=18,
-                                          normalize_output=True)
+    volume_24h = amount()
 
 
 class OrderBookSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -35,19 +30,19 @@ class OrderBookSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class TradeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     trade_id = serializers.CharField()
-    price = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
-    quantity = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    price = amount()
+    quantity = amount()
     taker_side = serializers.CharField()
     traded_at = serializers.DateTimeField()
 
 
 class CandleSerializer(serializers.Serializer):  # type: ignore[type-arg]
     start = serializers.DateTimeField()
-    open = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
-    high = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
-    low = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
-    close = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
-    volume = serializers.DecimalField(max_digits=38, decimal_places=18, normalize_output=True)
+    open = amount()
+    high = amount()
+    low = amount()
+    close = amount()
+    volume = amount()
     trade_count = serializers.IntegerField()
 
 

@@ -10,19 +10,7 @@ from rest_framework import serializers
 from apps.orders.domain.rules import OrderTerms, default_time_in_force
 from apps.orders.events import ORDER_TYPES, SIDES, TIMES_IN_FORCE
 from apps.orders.models import Order
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
-
-
-class AmountField(serializers.DecimalField):
-    """An exact amount: a string (or integer) in, a normalized string out. A JSON float is
-    refused: by the time it is parsed it may no longer be the number the client meant."""
-
-    default_error_messages = {"float_not_allowed": "send amounts as strings, not floats"}
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, float):
-            self.fail("float_not_allowed")
-        return super().to_internal_value(data)
+from oms.api.fields import amount
 
 
 class TextField(serializers.CharField):
@@ -38,11 +26,6 @@ class TextField(serializers.CharField):
 
 class TextPatternField(serializers.RegexField, TextField):
     pass
-
-
-def amount(**kwargs: Any) -> AmountField:
-    return AmountField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
-                       coerce_to_string=True, normalize_output=True, **kwargs)
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]

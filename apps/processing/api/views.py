@@ -15,13 +15,8 @@ from apps.orders import services as orders
 from apps.processing import selectors, services
 from apps.processing.ledger import InsufficientFunds
 from oms.api.errors import Conflict
+from oms.api.fields import amount
 from oms.api.permissions import IsOps
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
-
-
-def amount(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
-                                    coerce_to_string=True, normalize_output=True, **kwargs)
 
 
 class BalanceSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -94,7 +89,7 @@ class WhatIfViewSet(viewsets.ViewSet):
     """`POST /api/risk/validate`: the decision the processor would take for this order now,
     reserving nothing."""
 
-    @extend_schema(request=orders.ORDER_REQUEST_SERIALIZER, responses=DecisionSerializer)
+    @extend_schema(request=orders.ORDER_REQUEST_SERIALIZER, responses={200: DecisionSerializer})
     def create(self, request: Request) -> Response:
         decision = services.what_if(user_id=request.user.pk,
                                     terms=orders.parse_order_request(request.data),

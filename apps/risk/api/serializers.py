@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from oms.money import DECIMAL_PLACES, MAX_DIGITS
-
-
-def amount(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
-                                    coerce_to_string=True, normalize_output=True, **kwargs)
+from oms.api.fields import amount
 
 
 class PositionSerializer(serializers.Serializer):  # type: ignore[type-arg]

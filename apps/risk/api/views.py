@@ -4,6 +4,7 @@ the audit of risk events (operators)."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,6 +12,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.risk import selectors, services
 from apps.risk.api.serializers import (
@@ -47,19 +49,21 @@ class PositionViewSet(viewsets.ViewSet):
             selectors.positions_of(user_id=subject_user(request)), many=True).data)
 
 
-class LimitViewSet(viewsets.ViewSet):
+class LimitView(APIView):
+    """The limits in force (each from its most specific scope); operators set any scope."""
+
+    def get_permissions(self) -> list[Any]:
+        return [IsOps()] if self.request.method == "PUT" else super().get_permissions()
+
     @extend_schema(parameters=[USER_PARAMETER, OpenApiParameter("symbol", OpenApiTypes.STR)],
-                   responses=LimitsSerializer)
-    def list(self, request: Request) -> Response:
-        """The limits in force for the user (and symbol), each from its most specific
-        scope."""
+                   responses={200: LimitsSerializer})
+    def get(self, request: Request) -> Response:
         limits = selectors.resolved_limits(user_id=subject_user(request),
                                            symbol=request.query_params.get("symbol", ""))
         return Response(LimitsSerializer(asdict(limits)).data)
 
     @extend_schema(request=SetLimitsSerializer, responses={200: LimitsSerializer})
-    @action(detail=False, methods=["put"], url_path="set", permission_classes=[IsOps])
-    def set_limits(self, request: Request) -> Response:
+    def put(self, request: Request) -> Response:
         serializer = SetLimitsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

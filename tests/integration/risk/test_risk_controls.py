@@ -112,8 +112,8 @@ def test_risk_api_for_traders_and_operators(btc: None) -> None:
     trader_client = client_for("riskt", Role.TRADER)
     ops = client_for("risko", Role.OPS)
     body = {"user": "riskt", "symbol": "", "limits": {"max_order_notional": "1000"}}
-    assert trader_client.put("/api/risk/limits/set", body, format="json").status_code == 403
-    assert ops.put("/api/risk/limits/set", body, format="json").status_code == 200
+    assert trader_client.put("/api/risk/limits", body, format="json").status_code == 403
+    assert ops.put("/api/risk/limits", body, format="json").status_code == 200
     assert trader_client.get("/api/risk/limits").json()["max_order_notional"] == "1000"
     decision = trader_client.post("/api/risk/validate", {
         "symbol": "BTC-USDT", "side": "buy", "type": "limit", "quantity": "0.1",

@@ -1,0 +1,32 @@
+"""Serializer fields every API shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+
+class AmountField(serializers.DecimalField):
+    """An exact amount: a string in, a normalized string out (D8). A JSON float is refused
+    (by the time it is parsed it may no longer be the number the client meant), and so is
+    any other non-string, as the schema says."""
+
+    default_error_messages = {
+        "float_not_allowed": "send amounts as strings, not floats",
+        "not_a_string": "send amounts as strings",
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, float):
+            self.fail("float_not_allowed")
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+def amount(**kwargs: Any) -> AmountField:
+    return AmountField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                       coerce_to_string=True, normalize_output=True, **kwargs)
