@@ -22,6 +22,7 @@ from apps.risk.domain.positions import PositionChange, apply_fill
 from apps.risk.models import DailyPnl, KillSwitch, Position, RiskAudit, RiskLimit
 from apps.risk.selectors import LIMIT_FIELDS, kill_switch_engaged, resolved_limits
 from oms.events import new_event
+from oms.money import format_amount
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import RISK_EVENTS
 from oms.redis import redis_client
@@ -155,8 +156,10 @@ def _audit_and_emit(*, actor_id: int | None, action: str, event_type: str, subje
 def _limits_dict(row: RiskLimit | None) -> dict[str, str | None] | None:
     if row is None:
         return None
-    return {name: None if getattr(row, name) is None else str(getattr(row, name))
-            for name in LIMIT_FIELDS}
+    values = {name: getattr(row, name) for name in LIMIT_FIELDS}
+    return {name: None if value is None else
+            format_amount(value) if isinstance(value, Decimal) else str(value)
+            for name, value in values.items()}
 
 
 def set_limits(*, actor_id: int | None, user_id: int | None, symbol: str,
