@@ -22,9 +22,9 @@ from apps.risk.domain.positions import PositionChange, apply_fill
 from apps.risk.models import DailyPnl, KillSwitch, Position, RiskAudit, RiskLimit
 from apps.risk.selectors import LIMIT_FIELDS, kill_switch_engaged, resolved_limits
 from oms.events import new_event
-from oms.money import format_amount
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import RISK_EVENTS
+from oms.money import format_amount
 from oms.redis import redis_client
 
 __all__ = [

@@ -1,150 +1,39 @@
-# One environment of the Crypto OMS, composed from ../../modules. The same file in
-# environments/dev and environments/prod; the environments differ by their variables.tf
-# defaults (sizes, counts, NAT, deletion protection, WAF).
+# Development: the seed's 2 AZs and subnets, one NAT gateway (cost), 2 MSK brokers, the
+# seed's dev sizes, no deletion protection, no WAF.
+#
+# Everything is composed in ../../modules/stack; the values below are what differs from the
+# other environment (modules/stack/variables.tf says what each one is).
 
 locals {
-  name         = "crypto-oms-${var.environment}"
-  cluster_name = local.name
-  tags         = { Project = "crypto-oms", Environment = var.environment }
+  environment = "dev"
 }
 
-module "kms" {
-  source = "../../modules/kms"
+module "stack" {
+  source = "../../modules/stack"
 
-  name = local.name
-  tags = local.tags
-}
+  environment = local.environment
 
-module "vpc" {
-  source = "../../modules/vpc"
+  az_count           = 2
+  single_nat_gateway = true
 
-  name               = local.name
-  cluster_name       = local.cluster_name
-  az_count           = var.az_count
-  single_nat_gateway = var.single_nat_gateway
-  logs_kms_key_arn   = module.kms.key_arns["logs"]
-  tags               = local.tags
-}
+  node_instance_types = ["t3.large"]
+  node_min_size       = 1
+  node_max_size       = 10
+  node_desired_size   = 2
 
-module "security_groups" {
-  source = "../../modules/security_groups"
+  msk_broker_count           = 2
+  msk_instance_type          = "kafka.t3.small"
+  redis_node_type            = "cache.t3.micro"
+  redis_num_cache_clusters   = 1
+  aurora_instance_class      = "db.t3.medium"
+  aurora_instance_count      = 1
+  aurora_deletion_protection = false
 
-  name   = local.name
-  vpc_id = module.vpc.vpc_id
-  tags   = local.tags
-}
+  ui_bucket_name = "crypto-oms-dev-ui"
+  ui_aliases     = ["app.oms.dev.example.com"]
+  enable_waf     = false
 
-module "secrets" {
-  source = "../../modules/secrets"
-
-  name              = local.name
-  prefix            = "crypto-oms/${var.environment}"
-  kms_key_arn       = module.kms.key_arns["secrets"]
-  database_endpoint = module.aurora.endpoint
-  redis_endpoint    = module.elasticache.primary_endpoint
-  tags              = local.tags
-}
-
-module "eks" {
-  source = "../../modules/eks"
-
-  cluster_name           = local.cluster_name
-  kubernetes_version     = var.kubernetes_version
-  private_subnet_ids     = module.vpc.private_subnet_ids
-  eks_security_group_id  = module.security_groups.eks_security_group_id
-  endpoint_public_access = var.eks_endpoint_public_access
-  public_access_cidrs    = var.eks_public_access_cidrs
-  kms_key_arn            = module.kms.key_arns["eks"]
-  logs_kms_key_arn       = module.kms.key_arns["logs"]
-  node_instance_types    = var.node_instance_types
-  node_min_size          = var.node_min_size
-  node_max_size          = var.node_max_size
-  node_desired_size      = var.node_desired_size
-
-  service_account_roles = {
-    # The OMS pods (ServiceAccount crypto-oms): no AWS permissions yet.
-    app = {
-      namespace       = "crypto-oms"
-      service_account = "crypto-oms"
-    }
-    # External Secrets' SecretStore (ServiceAccount external-secrets): reads the app and
-    # MSK secrets of this environment.
-    external-secrets = {
-      namespace       = "crypto-oms"
-      service_account = "external-secrets"
-      policy_json     = module.secrets.external_secrets_policy_json
-    }
-  }
-  tags = local.tags
-}
-
-module "msk" {
-  source = "../../modules/msk"
-
-  name                  = local.name
-  broker_count          = var.msk_broker_count
-  instance_type         = var.msk_instance_type
-  private_subnet_ids    = module.vpc.private_subnet_ids
-  msk_security_group_id = module.security_groups.msk_security_group_id
-  kms_key_arn           = module.kms.key_arns["msk"]
-  logs_kms_key_arn      = module.kms.key_arns["logs"]
-  scram_secret_arn      = module.secrets.msk_scram_secret_arn
-  tags                  = local.tags
-}
-
-module "elasticache" {
-  source = "../../modules/elasticache"
-
-  name                    = local.name
-  node_type               = var.redis_node_type
-  num_cache_clusters      = var.redis_num_cache_clusters
-  private_subnet_ids      = module.vpc.private_subnet_ids
-  redis_security_group_id = module.security_groups.redis_security_group_id
-  kms_key_arn             = module.kms.key_arns["redis"]
-  logs_kms_key_arn        = module.kms.key_arns["logs"]
-  auth_token              = module.secrets.redis_auth_token
-  tags                    = local.tags
-}
-
-module "aurora" {
-  source = "../../modules/aurora"
-
-  name                       = local.name
-  instance_class             = var.aurora_instance_class
-  instance_count             = var.aurora_instance_count
-  deletion_protection        = var.aurora_deletion_protection
-  master_password            = module.secrets.aurora_master_password
-  private_subnet_ids         = module.vpc.private_subnet_ids
-  database_security_group_id = module.security_groups.database_security_group_id
-  kms_key_arn                = module.kms.key_arns["aurora"]
-  tags                       = local.tags
-}
-
-module "ecr" {
-  source = "../../modules/ecr"
-
-  name        = var.ecr_repository_name
-  kms_key_arn = module.kms.key_arns["ecr"]
-  tags        = local.tags
-}
-
-module "ui_cdn" {
-  source = "../../modules/ui_cdn"
-
-  name            = local.name
-  bucket_name     = var.ui_bucket_name
-  kms_key_arn     = module.kms.key_arns["s3"]
-  aliases         = var.ui_aliases
-  certificate_arn = var.ui_certificate_arn
-  tags            = local.tags
-}
-
-module "waf" {
-  source = "../../modules/waf"
-  count  = var.enable_waf ? 1 : 0
-
-  name                     = local.name
-  rate_limit_per_5_minutes = var.waf_rate_limit_per_5_minutes
-  logs_kms_key_arn         = module.kms.key_arns["logs"]
-  tags                     = local.tags
+  ui_certificate_arn         = var.ui_certificate_arn
+  eks_endpoint_public_access = var.eks_endpoint_public_access
+  eks_public_access_cidrs    = var.eks_public_access_cidrs
 }
