@@ -51,30 +51,42 @@ def _velocity_keys(user_id: int, now: datetime) -> tuple[str, str, str]:
     return f"{prefix}:s:{second}", f"{prefix}:m:{minute}", f"{prefix}:n:{minute}"
 
 
-def _velocity(user_id: int, now: datetime) -> Velocity:
-    per_second, per_minute, notional = _velocity_keys(user_id, now)
-    pipe = redis_client().pipeline(transaction=False)
-    pipe.scard(per_second)
-    pipe.scard(per_minute)
-    pipe.hvals(notional)
-    seconds, minutes, values = pipe.execute()
-    return Velocity(orders_this_second=int(seconds), orders_this_minute=int(minutes),
-                    notional_this_minute=sum((Decimal(v.decode()) for v in values), Decimal(0)))
-
-
-def _count_order(user_id: int, now: datetime, order_id: str, notional: Decimal | None) -> None:
-    """Count an order in its account's windows. Sets keyed by order id: counting the same
-    order twice (a redelivered request) changes nothing, and several processors share the
-    counters."""
+def _velocity(user_id: int, now: datetime, *, claim: tuple[str, Decimal | None] | None
+              ) -> Velocity:
+    """The account's counts in the current second and minute, before this order. With
+    `claim` (order id, notional), the order is first added to the windows in the same
+    MULTI/EXEC as the counts are read, so concurrent processors each see a distinct count
+    and a limit of N admits N orders, never more. The sets are keyed by order id: a
+    redelivered order is counted once."""
     per_second, per_minute, notional_key = _velocity_keys(user_id, now)
     pipe = redis_client().pipeline(transaction=True)
-    pipe.sadd(per_second, order_id)
-    pipe.expire(per_second, VELOCITY_KEEP_SECONDS)
-    pipe.sadd(per_minute, order_id)
-    pipe.expire(per_minute, VELOCITY_KEEP_SECONDS)
-    if notional is not None:
-        pipe.hsetnx(notional_key, order_id, str(notional))
-        pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
+    if claim is not None:
+        order_id, notional = claim
+        for key in (per_second, per_minute):
+            pipe.sadd(key, order_id)
+            pipe.expire(key, VELOCITY_KEEP_SECONDS)
+        if notional is not None:
+            pipe.hsetnx(notional_key, order_id, str(notional))
+            pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
+    pipe.scard(per_second)
+    pipe.scard(per_minute)
+    pipe.hgetall(notional_key)
+    *_, seconds, minutes, notionals = pipe.execute()
+    own = 1 if claim is not None else 0
+    others = {k.decode(): Decimal(v.decode()) for k, v in notionals.items()}
+    if claim is not None:
+        others.pop(claim[0], None)
+    return Velocity(orders_this_second=int(seconds) - own, orders_this_minute=int(minutes) - own,
+                    notional_this_minute=sum(others.values(), Decimal(0)))
+
+
+def _release_velocity(user_id: int, now: datetime, order_id: str) -> None:
+    """Take back the slot of an order that was not accepted."""
+    per_second, per_minute, notional_key = _velocity_keys(user_id, now)
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.srem(per_second, order_id)
+    pipe.srem(per_minute, order_id)
+    pipe.hdel(notional_key, order_id)
     pipe.execute()
 
 
@@ -90,8 +102,8 @@ def _daily_pnl(user_id: int, now: datetime, marks: dict[str, Decimal]) -> Decima
 def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,
                        count: bool = True) -> Decision:
     """Complete the processor's context with what risk owns (limits, kill switch, position,
-    daily P&L, exposures, velocity), decide, and count the order for velocity when it is
-    accepted (`count=False` for a what-if)."""
+    daily P&L, exposures, velocity), decide, and keep the order counted for velocity when
+    it is accepted (`count=False` for a what-if: nothing is counted)."""
     user_id, symbol = context.user_id, context.symbol
     marks = dict(context.marks)
     positions = {p.symbol: p.quantity for p in Position.objects.filter(user_id=user_id)}
@@ -102,13 +114,14 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
         position=positions.get(symbol, Decimal(0)),
         daily_pnl=_daily_pnl(user_id, now, marks),
         exposures={s: abs(q) * marks[s] for s, q in positions.items() if s in marks and q},
-        velocity=_velocity(user_id, now),
+        velocity=_velocity(user_id, now,
+                           claim=(order_id, context.notional) if count else None),
     )
     decision = decide(full, clock_ns=time.perf_counter_ns)
     for check, spent in decision.timings_ns.items():
         RISK_CHECK_SECONDS.labels(check).observe(spent / 1e9)
-    if decision.accepted and count:
-        _count_order(user_id, now, order_id, full.notional)
+    if count and not decision.accepted:
+        _release_velocity(user_id, now, order_id)
     return decision
 
 
