@@ -145,9 +145,9 @@ def executions_match_outbox(*, seconds: float = 10.0) -> list[Finding]:
                     continue
     finally:
         consumer.close()
-    published = set(OutboxEvent.objects.filter(published_at__isnull=False)
-                    .values_list("event_id", flat=True))
-    everything = set(OutboxEvent.objects.values_list("event_id", flat=True))
+    outbox = OutboxEvent.objects.filter(topic=EXECUTIONS)
+    published = set(outbox.filter(published_at__isnull=False).values_list("event_id", flat=True))
+    everything = set(outbox.values_list("event_id", flat=True))
     findings = [Finding("executions", f"event {event_id} is marked published but is not on "
                         f"{EXECUTIONS}") for event_id in sorted(published - on_topic)[:20]]
     findings += [Finding("executions", f"event {event_id} is on {EXECUTIONS} but not in the "

@@ -62,20 +62,29 @@ def test_killing_the_processor_at_random_points_loses_and_repeats_nothing(
     assert_exactly_once(venue, orders)
 
 
+def claimed_epochs(venue: Venue) -> list[int]:
+    return [int(row[0]) for row in venue.query(
+        "SELECT epoch FROM processing_partitionownership"
+        " WHERE \"group\" = 'order-processor-group' ORDER BY partition")]
+
+
 def test_rebalance_between_two_processors_mid_stream(venue: Venue) -> None:
     orders = 2000
     venue.start("run_relay")
     first = venue.start("run_processor")
+    wait_until(lambda: len(claimed_epochs(venue)) == 3, seconds=120,
+               what="the first processor to own the partitions")
     load = venue.start("simulate_orders", "--users", "maker,taker", "--orders", str(orders),
                        "--seed", "8")
-    time.sleep(2.0)
+    wait_until(lambda: venue.scalar("SELECT count(*) FROM orders_order") > 200, seconds=120,
+               what="orders flowing")
+    before = sum(claimed_epochs(venue))
     second = venue.start("run_processor")  # the group rebalances: partitions move
-    time.sleep(4.0)
+    wait_until(lambda: sum(claimed_epochs(venue)) > before, seconds=120,
+               what="the rebalance")
     first.send_signal(signal.SIGTERM)  # leaves the group: everything moves to the second
     assert first.wait(timeout=30) == 0
     assert load.wait(timeout=300) == 0
-    wait_until(lambda: settled(venue, orders), seconds=180, what="all orders processed")
+    wait_until(lambda: settled(venue, orders), seconds=240, what="all orders processed")
     assert second.poll() is None
-    epochs = venue.scalar("SELECT max(epoch) FROM processing_partitionownership")
-    assert epochs >= 2  # partitions really changed hands
     assert_exactly_once(venue, orders)
