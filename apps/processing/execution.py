@@ -181,14 +181,15 @@ class OrderFlow:
                                                                self.rules.tick_size)))
 
     def finish(self) -> None:
-        """Publish the book levels this request changed (a delta, or every
-        `SNAPSHOT_EVERY` deltas a full snapshot) on `prices`."""
+        """Publish the book levels this request changed on `prices`: a delta, or a full
+        snapshot for a new book's first change and every `SNAPSHOT_EVERY` deltas."""
         if not self._levels:
             return
         book = self.book
+        first = book.sequence == 0  # a new book: market data needs a starting point
         book.sequence += 1
         book.deltas_since_snapshot += 1
-        if book.deltas_since_snapshot >= SNAPSHOT_EVERY:
+        if first or book.deltas_since_snapshot >= SNAPSHOT_EVERY:
             book.deltas_since_snapshot = 0
             self.emit(executions.BOOK_SNAPSHOT, book.snapshot_payload(), topic=PRICES)
             return

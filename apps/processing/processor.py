@@ -43,7 +43,7 @@ from apps.processing.models import (
     WorkingOrder,
 )
 from apps.processing.selectors import OpenExposure
-from oms.events import new_event
+from oms.events import new_event, validate_event
 from oms.kafka.consumer import Batch, ConsumedEvent
 from oms.kafka.topics import ORDERS, PRICES
 
@@ -267,6 +267,8 @@ class BatchProcessor:
             book = self.books[symbol]
             SymbolState.objects.filter(symbol=symbol).update(
                 last_trade_price=book.last_trade_price, book_sequence=book.sequence)
+        for _topic, _key, event in output.events:
+            validate_event(event)  # an event that breaks its schema never leaves
         if output.events:
             OutboxEvent.objects.bulk_create(
                 OutboxEvent(event_id=event.event_id, topic=topic, key=key, body=event.to_json())

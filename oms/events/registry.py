@@ -22,7 +22,8 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "event_id": {"type": "string", "minLength": 1, "maxLength": 128},
-        "type": {"type": "string", "pattern": r"^[a-z][a-z_]*(\.[a-z_]+)+$"},
+        # Dotted names (`order.fill`) and the topic table's bare ones (`trade`).
+        "type": {"type": "string", "pattern": r"^[a-z][a-z_]*(\.[a-z_]+)*$"},
         "schema_version": {"type": "integer", "minimum": 1},
         "occurred_at": {"type": "string", "format": "date-time"},
         "correlation_id": {"type": ["string", "null"], "maxLength": 128},
