@@ -4,9 +4,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-PORTS := 8000 8001 9101 9102 9103 9104 9105 9106 9107
+PORTS := 8000 8001 9101 9102 9103 9104 9105 9106 9107 9108
 
-.PHONY: up test lint venv bench-engine bench-ingest bench-processor bench-e2e clean deploy-check
+.PHONY: up test lint venv bench-engine bench-ingest bench-processor bench-e2e bench-ws bench-md-rest clean deploy-check
 
 venv: $(VENV)/.installed
 
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 ## up: start PostgreSQL, Redis and Kafka, migrate, load the demo venue, run every role.
-up: venv
+up: venv ui
 	$(PY) -m oms.launcher run --state .state $(addprefix --require-free-port ,$(PORTS)) -- sh -c '\
 		$(PY) manage.py migrate --noinput -v0 && \
 		$(PY) manage.py collectstatic --noinput -v0 && \
@@ -29,8 +29,9 @@ lint: venv
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
 
-## test: lint, the deployment checks, then the whole suite against throwaway services.
-test: lint deploy-check
+## test: lint, the deployment checks, the UI's tests (unit and in a real browser), then
+## the whole suite against throwaway services.
+test: lint deploy-check ui-test ui-e2e
 	OMS_ENV=test $(PY) -m oms.launcher run --throwaway -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## bench-engine: the matching engine alone, beside liquibook and nautilus_trader.
@@ -50,6 +51,14 @@ bench-processor: venv
 bench-e2e: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.end_to_end
 
+## bench-ws: market data fan-out to 50 and 200 WebSocket clients via the ws-bridge, beside bare group_send.
+bench-ws: venv
+	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.websocket_fanout
+
+## bench-md-rest: GET market-data prices and orderbook with 16 clients, beside a bare DRF view.
+bench-md-rest: venv
+	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.marketdata_rest
+
 ## deploy-check: the deployment checked without a cloud (Kustomize overlays rendered and
 ## validated against Kubernetes 1.28, checkov on them and on terraform/, HCL parsing,
 ## hadolint, dashboard and alert metrics), in its own virtualenv .venv-deploy.
@@ -65,3 +74,28 @@ $(DEPLOY_VENV)/.installed: deploy/requirements.txt deploy/requirements.lock
 
 clean:
 	rm -rf .state staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+## ui: the trading UI (frontend/: React, TypeScript, Vite) built into frontend/dist, which
+## Django serves at `/`; skipped with a message where npm is missing.
+## ui-test: the UI's type check, its OpenAPI types against the API, and its unit tests (Vitest).
+## ui-e2e: Playwright in Debian's chromium against the whole stack on throwaway services.
+.PHONY: ui ui-test ui-e2e
+UI_DEPS := frontend/node_modules/.installed
+
+ui:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(UI_DEPS) && cd frontend && npm run build; \
+	else \
+		echo "make ui: npm not found, so the trading UI is not built (it needs Node 20 and npm)"; \
+	fi
+
+ui-test: venv $(UI_DEPS)
+	cd frontend && npm run typecheck && npm run check-schema && npx vitest run
+
+ui-e2e: venv $(UI_DEPS)
+	sh frontend/e2e/run.sh
+
+$(UI_DEPS): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: the UI needs Node 20 and npm" >&2; exit 2; }
+	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@

@@ -69,6 +69,7 @@ SELLER, BUYER = "maker", "taker"
 TRADER_FUNDS = {"BTC": "100000000", "USDT": "1000000000000"}
 GOAL_RATE = 5000.0
 POLL_SECONDS = 0.02
+STALL_SECONDS = 60.0  # start-up and group join included
 BARE_POLL_SIZE = 500
 
 
@@ -123,8 +124,10 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         help="run_processor --batch-size of each run")
     parser.add_argument("--mid", default="50000", help="mid price of the order stream")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--timeout", type=float, default=600.0,
-                        help="seconds a run may take before it is abandoned")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds a run may take before it is abandoned (default: no "
+                             f"limit; a run is abandoned after {STALL_SECONDS:.0f} s without "
+                             "progress)")
     return parser.parse_args(argv)
 
 
@@ -231,7 +234,8 @@ def statuses_since(baseline_ids: int) -> dict[str, int]:
         return {status: int(count) for status, count in cursor.fetchall()}
 
 
-def run_processor(batch_size: int, orders: int, timeout: float, log_dir: Path) -> ProcessorRun:
+def run_processor(batch_size: int, orders: int, timeout: float | None,
+                  log_dir: Path) -> ProcessorRun:
     """Start run_processor, wait until the pre-loaded orders are all recorded and past
     NEW, and stop it."""
     baseline, _ = order_counts()
@@ -256,10 +260,11 @@ def run_processor(batch_size: int, orders: int, timeout: float, log_dir: Path) -
 
 
 def _wait_for_orders(process: subprocess.Popen[bytes], baseline: int, orders: int,
-                     started: float, timeout: float) -> tuple[float, int]:
+                     started: float, timeout: float | None) -> tuple[float, int]:
     """Poll until every order is recorded and none is NEW; return when the first batch
     showed up and how many orders it held."""
     first: tuple[float, int] | None = None
+    progress = (started, 0)  # when the recorded count last moved, and to what
     while True:
         total, new = order_counts()
         now = time.perf_counter()
@@ -268,9 +273,14 @@ def _wait_for_orders(process: subprocess.Popen[bytes], baseline: int, orders: in
             first = (now, recorded)
         if first is not None and recorded >= orders and new == 0:
             return first
+        if recorded != progress[1]:
+            progress = (now, recorded)
         if process.poll() is not None:
             raise RuntimeError(f"run_processor exited with status {process.returncode}")
-        if now - started > timeout:
+        if now - progress[0] > STALL_SECONDS:
+            raise RuntimeError(f"{recorded} of {orders} orders recorded, none for "
+                               f"{STALL_SECONDS:.0f} s (dead-lettered? see the log)")
+        if timeout is not None and now - started > timeout:
             raise RuntimeError(f"only {recorded} of {orders} orders after {timeout:.0f} s")
         time.sleep(POLL_SECONDS)
 
@@ -329,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             runs.append((bare, run_processor(batch_size, loaded.count, args.timeout, log_dir)))
     except RuntimeError as exc:
         print(f"benchmarks.processor: {exc}; logs in {log_dir}", file=sys.stderr)
+        if runs:
+            print_report(runs)  # the runs that completed
         return 1
     print_report(runs)
     print(f"processor logs: {log_dir}")

@@ -136,6 +136,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# The trading UI (frontend/, `make ui`) at `/`: WhiteNoise serves frontend/dist as the site
+# root. It is scanned when the web role starts, so build the UI first (`make up` does).
+UI_ROOT = BASE_DIR / "frontend" / "dist"
+if UI_ROOT.is_dir():
+    WHITENOISE_ROOT = UI_ROOT
+    WHITENOISE_INDEX_FILE = True
+
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_COOKIE_AGE = 30 * 60  # the seed's 30-minute session TTL
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout rather than absolute

@@ -1,7 +1,10 @@
 """Market data settings: which feed runs per symbol, the simulator's seed, how often the
-marketdata role publishes, and the limits of the live streams. Imported by `base`."""
+marketdata role publishes, the limits of the live streams, and the demo market maker.
+Imported by `base`."""
 
-from config.settings.environment import env_int, env_str
+from typing import Any
+
+from config.settings.environment import env_bool, env_int, env_str
 
 # One feed per symbol: `simulator` (default, in-process), `binance` or `coinbase` (public
 # WebSocket feeds, run only when configured here). See apps/marketdata/feeds/registry.py.
@@ -22,3 +25,23 @@ MARKETDATA_CACHE_TTL_MS = 1000
 # applies, and the app-level heartbeat (a client silent for two intervals is closed).
 MARKETDATA_WS_QUEUE_SIZE = env_int("MARKETDATA_WS_QUEUE_SIZE", 256)
 MARKETDATA_WS_HEARTBEAT_SECONDS = float(env_str("MARKETDATA_WS_HEARTBEAT_SECONDS", "15"))
+
+# The demo market maker (`manage.py run_market_maker`): liquidity for `make up`, quoting
+# through the public API from its own funded account. Never in production (prod.py turns
+# it off); with it off the command logs a line and exits 0.
+MARKETDATA_MARKET_MAKER_ENABLED = env_bool("MARKETDATA_MARKET_MAKER_ENABLED", True)
+MARKETDATA_MARKET_MAKER_API_URL = env_str("OMS_API_URL", "http://127.0.0.1:8000")
+MARKETDATA_MARKET_MAKER: dict[str, Any] = {
+    "username": "marketmaker",
+    # Deposited once per funding reference (create_trader), however often the bot starts.
+    "funds": {"USDT": "100000000", "BTC": "1000", "ETH": "20000", "SOL": "500000"},
+    "funding_reference": "market-maker-demo",
+    "symbols": list(MARKETDATA_FEEDS),
+    "levels": 3,
+    "spread_bps": "20",  # best ask over best bid
+    "step_bps": "10",  # between two levels of a side
+    "level_notional": "5000",  # USDT per level
+    "requote_bps": "10",  # a move of the reference price that replaces the ladder
+    "refresh_seconds": 5.0,  # a filled or refused level is replaced after this long
+    "interval_seconds": 1.0,  # between two quoting steps
+}

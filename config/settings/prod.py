@@ -21,3 +21,6 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
+
+# The demo market maker is for `make up`, not for a venue.
+MARKETDATA_MARKET_MAKER_ENABLED = False

@@ -1,0 +1,199 @@
+"""Market data REST throughput: `GET /api/market-data/prices/{symbol}` and
+`orderbook/{symbol}` on a running web role, beside the reference views of
+`benchmarks.reference_views` measured the same way in the same run.
+
+Both market data views are public (no authentication). `orderbook` reads the book the
+marketdata role caches in Redis (`orderbook:{symbol}`, here 50 levels a side, rendered at
+the default depth of 50); `prices` reads the cached `price.tick` plus, from PostgreSQL,
+the last trade and the day's hourly candles. To tell how much of that is ours, the same
+load goes, one workload after another, to `bare Django` (the server's ceiling) and
+`bare DRF` (a DRF view with token authentication and a small JSON body: DRF's own cost).
+
+The marketdata role runs throughout (it keeps the Redis copies fresh, with their 1 s
+TTL), fed one book snapshot on `prices`. Every workload: `--clients` threads, each with one
+keep-alive connection sending GETs back to back for `--seconds` after a warm-up; answers
+outside the measured window are not counted, anything but 200 is an error. The figures,
+table and result types are those of `benchmarks.ingest`.
+
+Runs under the launcher (`make bench-md-rest`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+
+from benchmarks.harness import (
+    HOST,
+    Window,
+    client_clocks,
+    cpu_used,
+    format_cpu,
+    free_port,
+    prepare_venue,
+    print_table,
+    process_cpu_seconds,
+    setup_django,
+    sleep_until,
+    start_daphne,
+    start_role,
+    stop_process,
+    wait_healthy,
+)
+from benchmarks.harness import create_trader as create_funded_trader
+from benchmarks.ingest import BARE_DRF, CEILING, TABLE, Result, Tally, Workload
+from benchmarks.websocket_fanout import SYMBOL, MarketEvents
+from oms.kafka.producer import EventProducer
+from oms.kafka.topics import PRICES
+
+BOOK_LEVELS = 50
+PRICES_VIEW = Workload("prices", f"/api/market-data/prices/{SYMBOL}")
+ORDERBOOK_VIEW = Workload("orderbook", f"/api/market-data/orderbook/{SYMBOL}")
+WORKLOADS = (CEILING, BARE_DRF, PRICES_VIEW, ORDERBOOK_VIEW)
+READY_SECONDS = 60.0
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.marketdata_rest",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="measured time per workload")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="unmeasured time before each workload's measurement")
+    return parser.parse_args(argv)
+
+
+def get_json(port: int, path: str) -> object:
+    connection = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        connection.request("GET", path)
+        return json.loads(connection.getresponse().read())
+    finally:
+        connection.close()
+
+
+def feed_book(port: int) -> None:
+    """Publish a book snapshot on `prices` and wait for the marketdata role to cache it."""
+    producer = EventProducer(settings.KAFKA_BOOTSTRAP_SERVERS)
+    producer.publish(PRICES, key=SYMBOL, event=MarketEvents(trades=False).snapshot(BOOK_LEVELS))
+    producer.close()
+    deadline = time.monotonic() + READY_SECONDS
+    while len(get_json(port, ORDERBOOK_VIEW.path)["bids"]) < BOOK_LEVELS:  # type: ignore[index]
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no cached book within {READY_SECONDS:.0f} s")
+        time.sleep(0.5)
+
+
+def run_client(port: int, path: str, headers: dict[str, str], window: Window,
+               clock: Iterator[int], tally: Tally) -> None:
+    """GET `path` back to back until the window ends; tally the answers inside it."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    for started in clock:
+        if started >= window.end_ns:
+            break
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            ok = response.status == 200
+        except (OSError, http.client.HTTPException):
+            connection.close()  # the next request reconnects
+            ok = False
+        finished = time.perf_counter_ns()
+        if started >= window.start_ns and finished <= window.end_ns:
+            if ok:
+                tally.latencies_ns.append(finished - started)
+            else:
+                tally.errors += 1
+    connection.close()
+
+
+def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
+                 args: argparse.Namespace) -> Result:
+    headers = {"Accept": "application/json", "Authorization": f"Token {token}"}
+    now_ns = time.perf_counter_ns()
+    start_ns = now_ns + int(args.warmup * 1e9)
+    window = Window(start_ns, start_ns + int(args.seconds * 1e9))
+    tallies = [Tally() for _ in range(args.clients)]
+    threads = [threading.Thread(target=run_client,
+                                args=(port, workload.path, headers, window, clock, tally))
+               for tally, clock in zip(tallies, client_clocks(args.clients, now_ns, None),
+                                       strict=True)]
+    for thread in threads:
+        thread.start()
+    sleep_until(window.start_ns)
+    server_before, client_before = process_cpu_seconds(server_pid), time.process_time()
+    sleep_until(window.end_ns)
+    server_after, client_after = process_cpu_seconds(server_pid), time.process_time()
+    for thread in threads:
+        thread.join()
+    return Result(label=workload.name,
+                  requests=sum(len(tally.latencies_ns) for tally in tallies),
+                  errors=sum(tally.errors for tally in tallies), seconds=args.seconds,
+                  latencies_ns=sorted(ns for tally in tallies for ns in tally.latencies_ns),
+                  server_cpu=cpu_used(server_before, server_after, args.seconds),
+                  client_cpu=(client_after - client_before) / args.seconds)
+
+
+def print_report(results: list[Result], args: argparse.Namespace) -> None:
+    ceiling, bare_drf, *views = results
+    print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1, GET back to back), "
+          f"{args.warmup:g} s warm-up then {args.seconds:g} s per workload; one daphne.\n"
+          f"Client, server and the marketdata role share this {os.cpu_count()}-CPU machine; "
+          "the cpu columns are cores used\n(srv = daphne, cli = this load generator).")
+    print_table(TABLE, [
+        [result.label, result.requests, result.errors, result.rate, result.percentile_ms(50),
+         result.percentile_ms(95), result.percentile_ms(99), result.rate / ceiling.rate,
+         format_cpu(result.server_cpu), format_cpu(result.client_cpu)]
+        for result in results])
+    print("ratio = req/s over bare Django's; latency is mostly queueing (about clients / rate).")
+    print(", ".join(f"{view.label} / bare DRF = {view.rate / bare_drf.rate:.2f}"
+                    for view in views))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    prepare_venue()
+    token = create_funded_trader("benchmdrest", {"USDT": "1"}, "bench-md-rest")
+    setup_django()
+    port = free_port()
+    with tempfile.NamedTemporaryFile(prefix="bench-md-rest-", suffix=".log",
+                                     delete=False) as log:
+        server = start_daphne(port, log, env={"OMS_ROOT_URLCONF": "benchmarks.reference_views"})
+        marketdata = start_role("run_marketdata", log=log)
+        try:
+            wait_healthy(server, port)
+            feed_book(port)
+            load = partial(run_workload, port=port, server_pid=server.pid, token=token,
+                           args=args)
+            results = [load(workload) for workload in WORKLOADS]
+        except RuntimeError as exc:
+            print(f"benchmarks.marketdata_rest: {exc}; the servers' log: {log.name}",
+                  file=sys.stderr)
+            return 1
+        finally:
+            stop_process(marketdata)
+            stop_process(server)
+    print_report(results, args)
+    if any(result.errors for result in results):
+        print(f"Errors were counted; the servers' log: {log.name}", file=sys.stderr)
+        return 1
+    Path(log.name).unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

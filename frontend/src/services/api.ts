@@ -1,0 +1,97 @@
+/**
+ * The REST client. Same origin as the page (Django serves the UI), so the session cookie
+ * goes with every request; unsafe methods carry Django's CSRF token (`csrftoken` cookie ->
+ * `X-CSRFToken`), which DRF's SessionAuthentication requires. Types come from the OpenAPI
+ * schema (src/services/schema.d.ts, `npm run check-schema`). Every error is an `ApiError`
+ * holding the API's `{"errors": [{field, code, message}]}`.
+ */
+import type {
+  AmendOrderRequest, Balance, Candle, Fill, FieldError, Instrument, Order, OrderStatus,
+  PlaceOrderRequest, Position,
+} from "../domain/types";
+import type { components } from "./schema";
+
+type ErrorBody = components["schemas"]["ErrorBody"];
+type OrderPage = components["schemas"]["PaginatedOrderList"];
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly errors: FieldError[]) {
+    super(errors.map((error) => error.message).join("; ") || `HTTP ${status}`);
+    this.name = "ApiError";
+  }
+
+  get unauthenticated(): boolean {
+    return this.status === 401 || (this.status === 403 && this.errors[0]?.code === "not_authenticated");
+  }
+}
+
+export function cookie(name: string, source: string = document.cookie): string | null {
+  for (const part of source.split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(value.join("="));
+  }
+  return null;
+}
+
+function isErrorBody(body: unknown): body is ErrorBody {
+  return typeof body === "object" && body !== null && Array.isArray((body as ErrorBody).errors);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+async function request<T>(method: string, path: string, options: {
+  body?: unknown; headers?: Record<string, string>;
+} = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (!SAFE_METHODS.has(method)) {
+    const csrf = cookie("csrftoken");
+    if (csrf) headers["X-CSRFToken"] = csrf;
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method, headers, credentials: "same-origin",
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch {
+    throw new ApiError(0, [{ field: null, code: "network", message: "the server cannot be reached" }]);
+  }
+  const text = await response.text();
+  const body: unknown = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    throw new ApiError(response.status, isErrorBody(body) ? body.errors
+      : [{ field: null, code: `http_${response.status}`, message: `HTTP ${response.status}` }]);
+  }
+  return body as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  instruments: () => request<Instrument[]>("GET", "/api/instruments"),
+  balances: () => request<Balance[]>("GET", "/api/balances"),
+  positions: () => request<Position[]>("GET", "/api/risk/positions"),
+  candles: (symbol: string, interval: "1m" | "5m" | "1h", limit: number) =>
+    request<Candle[]>("GET", `/api/market-data/candles/${enc(symbol)}?interval=${interval}&limit=${limit}`),
+
+  orders: (query: { status?: OrderStatus[]; symbol?: string; pageSize?: number } = {}) => {
+    const params = new URLSearchParams();
+    for (const status of query.status ?? []) params.append("status", status);
+    if (query.symbol) params.set("symbol", query.symbol);
+    params.set("page_size", String(query.pageSize ?? 100));
+    return request<OrderPage>("GET", `/api/orders?${params}`).then((page) => page.results);
+  },
+  /** The schema calls this a page (PaginatedFillList); the view returns a plain list. */
+  fills: (orderId: string) => request<Fill[]>("GET", `/api/orders/${enc(orderId)}/fills`),
+
+  /** `idempotencyKey`: one per user action, so a retried or doubled submit places one order. */
+  placeOrder: (order: PlaceOrderRequest, idempotencyKey: string) =>
+    request<Order>("POST", "/api/orders", { body: order, headers: { "Idempotency-Key": idempotencyKey } }),
+  amendOrder: (orderId: string, changes: AmendOrderRequest) =>
+    request<Order>("PATCH", `/api/orders/${enc(orderId)}`, { body: changes }),
+  cancelOrder: (orderId: string) => request<Order>("POST", `/api/orders/${enc(orderId)}/cancel`),
+};
+
+export const LOGIN_URL = "/api-auth/login/?next=/";
+export const LOGOUT_URL = "/api-auth/logout/";
