@@ -9,17 +9,16 @@
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 # ---------------------------------------------------------------------------------------
-# UI stage (disabled): there is no frontend/ yet. The seed serves the React UI from S3
-# behind CloudFront (terraform/modules/ui_cdn), so the image does not need it; if the UI
-# issue decides to also serve it from Django, it enables this stage and the COPY marked
-# "UI" in the runtime stage:
-#
-# FROM node:20.18.1-bookworm-slim AS ui
-# WORKDIR /ui
-# COPY frontend/package.json frontend/package-lock.json ./
-# RUN npm ci --ignore-scripts
-# COPY frontend/ ./
-# RUN npm run build
+# The trading UI (frontend/): built here and served by Django at `/` (WhiteNoise serves
+# frontend/dist as the site root); the same build can go to S3 behind CloudFront
+# (terraform/modules/ui_cdn). No browser is downloaded: the e2e tests are not run here.
+FROM node:20.18.1-bookworm-slim AS ui
+ENV PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+WORKDIR /ui
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY frontend/ ./
+RUN npm run build
 # ---------------------------------------------------------------------------------------
 
 FROM ${PYTHON_IMAGE} AS builder
@@ -81,7 +80,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app
-# UI: COPY --from=ui /ui/dist /app/frontend/dist
+COPY --from=ui /ui/dist /app/frontend/dist
 
 WORKDIR /app
 # Code and venv stay owned by root: the app user can read, not modify them. Writable
