@@ -135,7 +135,7 @@ def order_body(client_order_id: str, sequence: int) -> bytes:
     ).encode()
 
 
-def run_client(port: int, path: str, headers: dict[str, str], id_prefix: str,
+def run_client(port: int, path: str, headers: dict[str, str], id_prefix: str | None,
                window: Window, clock: Iterator[int], tally: Tally) -> None:
     """Send each request at the time `clock` gives (now, for back to back) until the window
     ends; tally those inside it. Latency counts from that time, so a paced client that
@@ -144,10 +144,11 @@ def run_client(port: int, path: str, headers: dict[str, str], id_prefix: str,
     for sequence, started in enumerate(clock):
         if started >= window.end_ns:
             break
-        body = order_body(f"{id_prefix}-{sequence}", sequence)
+        # With an id prefix, each request places an order; without, it is a plain GET.
+        body = None if id_prefix is None else order_body(f"{id_prefix}-{sequence}", sequence)
         sleep_until(started)
         try:
-            connection.request("POST", path, body, headers)
+            connection.request("GET" if body is None else "POST", path, body, headers)
             response = connection.getresponse()
             response.read()
             ok = 200 <= response.status < 300
@@ -164,8 +165,10 @@ def run_client(port: int, path: str, headers: dict[str, str], id_prefix: str,
 
 
 def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
-                 args: argparse.Namespace, rate: float | None = None) -> Result:
-    """Load one workload: closed loop, or paced at `rate` requests per second."""
+                 args: argparse.Namespace, rate: float | None = None,
+                 method: str = "POST") -> Result:
+    """Load one workload (orders POSTed, or a plain GET): closed loop, or paced at `rate`
+    requests per second."""
     headers = {"Content-Type": "application/json", "Accept": "application/json",
                "Authorization": f"Token {token}"}
     now_ns = time.perf_counter_ns()
@@ -174,9 +177,9 @@ def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
     run_id = uuid.uuid4().hex[:12]
     tallies = [Tally() for _ in range(args.clients)]
     clocks = client_clocks(args.clients, now_ns, rate)
-    threads = [threading.Thread(target=run_client, args=(port, workload.path, headers,
-                                                         f"{run_id}-{index}", window, clock,
-                                                         tally))
+    threads = [threading.Thread(target=run_client, args=(
+                   port, workload.path, headers,
+                   f"{run_id}-{index}" if method == "POST" else None, window, clock, tally))
                for index, (tally, clock) in enumerate(zip(tallies, clocks, strict=True))]
     for thread in threads:
         thread.start()

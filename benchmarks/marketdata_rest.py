@@ -26,9 +26,7 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -36,23 +34,18 @@ from django.conf import settings
 
 from benchmarks.harness import (
     HOST,
-    Window,
-    client_clocks,
-    cpu_used,
     format_cpu,
     free_port,
     prepare_venue,
     print_table,
-    process_cpu_seconds,
     setup_django,
-    sleep_until,
     start_daphne,
     start_role,
     stop_process,
     wait_healthy,
 )
 from benchmarks.harness import create_trader as create_funded_trader
-from benchmarks.ingest import BARE_DRF, CEILING, TABLE, Result, Tally, Workload
+from benchmarks.ingest import BARE_DRF, CEILING, TABLE, Result, Workload, run_workload
 from benchmarks.websocket_fanout import SYMBOL, MarketEvents
 from oms.kafka.producer import EventProducer
 from oms.kafka.topics import PRICES
@@ -97,57 +90,6 @@ def feed_book(port: int) -> None:
         time.sleep(0.5)
 
 
-def run_client(port: int, path: str, headers: dict[str, str], window: Window,
-               clock: Iterator[int], tally: Tally) -> None:
-    """GET `path` back to back until the window ends; tally the answers inside it."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=10)
-    for started in clock:
-        if started >= window.end_ns:
-            break
-        try:
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            ok = response.status == 200
-        except (OSError, http.client.HTTPException):
-            connection.close()  # the next request reconnects
-            ok = False
-        finished = time.perf_counter_ns()
-        if started >= window.start_ns and finished <= window.end_ns:
-            if ok:
-                tally.latencies_ns.append(finished - started)
-            else:
-                tally.errors += 1
-    connection.close()
-
-
-def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
-                 args: argparse.Namespace) -> Result:
-    headers = {"Accept": "application/json", "Authorization": f"Token {token}"}
-    now_ns = time.perf_counter_ns()
-    start_ns = now_ns + int(args.warmup * 1e9)
-    window = Window(start_ns, start_ns + int(args.seconds * 1e9))
-    tallies = [Tally() for _ in range(args.clients)]
-    threads = [threading.Thread(target=run_client,
-                                args=(port, workload.path, headers, window, clock, tally))
-               for tally, clock in zip(tallies, client_clocks(args.clients, now_ns, None),
-                                       strict=True)]
-    for thread in threads:
-        thread.start()
-    sleep_until(window.start_ns)
-    server_before, client_before = process_cpu_seconds(server_pid), time.process_time()
-    sleep_until(window.end_ns)
-    server_after, client_after = process_cpu_seconds(server_pid), time.process_time()
-    for thread in threads:
-        thread.join()
-    return Result(label=workload.name,
-                  requests=sum(len(tally.latencies_ns) for tally in tallies),
-                  errors=sum(tally.errors for tally in tallies), seconds=args.seconds,
-                  latencies_ns=sorted(ns for tally in tallies for ns in tally.latencies_ns),
-                  server_cpu=cpu_used(server_before, server_after, args.seconds),
-                  client_cpu=(client_after - client_before) / args.seconds)
-
-
 def print_report(results: list[Result], args: argparse.Namespace) -> None:
     ceiling, bare_drf, *views = results
     print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1, GET back to back), "
@@ -178,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             wait_healthy(server, port)
             feed_book(port)
             load = partial(run_workload, port=port, server_pid=server.pid, token=token,
-                           args=args)
+                           args=args, method="GET")
             results = [load(workload) for workload in WORKLOADS]
         except RuntimeError as exc:
             print(f"benchmarks.marketdata_rest: {exc}; the servers' log: {log.name}",
