@@ -50,14 +50,3 @@ class RoleCommand(BaseCommand):
     def run_role(self, *, stop: threading.Event, heartbeat: Heartbeat, **options: Any) -> None:
         raise NotImplementedError
 
-
-class WaitingRoleCommand(RoleCommand):
-    """A role whose work arrives with a later part of the system: it starts, logs, answers
-    its probes and stops on SIGTERM, so the process layout is complete from day one."""
-
-    waiting_for = ""
-
-    def run_role(self, *, stop: threading.Event, heartbeat: Heartbeat, **options: Any) -> None:
-        logger.info("%s has no work yet: %s", self.role, self.waiting_for)
-        while not stop.wait(1.0):
-            heartbeat.beat()

@@ -9,12 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-# Route names of the resources to list; a name not (yet) routed is left out.
+# Route names of the resources to list.
 RESOURCES = {
     "instruments": "instrument-list",
     "orders": "order-list",
     "balances": "balance-list",
     "positions": "position-list",
+    "risk limits": "risk-limits",
     "schema": "api-schema",
     "docs": "api-docs",
 }
