@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/", include("apps.processing.api.urls")),
     path("api/", include("apps.risk.api.urls")),
     path("api/", include("apps.marketdata.api.urls")),
+    path("api/", include("apps.accounts.api.urls")),
 ]

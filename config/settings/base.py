@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "django_filters",
     "channels",
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "apps.risk",
     "apps.marketdata",
     "apps.processing",
+    "apps.accounts",
 ]
 
 MIDDLEWARE = [
@@ -151,9 +153,11 @@ LOGIN_URL = "/api-auth/login/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "oms.auth.tokens.CachedTokenAuthentication",
+        "apps.accounts.authentication.BearerAuthentication",
+        "apps.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["oms.api.permissions.RoleBasedAccess"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "oms.api.errors.structured_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
@@ -171,6 +175,7 @@ OMS_RATE_LIMITS = {
     "orders-user": env_str("RATE_LIMIT_ORDERS_USER", "100/s"),
     "orders-ip": env_str("RATE_LIMIT_ORDERS_IP", "300/s"),
     "api-user": env_str("RATE_LIMIT_API_USER", "50/s"),
+    "auth-ip": env_str("RATE_LIMIT_AUTH_IP", "10/m"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crypto OMS API",
@@ -212,3 +217,4 @@ LOGGING = {
 }
 
 from config.settings.marketdata import *  # noqa: E402, F403
+from config.settings.security import *  # noqa: E402, F403

@@ -9,6 +9,17 @@ from rest_framework import serializers
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
 
 
+class TextField(serializers.CharField):
+    """A JSON string, and only a string (DRF would turn `0` or `true` into text)."""
+
+    default_error_messages = {"not_a_string": "must be a string"}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return str(super().to_internal_value(data))
+
+
 class AmountField(serializers.DecimalField):
     """An exact amount: a string in, a normalized string out (D8). A JSON float is refused
     (by the time it is parsed it may no longer be the number the client meant), and so is

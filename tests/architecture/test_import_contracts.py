@@ -31,11 +31,11 @@ def write(path: Path, text: str = "") -> None:
 
 
 def synthetic_project(root: Path) -> None:
-    """Four empty apps and the project's own contracts."""
+    """Empty apps and the project's own contracts."""
     shutil.copy(ROOT / ".importlinter", root / ".importlinter")
     for package in ["oms", "config", "apps"]:
         write(root / package / "__init__.py")
-    for app in ["orders", "risk", "marketdata", "processing"]:
+    for app in ["orders", "risk", "marketdata", "processing", "accounts"]:
         for module in ["__init__.py", "models.py", "services.py", "domain/__init__.py"]:
             write(root / "apps" / app / module)
 

@@ -10,18 +10,7 @@ from rest_framework import serializers
 from apps.orders.domain.rules import OrderTerms, default_time_in_force
 from apps.orders.events import ORDER_TYPES, SIDES, TIMES_IN_FORCE
 from apps.orders.models import Order
-from oms.api.fields import amount
-
-
-class TextField(serializers.CharField):
-    """A JSON string, and only a string (DRF would turn `0` or `true` into text)."""
-
-    default_error_messages = {"not_a_string": "must be a string"}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        return str(super().to_internal_value(data))
+from oms.api.fields import TextField, amount
 
 
 class TextPatternField(serializers.RegexField, TextField):

@@ -35,7 +35,7 @@ from apps.orders.domain.rules import Violation
 from apps.orders.models import Order
 from oms.api.errors import Conflict, FieldErrors, ServiceUnavailable, UnprocessableEntity
 from oms.api.throttling import ClientIpRateThrottle, UserRateThrottle
-from oms.auth.roles import is_ops
+from oms.auth.roles import sees_everything
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 # Errors specific to order entry; the common ones (400, 401, 403, 404, 429, 503) are added
@@ -126,7 +126,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     def get_queryset(self) -> QuerySet[Order]:
         return selectors.orders_visible_to(user_id=self.request.user.pk,
-                                           sees_all=is_ops(self.request.user))
+                                           sees_all=sees_everything(self.request.user))
 
     def _order(self, pk: str) -> selectors.OrderView:
         try:
@@ -134,7 +134,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         except ValueError:
             raise NotFound("no such order") from None
         order = selectors.order_visible_to(order_id=order_id, user_id=self.request.user.pk,
-                                           sees_all=is_ops(self.request.user))
+                                           sees_all=sees_everything(self.request.user))
         if order is None:
             raise NotFound("no such order")
         return order

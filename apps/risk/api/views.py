@@ -24,7 +24,7 @@ from apps.risk.api.serializers import (
 )
 from oms.api.errors import FieldErrors
 from oms.api.permissions import IsOps
-from oms.auth.roles import is_ops
+from oms.auth.roles import sees_everything
 
 USER_PARAMETER = OpenApiParameter("user", OpenApiTypes.INT, description="operators only")
 
@@ -36,7 +36,7 @@ def subject_user(request: Request) -> int:
         return int(request.user.pk)
     if not asked.isdigit():
         raise FieldErrors([("user", "invalid", "a user id")])
-    if int(asked) != request.user.pk and not is_ops(request.user):
+    if int(asked) != request.user.pk and not sees_everything(request.user):
         raise FieldErrors([("user", "not_allowed",
                             "only operators may ask about another user")])
     return int(asked)

@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 user.set_password(options["password"])
             elif created:
                 user.set_unusable_password()
-            user.is_staff = user.is_superuser = role == Role.OPS
+            user.is_staff = user.is_superuser = role in (Role.OPS, Role.ADMIN)
             user.save()
             assign_role(user, role)
             token, _ = Token.objects.get_or_create(user=user)

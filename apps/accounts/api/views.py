@@ -1,0 +1,79 @@
+"""The accounts API: bearer JWTs (obtain, refresh with rotation, revoke) and the owner's API
+keys (list, create, revoke). Views parse, call `apps.accounts.services` or `selectors`, and
+render."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt.views import (
+    TokenBlacklistView,
+    TokenObtainPairView,
+    TokenRefreshView,
+)
+
+from apps.accounts import selectors, services
+from apps.accounts.api.serializers import (
+    ApiKeySerializer,
+    CreateApiKeySerializer,
+    IssuedApiKeySerializer,
+)
+from oms.api.permissions import Scope
+from oms.api.throttling import ClientIpRateThrottle
+
+
+class LoginThrottle(ClientIpRateThrottle):
+    """Password guessing: attempts per client IP (`OMS_RATE_LIMITS["auth-ip"]`)."""
+
+    scope = "auth-ip"
+
+
+@extend_schema(summary="Obtain an access JWT (5 min) and a refresh JWT (1 day)")
+class ObtainTokenView(TokenObtainPairView):
+    throttle_classes = [LoginThrottle]
+
+
+@extend_schema(summary="A new access JWT and a new refresh JWT; the old refresh is revoked")
+class RefreshTokenView(TokenRefreshView):
+    pass
+
+
+@extend_schema(summary="Revoke a refresh JWT (its access JWTs expire within minutes)")
+class RevokeTokenView(TokenBlacklistView):
+    pass
+
+
+class ApiKeyViewSet(viewsets.ViewSet):
+    """Your API keys. The secret is in the answer to the create, once, and never again."""
+
+    lookup_value_regex = "[^/]+"
+
+    @extend_schema(responses=ApiKeySerializer(many=True))
+    def list(self, request: Request) -> Response:
+        keys = selectors.api_keys_of(user_id=request.user.pk)
+        return Response(ApiKeySerializer(keys, many=True).data)
+
+    @extend_schema(request=CreateApiKeySerializer, responses={201: IssuedApiKeySerializer})
+    def create(self, request: Request) -> Response:
+        serializer = CreateApiKeySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        issued = services.create_api_key(user_id=request.user.pk, name=data["name"],
+                                         scopes=[Scope(scope) for scope in data["scopes"]])
+        return Response(IssuedApiKeySerializer({**asdict(issued.key),
+                                                "secret": issued.secret}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ApiKeySerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        key = services.revoke_api_key(key_id=pk, user_id=request.user.pk)
+        if key is None:
+            raise NotFound("no such API key")
+        return Response(ApiKeySerializer(key).data)
