@@ -1,10 +1,35 @@
 """Operator views of the ledger. Balances change only through posted transactions, so the
-admin shows them read-only; deposits and withdrawals go through the services."""
+admin shows them read-only; an operator corrects a balance with the "Adjust a balance"
+form, which posts a balanced adjustment with its reason and audits it."""
 
-from django.contrib import admin
+from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from apps.processing import services
+from apps.processing.ledger import LedgerError
 from apps.processing.models import LedgerAccount, LedgerPosting, LedgerTransaction
 from oms.admin import ReadOnlyAdmin
+from oms.auth.roles import is_ops
+
+
+class AdjustBalanceForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.order_by("username"))
+    asset = forms.CharField(max_length=12)
+    amount = forms.DecimalField(max_digits=38, decimal_places=18,
+                                help_text="signed: positive credits, negative debits")
+    reason = forms.CharField(max_length=200, help_text="kept in the audit with the posting")
+    reference = forms.CharField(max_length=100, initial=lambda: uuid.uuid4().hex,
+                                help_text="the same reference applies once")
 
 
 @admin.register(LedgerAccount)
@@ -12,6 +37,33 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "user", "asset", "available", "reserved", "updated_at")
     list_filter = ("kind", "asset")
     search_fields = ("user__username", "asset")
+    change_list_template = "admin/processing/ledgeraccount/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        adjust = path("adjust/", self.admin_site.admin_view(self.adjust_balance),
+                      name="processing_ledgeraccount_adjust")
+        return [adjust, *super().get_urls()]
+
+    def adjust_balance(self, request: HttpRequest) -> HttpResponse:
+        if not is_ops(request.user):
+            return HttpResponse("operators only", status=403)
+        form = AdjustBalanceForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.adjust_balance(
+                    actor_id=request.user.pk, user_id=data["user"].pk,
+                    asset=data["asset"].upper(), amount=data["amount"], reason=data["reason"],
+                    reference=data["reference"])
+            except (LedgerError, ValueError) as exc:
+                form.add_error(None, ValidationError(str(exc)))
+            else:
+                self.message_user(request, f"adjusted {data['user']} {data['asset'].upper()} "
+                                  f"by {data['amount']}", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:processing_ledgeraccount_changelist"))
+        context: dict[str, Any] = {**self.admin_site.each_context(request), "form": form,
+                                   "title": "Adjust a balance", "opts": self.model._meta}
+        return TemplateResponse(request, "admin/processing/adjust_balance.html", context)
 
 
 class PostingInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import transaction
 
 from apps.orders import services as orders
 from apps.orders.selectors import InstrumentRules
@@ -36,10 +38,11 @@ from apps.processing.domain.orders import (
     Triggered,
 )
 from apps.processing.ledger import InsufficientFunds
-from apps.processing.selectors import OpenExposure
+from apps.processing.selectors import OpenExposure, account_equity
 from apps.processing.settlement import (
     TradeSettlement,
     available_balance,
+    borrow,
     release,
     reserve,
     settle_trade,
@@ -262,6 +265,7 @@ class OrderFlow:
         order.actor.on_created()
         required = self._reservation(order, quantity)
         exposure = self.accounts.open_exposure(user_id, self.book.symbol)
+        marks = self.accounts.marks()
         decision = risk.pre_trade_decision(risk.PreTradeContext(
             user_id=user_id, symbol=self.book.symbol, side=side, quantity=quantity,
             price=engine_price, is_limit=payload["type"] in ("limit", "stop_limit"),
@@ -270,12 +274,17 @@ class OrderFlow:
             available_amount=available_balance(user_id=user_id, asset=order.reserve_asset),
             reference_price=self.book.last_trade_price, open_orders=exposure.orders,
             open_buy_quantity=exposure.buy_quantity, open_sell_quantity=exposure.sell_quantity,
-            marks=self.accounts.marks(),
-        ), order_id=order_id, now=self.now)
+            marks=marks,
+        ), order_id=order_id, now=self.now,
+            equity=lambda: account_equity(user_id=user_id, marks=marks))
         if decision.accepted:
             try:
-                reserve(user_id=user_id, asset=order.reserve_asset, amount=required,
-                        reference=f"reserve:{order_id}:submit")
+                # A loan is posted only together with its reservation.
+                with transaction.atomic() if decision.borrow else nullcontext():
+                    borrow(user_id=user_id, asset=order.reserve_asset, amount=decision.borrow,
+                           reference=f"borrow:{order_id}:submit")
+                    reserve(user_id=user_id, asset=order.reserve_asset, amount=required,
+                            reference=f"reserve:{order_id}:submit")
             except InsufficientFunds:
                 decision = risk.Decision(False, "insufficient_funds", "funds moved meanwhile")
         if not decision.accepted:

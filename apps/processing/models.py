@@ -22,6 +22,7 @@ class LedgerAccount(models.Model):
         USER = "user"
         EXTERNAL = "external"  # the world outside: deposits and withdrawals
         FEES = "fees"  # the venue's fee income
+        LOAN = "loan"  # what a leveraged user owes the venue, as a negative balance
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -35,8 +36,16 @@ class LedgerAccount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "asset"], condition=models.Q(kind="user"),
                                     name="ledger_one_account_per_user_asset"),
-            models.UniqueConstraint(fields=["kind", "asset"], condition=~models.Q(kind="user"),
+            models.UniqueConstraint(fields=["kind", "asset"],
+                                    condition=models.Q(user__isnull=True),
                                     name="ledger_one_system_account_per_asset"),
+            models.UniqueConstraint(fields=["user", "asset"], condition=models.Q(kind="loan"),
+                                    name="ledger_one_loan_per_user_asset"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="loan") | (models.Q(available__lte=0)
+                                                     & models.Q(reserved=0)),
+                name="ledger_loans_never_positive",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(kind="user") | (models.Q(available__gte=0)
                                                      & models.Q(reserved__gte=0)),
@@ -56,6 +65,9 @@ class LedgerTransaction(models.Model):
         RESERVE = "reserve"  # available -> reserved when an order is accepted or amended
         RELEASE = "release"  # reserved -> available when an order no longer needs it
         TRADE = "trade"  # one trade: base against quote, fees, and the buyer's surplus
+        BORROW = "borrow"  # the venue lends a leveraged account an order's shortfall
+        REPAY = "repay"  # available funds pay a loan back
+        ADJUSTMENT = "adjustment"  # an operator's correction, with its reason
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)

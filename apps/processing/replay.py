@@ -1,12 +1,12 @@
 """Replay: rebuild orders, fills, books, ledger and positions from the `orders` topic into
 an empty database, then compare the result with the live one.
 
-The topic holds every order request; money enters and leaves through deposits and
-withdrawals, which are not on a topic, so the replay takes users, instruments, account
-settings and those money movements from the live database and applies each movement
-before the first order request that came after it. The processor's code is the same;
-only its database is new. Equal results show that state is a pure function of the input
-(no lost or doubled order, fill or coin)."""
+The topic holds every order request; money enters and leaves through deposits,
+withdrawals and operators' adjustments, which are not on a topic, so the replay takes
+users, instruments, account and margin settings and those money movements from the live
+database and applies each movement before the first order request that came after it.
+The processor's code is the same; only its database is new. Equal results show that state
+is a pure function of the input (no lost or doubled order, fill or coin)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ REFERENCE_TABLES = [
                           "min_quantity, max_quantity, min_notional, maker_fee_rate, "
                           "taker_fee_rate, status, updated_at"),
     ("processing_accountsettings", "user_id, self_trade_prevention"),
+    # Margin terms decide what a leveraged account may borrow.
+    ("risk_marginaccount", "id, user_id, leverage, updated_at"),
+    ("risk_instrumentmargin", "id, symbol, initial_margin, maintenance_margin, updated_at"),
 ]
 
 # What must be equal between live and replayed state: (name, query).
@@ -82,26 +85,32 @@ def copy_reference_data(source_url: str) -> None:
 
 
 def money_movements(source_url: str) -> list[Movement]:
-    """Deposits and withdrawals of the live ledger, oldest first."""
+    """Deposits, withdrawals and operators' adjustments of the live ledger, oldest first;
+    amounts signed as the user's balance moved."""
     query = """
         SELECT t.created_at, t.kind, t.reference, a.user_id, a.asset, p.amount
         FROM processing_ledgertransaction t
         JOIN processing_ledgerposting p ON p.transaction_id = t.id
         JOIN processing_ledgeraccount a ON a.id = p.account_id
-        WHERE t.kind IN ('deposit', 'withdrawal') AND a.kind = 'user'
+        WHERE t.kind IN ('deposit', 'withdrawal', 'adjustment') AND a.kind = 'user'
         ORDER BY t.created_at, t.reference"""
     with _connect(source_url) as source:
         return [Movement(created_at=row[0], kind=row[1], reference=row[2], user_id=row[3],
-                         asset=row[4], amount=abs(row[5]))
+                         asset=row[4], amount=row[5])
                 for row in source.execute(query).fetchall()]
 
 
 def _apply(movement: Movement) -> None:
     reference = movement.reference.split(":", 1)[1]
-    move = services.deposit if movement.kind == LedgerTransaction.Kind.DEPOSIT else \
-        services.withdraw
-    move(user_id=movement.user_id, asset=movement.asset, amount=movement.amount,
-         reference=reference)
+    if movement.kind == LedgerTransaction.Kind.DEPOSIT:
+        services.deposit(user_id=movement.user_id, asset=movement.asset,
+                         amount=movement.amount, reference=reference)
+    elif movement.kind == LedgerTransaction.Kind.WITHDRAWAL:
+        services.withdraw(user_id=movement.user_id, asset=movement.asset,
+                          amount=-movement.amount, reference=reference)
+    else:
+        services.apply_recorded_adjustment(user_id=movement.user_id, asset=movement.asset,
+                                           amount=movement.amount, reference=reference)
 
 
 def replay_topic(source_url: str, *, seconds: float = 600) -> int:

@@ -18,8 +18,22 @@ from apps.processing.models import LedgerAccount, LedgerPosting, LedgerTransacti
 from apps.processing.selectors import Balance, balances_of
 from apps.risk import services as risk
 from apps.risk.services import Decision
+from oms.money import format_amount
 
 AVAILABLE = LedgerPosting.Bucket.AVAILABLE
+
+
+def _move_external(kind: LedgerTransaction.Kind, reference: str, *, user_id: int, asset: str,
+                   amount: Decimal) -> bool:
+    """Move a signed `amount` between the outside world and the user's available balance
+    (one balanced transaction; a user balance never goes below zero). False when the
+    reference was posted before (nothing moved again)."""
+    with transaction.atomic():
+        _, new = post(kind, reference, [
+            Leg(system_account(LedgerAccount.Kind.EXTERNAL, asset), AVAILABLE, -amount),
+            Leg(user_account(user_id, asset), AVAILABLE, amount),
+        ])
+    return new
 
 
 def deposit(*, user_id: int, asset: str, amount: Decimal, reference: str) -> list[Balance]:
@@ -27,11 +41,8 @@ def deposit(*, user_id: int, asset: str, amount: Decimal, reference: str) -> lis
     twice deposits once."""
     if amount <= 0:
         raise ValueError("a deposit is a positive amount")
-    with transaction.atomic():
-        post(LedgerTransaction.Kind.DEPOSIT, f"deposit:{reference}", [
-            Leg(system_account(LedgerAccount.Kind.EXTERNAL, asset), AVAILABLE, -amount),
-            Leg(user_account(user_id, asset), AVAILABLE, amount),
-        ])
+    _move_external(LedgerTransaction.Kind.DEPOSIT, f"deposit:{reference}", user_id=user_id,
+                   asset=asset, amount=amount)
     return balances_of(user_id=user_id)
 
 
@@ -40,11 +51,40 @@ def withdraw(*, user_id: int, asset: str, amount: Decimal, reference: str) -> li
     overdraw (`InsufficientFunds`)."""
     if amount <= 0:
         raise ValueError("a withdrawal is a positive amount")
+    _move_external(LedgerTransaction.Kind.WITHDRAWAL, f"withdrawal:{reference}",
+                   user_id=user_id, asset=asset, amount=-amount)
+    return balances_of(user_id=user_id)
+
+
+def apply_recorded_adjustment(*, user_id: int, asset: str, amount: Decimal,
+                              reference: str) -> None:
+    """Post an adjustment that was audited when an operator made it (the replay applies
+    the live ledger's adjustments again without auditing them twice)."""
+    _move_external(LedgerTransaction.Kind.ADJUSTMENT, f"adjustment:{reference}",
+                   user_id=user_id, asset=asset, amount=amount)
+
+
+def adjust_balance(*, actor_id: int | None, user_id: int, asset: str, amount: Decimal,
+                   reason: str, reference: str) -> list[Balance]:
+    """An operator's correction of a user's available balance (signed `amount`), posted
+    against the outside world like a deposit or withdrawal so the ledger stays balanced,
+    with its reason; audited and emitted as `risk.override`. Never below zero."""
+    if amount == 0:
+        raise ValueError("an adjustment moves a non-zero amount")
+    if not reason.strip():
+        raise ValueError("an adjustment needs a reason")
     with transaction.atomic():
-        post(LedgerTransaction.Kind.WITHDRAWAL, f"withdrawal:{reference}", [
-            Leg(user_account(user_id, asset), AVAILABLE, -amount),
-            Leg(system_account(LedgerAccount.Kind.EXTERNAL, asset), AVAILABLE, amount),
-        ])
+        before = user_account(user_id, asset).available
+        if not _move_external(LedgerTransaction.Kind.ADJUSTMENT, f"adjustment:{reference}",
+                              user_id=user_id, asset=asset, amount=amount):
+            return balances_of(user_id=user_id)
+        risk.record_override(
+            actor_id=actor_id, action="adjust_balance", subject=f"balance {user_id} {asset}",
+            account=str(user_id),
+            before={"available": format_amount(before)},
+            after={"available": format_amount(user_account(user_id, asset).available),
+                   "amount": format_amount(amount), "reason": reason,
+                   "reference": reference})
     return balances_of(user_id=user_id)
 
 
@@ -75,4 +115,5 @@ def what_if(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
         reference_price=marks.get(terms.symbol), open_orders=exposure.orders,
         open_buy_quantity=exposure.buy_quantity, open_sell_quantity=exposure.sell_quantity,
         marks=marks,
-    ), order_id="what-if", now=now, count=False)
+    ), order_id="what-if", now=now, count=False,
+        equity=lambda: selectors.account_equity(user_id=user_id, marks=marks))

@@ -35,6 +35,37 @@ def release(*, user_id: int, asset: str, amount: Decimal, reference: str) -> Non
     account = user_account(user_id, asset)
     post(LedgerTransaction.Kind.RELEASE, reference,
          [Leg(account, RESERVED, -amount), Leg(account, AVAILABLE, amount)])
+    repay_loan(user_id=user_id, asset=asset, reference=f"repay:{reference}")
+
+
+def loan_account(user_id: int, asset: str) -> LedgerAccount:
+    account, _ = LedgerAccount.objects.get_or_create(
+        kind=LedgerAccount.Kind.LOAN, user_id=user_id, asset=asset)
+    return account
+
+
+def borrow(*, user_id: int, asset: str, amount: Decimal, reference: str) -> None:
+    """Lend a leveraged account `amount` (risk decided it is within its buying power): its
+    available balance grows, and its loan account records the debt."""
+    if amount <= 0:
+        return
+    post(LedgerTransaction.Kind.BORROW, reference,
+         [Leg(user_account(user_id, asset), AVAILABLE, amount),
+          Leg(loan_account(user_id, asset), AVAILABLE, -amount)])
+
+
+def repay_loan(*, user_id: int, asset: str, reference: str) -> None:
+    """Pay back as much of the user's loan in `asset` as is available: whenever funds come
+    back (a release, a trade's proceeds) a loan shrinks before anything else."""
+    loan = LedgerAccount.objects.filter(kind=LedgerAccount.Kind.LOAN, user_id=user_id,
+                                        asset=asset, available__lt=0).first()
+    if loan is None:
+        return
+    amount = min(-loan.available, user_account(user_id, asset).available)
+    if amount > 0:
+        post(LedgerTransaction.Kind.REPAY, reference,
+             [Leg(user_account(user_id, asset), AVAILABLE, -amount),
+              Leg(loan, AVAILABLE, amount)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +99,8 @@ def settle_trade(trade: TradeSettlement) -> None:
     ]
     post(LedgerTransaction.Kind.TRADE, f"trade:{trade.trade_id}",
          [leg for leg in legs if leg.amount != 0])
+    for user_id, asset in {(trade.seller_id, trade.quote_asset),
+                           (trade.buyer_id, trade.base_asset),
+                           (trade.buyer_id, trade.quote_asset)}:
+        repay_loan(user_id=user_id, asset=asset,
+                   reference=f"repay:trade:{trade.trade_id}:{user_id}:{asset}")

@@ -6,7 +6,10 @@ import logging
 
 from celery import shared_task
 
+from apps.processing import selectors
 from apps.processing.reconciliation import reconcile
+from apps.risk import selectors as risk_selectors
+from apps.risk import services as risk
 from apps.risk.events import RISK_BREACH
 from oms.events import new_event
 from oms.kafka.shared import event_producer
@@ -25,3 +28,13 @@ def reconcile_and_report() -> int:
             RISK_BREACH, {"account": None, "check": f"reconcile.{finding.check}",
                           "detail": finding.detail[:1000]}))
     return len(findings)
+
+
+@shared_task(name="processing.check_margin")
+def check_margin() -> int:
+    """Flag leveraged accounts below their maintenance margin (`risk.breach`). Here, not in
+    the risk context, because equity comes from the ledger, which processing owns."""
+    marks = selectors.marks()
+    equities = {user_id: selectors.account_equity(user_id=user_id, marks=marks)
+                for user_id in risk_selectors.leveraged_accounts()}
+    return risk.report_margin_calls(equities=equities, marks=marks)

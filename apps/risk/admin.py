@@ -10,7 +10,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.risk import services
-from apps.risk.models import KillSwitch, Position, RiskAudit, RiskLimit
+from apps.risk.models import (
+    InstrumentMargin,
+    KillSwitch,
+    MarginAccount,
+    Position,
+    RiskAudit,
+    RiskLimit,
+)
 from apps.risk.selectors import LIMIT_FIELDS
 from oms.admin import ReadOnlyAdmin
 
@@ -65,3 +72,27 @@ class RiskAuditAdmin(ReadOnlyAdmin):
 class PositionAdmin(ReadOnlyAdmin):
     list_display = ("user", "symbol", "quantity", "average_entry_price", "realized_pnl")
     search_fields = ("user__username", "symbol")
+
+
+@admin.register(MarginAccount)
+class MarginAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Leverage per account; saved through the services, so audited and emitted."""
+
+    list_display = ("user", "leverage", "updated_at")
+    search_fields = ("user__username",)
+
+    def save_model(self, request: HttpRequest, obj: MarginAccount, form: Any,
+                   change: bool) -> None:
+        services.set_leverage(actor_id=request.user.pk, user_id=obj.user_id,
+                              leverage=obj.leverage)
+
+
+@admin.register(InstrumentMargin)
+class InstrumentMarginAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("symbol", "initial_margin", "maintenance_margin", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj: InstrumentMargin, form: Any,
+                   change: bool) -> None:
+        services.set_margin_rates(actor_id=request.user.pk, symbol=obj.symbol,
+                                  initial=obj.initial_margin,
+                                  maintenance=obj.maintenance_margin)

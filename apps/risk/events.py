@@ -8,6 +8,7 @@ from oms.events.fields import payload_schema
 RISK_BREACH = "risk.breach"
 LIMIT_CHANGED = "risk.limit_changed"
 KILL_SWITCH = "risk.kill_switch"
+OVERRIDE = "risk.override"  # an operator's other overrides, such as balance adjustments
 
 _ACCOUNT: dict[str, Any] = {"type": ["string", "null"],
                             "description": "user id, or null for the venue"}
@@ -28,3 +29,4 @@ _OVERRIDE = payload_schema({
 })
 register_schema(LIMIT_CHANGED, _OVERRIDE)
 register_schema(KILL_SWITCH, _OVERRIDE)
+register_schema(OVERRIDE, _OVERRIDE)

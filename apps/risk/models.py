@@ -114,3 +114,40 @@ class RiskAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at} {self.action} {self.subject}"
+
+
+class MarginAccount(models.Model):
+    """An account's leverage. Without a row (or at 1) the account is spot: fully funded."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="margin_account")
+    leverage = amount_field(default=1, help_text="1 = spot; above 1 the account may borrow "
+                            "up to equity x leverage of gross exposure")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(leverage__gte=1),
+                                              name="margin_leverage_at_least_one")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} x{self.leverage}"
+
+
+class InstrumentMargin(models.Model):
+    """Margin rates of one instrument; instruments without a row use the settings'
+    defaults (`RISK_INITIAL_MARGIN`, `RISK_MAINTENANCE_MARGIN`)."""
+
+    symbol = models.CharField(max_length=25, unique=True)
+    initial_margin = amount_field(help_text="fraction of notional to open (0.1 = at most "
+                                  "10x leverage)")
+    maintenance_margin = amount_field(help_text="fraction of notional equity must stay above")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=models.Q(maintenance_margin__gt=0, initial_margin__gte=models.F(
+                "maintenance_margin"), initial_margin__lte=1),
+            name="margin_rates_ordered")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} im {self.initial_margin} mm {self.maintenance_margin}"

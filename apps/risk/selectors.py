@@ -6,10 +6,19 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q
 
 from apps.risk.domain.checks import Limits
-from apps.risk.models import KillSwitch, Position, RiskAudit, RiskLimit
+from apps.risk.domain.margin import MarginRate
+from apps.risk.models import (
+    InstrumentMargin,
+    KillSwitch,
+    MarginAccount,
+    Position,
+    RiskAudit,
+    RiskLimit,
+)
 
 LIMIT_FIELDS = [f.name for f in fields(Limits)]
 
@@ -73,3 +82,28 @@ def recent_risk_events(*, limit: int = 100) -> list[RiskEventView]:
                           event_type=a.event_type, subject=a.subject, actor_id=a.actor_id,
                           before=a.before, after=a.after)
             for a in RiskAudit.objects.order_by("-created_at", "-id")[:limit]]
+
+
+def leverage_of(*, user_id: int) -> Decimal:
+    """The account's leverage: 1 (spot, fully funded) unless an operator set more."""
+    return MarginAccount.objects.filter(user_id=user_id).values_list(
+        "leverage", flat=True).first() or Decimal(1)
+
+
+def leveraged_accounts() -> dict[int, Decimal]:
+    return dict(MarginAccount.objects.filter(leverage__gt=1).values_list("user_id", "leverage"))
+
+
+def margin_rates(symbols: list[str]) -> dict[str, MarginRate]:
+    """Each symbol's margin rates: its own, or the settings' defaults."""
+    default = MarginRate(initial=Decimal(settings.RISK_INITIAL_MARGIN),
+                         maintenance=Decimal(settings.RISK_MAINTENANCE_MARGIN))
+    own = {row.symbol: MarginRate(initial=row.initial_margin,
+                                  maintenance=row.maintenance_margin)
+           for row in InstrumentMargin.objects.filter(symbol__in=symbols)}
+    return {symbol: own.get(symbol, default) for symbol in symbols}
+
+
+def open_positions(*, user_id: int) -> dict[str, Decimal]:
+    return dict(Position.objects.filter(user_id=user_id).exclude(quantity=0)
+                .values_list("symbol", "quantity"))

@@ -5,7 +5,9 @@ operator overrides (limits, kill switches), each audited and emitted on `risk-ev
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,13 +16,30 @@ from django.conf import settings
 from django.db import transaction
 from prometheus_client import Histogram
 
+from apps.marketdata import selectors as marketdata
 from apps.orders import selectors as orders
 from apps.orders import services as order_entry
 from apps.risk import events
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
+from apps.risk.domain.margin import MarginTerms, maintenance_requirement
 from apps.risk.domain.positions import PositionChange, apply_fill
-from apps.risk.models import DailyPnl, KillSwitch, Position, RiskAudit, RiskLimit
-from apps.risk.selectors import LIMIT_FIELDS, kill_switch_engaged, resolved_limits
+from apps.risk.models import (
+    DailyPnl,
+    InstrumentMargin,
+    KillSwitch,
+    MarginAccount,
+    Position,
+    RiskAudit,
+    RiskLimit,
+)
+from apps.risk.selectors import (
+    LIMIT_FIELDS,
+    kill_switch_engaged,
+    leverage_of,
+    margin_rates,
+    open_positions,
+    resolved_limits,
+)
 from oms.events import new_event
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import RISK_EVENTS
@@ -31,11 +50,17 @@ __all__ = [
     "Decision",
     "Limits",
     "PreTradeContext",
+    "cache_positions",
     "engage_kill_switch",
+    "limit_usage",
     "pre_trade_decision",
     "record_fill",
+    "record_override",
     "release_kill_switch",
+    "report_margin_calls",
+    "set_leverage",
     "set_limits",
+    "set_margin_rates",
 ]
 
 VELOCITY_KEEP_SECONDS = 120
@@ -99,11 +124,27 @@ def _daily_pnl(user_id: int, now: datetime, marks: dict[str, Decimal]) -> Decima
     return realized + unrealized
 
 
+def _margin_terms(context: PreTradeContext, equity: Callable[[], Decimal] | None
+                  ) -> MarginTerms | None:
+    """The buying-power terms of a leveraged account whose order needs more than it has;
+    None (fully funded) otherwise. Equity is asked of the ledger's owner only then."""
+    if not context.shortfall or equity is None:
+        return None
+    leverage = leverage_of(user_id=context.user_id)
+    if leverage <= 1:
+        return None
+    rate = margin_rates([context.symbol])[context.symbol]
+    return MarginTerms(leverage=leverage, initial_margin=rate.initial, equity=equity())
+
+
 def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,
-                       count: bool = True) -> Decision:
+                       count: bool = True, equity: Callable[[], Decimal] | None = None
+                       ) -> Decision:
     """Complete the processor's context with what risk owns (limits, kill switch, position,
-    daily P&L, exposures, velocity), decide, and keep the order counted for velocity when
-    it is accepted (`count=False` for a what-if: nothing is counted)."""
+    daily P&L, exposures, velocity, margin), decide, and keep the order counted for
+    velocity when it is accepted (`count=False` for a what-if: nothing is counted).
+    `equity` values the account (in the valuation asset, at marks) for the buying power
+    of leveraged accounts; the caller owns the balances it needs."""
     user_id, symbol = context.user_id, context.symbol
     marks = dict(context.marks)
     positions = {p.symbol: p.quantity for p in Position.objects.filter(user_id=user_id)}
@@ -116,6 +157,7 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
         exposures={s: abs(q) * marks[s] for s, q in positions.items() if s in marks and q},
         velocity=_velocity(user_id, now,
                            claim=(order_id, context.notional) if count else None),
+        margin=_margin_terms(context, equity),
     )
     decision = decide(full, clock_ns=time.perf_counter_ns)
     for check, spent in decision.timings_ns.items():
@@ -123,6 +165,63 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
     if count and not decision.accepted:
         _release_velocity(user_id, now, order_id)
     return decision
+
+
+def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decimal | int | None]:
+    """How much of each limit the account uses now, keyed like the limits: positions in
+    `symbol` (none without one), working orders, today's loss, the symbol's share of gross
+    exposure, and the velocity windows. Per-order limits have no standing usage (None).
+    Marks are the market data's reference prices."""
+    positions = {p.symbol: p.quantity for p in Position.objects.filter(user_id=user_id)}
+    marks = {s: mark for s in positions
+             if (mark := marketdata.reference_price(symbol=s)) is not None}
+    exposures = {s: abs(q) * marks[s] for s, q in positions.items() if s in marks}
+    gross = sum(exposures.values(), Decimal(0))
+    position = abs(positions.get(symbol, Decimal(0))) if symbol else None
+    seen = _velocity(user_id, now, claim=None)
+    return {
+        "max_position": position,
+        "max_position_notional": exposures.get(symbol, Decimal(0)) if symbol else None,
+        "max_order_quantity": None,
+        "max_order_notional": None,
+        "max_open_orders": len(orders.working_orders_matching(user_id=user_id, symbol=None)),
+        "price_band": None,
+        "daily_loss": max(-_daily_pnl(user_id, now, marks), Decimal(0)),
+        "concentration": exposures.get(symbol, Decimal(0)) / gross if symbol and gross
+        else None,
+        "max_orders_per_second": seen.orders_this_second,
+        "max_orders_per_minute": seen.orders_this_minute,
+        "max_notional_per_minute": seen.notional_this_minute,
+    }
+
+
+POSITION_CACHE_SECONDS = 24 * 3600
+
+
+def position_key(user_id: int, symbol: str) -> str:
+    return f"position:{user_id}:{symbol}"
+
+
+def cache_positions(pairs: set[tuple[int, str]]) -> None:
+    """Copy the stored positions of these (user, symbol) pairs to `position:{userId}:
+    {symbol}` (JSON). The processor moved them in the fill's own transaction, before the
+    fill reached `executions`, so copying the row (rather than adding the fill again) is
+    exact and idempotent under redelivery. Kept a day after the last fill."""
+    if not pairs:
+        return
+    users = {user_id for user_id, _ in pairs}
+    rows = {(p.user_id, p.symbol): p for p in Position.objects.filter(user_id__in=users)}
+    pipe = redis_client().pipeline(transaction=False)
+    for user_id, symbol in sorted(pairs):
+        row = rows.get((user_id, symbol))
+        if row is None:
+            continue
+        pipe.set(position_key(user_id, symbol), json.dumps({
+            "user_id": user_id, "symbol": symbol, "quantity": format_amount(row.quantity),
+            "average_entry_price": format_amount(row.average_entry_price),
+            "realized_pnl": format_amount(row.realized_pnl),
+            "updated_at": row.updated_at.isoformat()}), ex=POSITION_CACHE_SECONDS)
+    pipe.execute()
 
 
 def record_fill(*, user_id: int, symbol: str, side: str, quantity: Decimal, price: Decimal,
@@ -164,6 +263,14 @@ def _audit_and_emit(*, actor_id: int | None, action: str, event_type: str, subje
                                    "actor": actor_id, "before": before, "after": after})
     transaction.on_commit(lambda: event_producer().publish(RISK_EVENTS, key=account or "venue",
                                                            event=event))
+
+
+def record_override(*, actor_id: int | None, action: str, subject: str, account: str | None,
+                    before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """Audit an operator's override made in another context (a balance adjustment, a
+    halt) and emit it as `risk.override`, inside the caller's transaction."""
+    _audit_and_emit(actor_id=actor_id, action=action, event_type=events.OVERRIDE,
+                    subject=subject, account=account, before=before, after=after)
 
 
 def _limits_dict(row: RiskLimit | None) -> dict[str, str | None] | None:
@@ -242,11 +349,65 @@ def report_breaches(*, marks: dict[str, Decimal], now: datetime) -> int:
         key = f"{settings.RISK_COUNTER_PREFIX}breach:daily_loss:{user_id}:{now.date()}"
         if not redis_client().set(key, 1, nx=True, ex=48 * 3600):
             continue
-        detail = f"daily loss {-pnl} reached the {limit} limit"
-        RiskAudit.objects.create(action="breach", event_type=events.RISK_BREACH,
-                                 subject=f"user {user_id}", after={"detail": detail})
-        event_producer().publish(RISK_EVENTS, key=str(user_id), event=new_event(
-            events.RISK_BREACH, {"account": str(user_id), "check": "daily_loss",
-                                 "detail": detail}))
+        _report_breach(user_id, "daily_loss", f"daily loss {-pnl} reached the {limit} limit")
         reported += 1
     return reported
+
+
+def _report_breach(user_id: int, check: str, detail: str) -> None:
+    RiskAudit.objects.create(action="breach", event_type=events.RISK_BREACH,
+                             subject=f"user {user_id}", after={"check": check, "detail": detail})
+    event_producer().publish(RISK_EVENTS, key=str(user_id), event=new_event(
+        events.RISK_BREACH, {"account": str(user_id), "check": check, "detail": detail}))
+
+
+def report_margin_calls(*, equities: dict[int, Decimal], marks: dict[str, Decimal]) -> int:
+    """Leveraged accounts whose equity fell below their maintenance margin, each flagged
+    with `risk.breach` (check `maintenance_margin`) once per episode: the flag is cleared
+    when the account is back above, so the next fall is reported again."""
+    reported = 0
+    for user_id, equity in sorted(equities.items()):
+        positions = open_positions(user_id=user_id)
+        required = maintenance_requirement(positions, marks, margin_rates(list(positions)))
+        key = f"{settings.RISK_COUNTER_PREFIX}breach:maintenance_margin:{user_id}"
+        if equity >= required:
+            redis_client().delete(key)
+            continue
+        if redis_client().set(key, 1, nx=True, ex=24 * 3600):
+            _report_breach(user_id, "maintenance_margin", f"equity {equity} is below the "
+                           f"maintenance margin {required}")
+            reported += 1
+    return reported
+
+
+def set_leverage(*, actor_id: int | None, user_id: int, leverage: Decimal) -> None:
+    """An account's leverage (1 = spot); audited and emitted as `risk.limit_changed`."""
+    if leverage < 1:
+        raise ValueError("leverage is at least 1")
+    with transaction.atomic():
+        before = leverage_of(user_id=user_id)
+        MarginAccount.objects.update_or_create(user_id=user_id,
+                                               defaults={"leverage": leverage})
+        _audit_and_emit(actor_id=actor_id, action="set_leverage",
+                        event_type=events.LIMIT_CHANGED, subject=f"leverage {user_id}",
+                        account=str(user_id), before={"leverage": format_amount(before)},
+                        after={"leverage": format_amount(leverage)})
+
+
+def set_margin_rates(*, actor_id: int | None, symbol: str, initial: Decimal,
+                     maintenance: Decimal) -> None:
+    """An instrument's initial and maintenance margin; audited and emitted."""
+    if not 0 < maintenance <= initial <= 1:
+        raise ValueError("margin rates must satisfy 0 < maintenance <= initial <= 1")
+    with transaction.atomic():
+        rate = margin_rates([symbol])[symbol]
+        InstrumentMargin.objects.update_or_create(
+            symbol=symbol, defaults={"initial_margin": initial,
+                                     "maintenance_margin": maintenance})
+        _audit_and_emit(actor_id=actor_id, action="set_margin_rates",
+                        event_type=events.LIMIT_CHANGED, subject=f"margin {symbol}",
+                        account=None,
+                        before={"initial": format_amount(rate.initial),
+                                "maintenance": format_amount(rate.maintenance)},
+                        after={"initial": format_amount(initial),
+                               "maintenance": format_amount(maintenance)})

@@ -117,6 +117,11 @@ KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 3)
 OMS_MARKET_SLIPPAGE = env_str("OMS_MARKET_SLIPPAGE", "0.05")
 # Velocity counters live in Redis under this prefix (a replay uses a prefix of its own).
 RISK_COUNTER_PREFIX = env_str("RISK_COUNTER_PREFIX", "")
+# Margin (leveraged accounts): default rates of instruments without their own, and the
+# asset equity is valued in.
+RISK_INITIAL_MARGIN = env_str("RISK_INITIAL_MARGIN", "0.1")
+RISK_MAINTENANCE_MARGIN = env_str("RISK_MAINTENANCE_MARGIN", "0.05")
+OMS_VALUATION_ASSET = env_str("OMS_VALUATION_ASSET", "USDT")
 KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 1)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -195,6 +200,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-gtd-orders": {"task": "orders.expire_due", "schedule": 1.0},
+    "maintenance-margin": {"task": "processing.check_margin",
+                           "schedule": float(env_int("MARGIN_CHECK_EVERY_SECONDS", 10))},
     "reconcile": {"task": "processing.reconcile",
                   "schedule": float(env_int("RECONCILE_EVERY_SECONDS", 300))},
 }

@@ -32,6 +32,32 @@ class LimitsSerializer(serializers.Serializer):  # type: ignore[type-arg]
     max_notional_per_minute = amount(allow_null=True, required=False, min_value=0)
 
 
+class LimitUsageSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Current usage of each limit (null where a limit has no standing usage)."""
+
+    max_position = amount(allow_null=True)
+    max_position_notional = amount(allow_null=True)
+    max_order_quantity = amount(allow_null=True)
+    max_order_notional = amount(allow_null=True)
+    max_open_orders = serializers.IntegerField()
+    price_band = amount(allow_null=True)
+    daily_loss = amount()
+    concentration = amount(allow_null=True)
+    max_orders_per_second = serializers.IntegerField()
+    max_orders_per_minute = serializers.IntegerField()
+    max_notional_per_minute = amount()
+
+
+class LimitsInForceSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The limits in force for an account (and symbol), each beside its usage."""
+
+    user_id = serializers.IntegerField()
+    symbol = serializers.CharField(allow_blank=True)
+    leverage = amount()
+    limits = LimitsSerializer()
+    usage = LimitUsageSerializer()
+
+
 class ScopeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """A scope: no user and no symbol is global."""
 

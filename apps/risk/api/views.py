@@ -4,6 +4,7 @@ the audit of risk events (operators)."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 from apps.risk import selectors, services
 from apps.risk.api.serializers import (
     KillSwitchSerializer,
+    LimitsInForceSerializer,
     LimitsSerializer,
     PositionSerializer,
     RiskEventSerializer,
@@ -56,11 +58,17 @@ class LimitView(APIView):
         return [IsOps()] if self.request.method == "PUT" else super().get_permissions()
 
     @extend_schema(parameters=[USER_PARAMETER, OpenApiParameter("symbol", OpenApiTypes.STR)],
-                   responses={200: LimitsSerializer})
+                   responses={200: LimitsInForceSerializer})
     def get(self, request: Request) -> Response:
-        limits = selectors.resolved_limits(user_id=subject_user(request),
-                                           symbol=request.query_params.get("symbol", ""))
-        return Response(LimitsSerializer(asdict(limits)).data)
+        user_id = subject_user(request)
+        symbol = request.query_params.get("symbol", "")
+        limits = selectors.resolved_limits(user_id=user_id, symbol=symbol)
+        return Response(LimitsInForceSerializer({
+            "user_id": user_id, "symbol": symbol,
+            "leverage": selectors.leverage_of(user_id=user_id), "limits": asdict(limits),
+            "usage": services.limit_usage(user_id=user_id, symbol=symbol,
+                                          now=datetime.now(UTC)),
+        }).data)
 
     @extend_schema(request=SetLimitsSerializer, responses={200: LimitsSerializer})
     def put(self, request: Request) -> Response:

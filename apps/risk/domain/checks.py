@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from apps.risk.domain.margin import MarginTerms, buying_power
+
 ZERO = Decimal(0)
 
 
@@ -62,11 +64,18 @@ class PreTradeContext:
     daily_pnl: Decimal = ZERO  # realized today plus unrealized at reference prices
     exposures: Mapping[str, Decimal] = field(default_factory=dict)  # gross, by symbol
     velocity: Velocity = field(default_factory=Velocity)
+    margin: MarginTerms | None = None  # leveraged accounts only; None: fully funded
 
     @property
     def notional(self) -> Decimal | None:
         price = self.price if self.price is not None else self.reference_price
         return None if price is None else price * self.quantity
+
+    @property
+    def shortfall(self) -> Decimal:
+        """What the order needs beyond the available balance (what a leveraged account
+        borrows)."""
+        return max(self.required_amount - self.available_amount, ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,7 @@ class Decision:
     accepted: bool
     code: str = ""
     message: str = ""
+    borrow: Decimal = ZERO  # of the required asset, lent to a leveraged account
     timings_ns: Mapping[str, int] = field(default_factory=dict, compare=False)
 
 
@@ -179,9 +189,22 @@ def velocity(c: PreTradeContext) -> Decision | None:
 
 
 def insufficient_funds(c: PreTradeContext) -> Decision | None:
-    if c.required_amount > c.available_amount:
+    """Fully funded, or (leveraged accounts) within buying power: the gross exposure with
+    this order and the symbol's working orders at most equity x leverage."""
+    if not c.shortfall:
+        return None
+    if c.margin is None:
         return _reject("insufficient_funds", f"needs {c.required_amount} {c.required_asset}, "
                        f"{c.available_amount} available")
+    price = c.price if c.price is not None else c.reference_price
+    if price is None:
+        return _reject("insufficient_funds", "no price to value a leveraged order with")
+    working = (c.open_buy_quantity + c.open_sell_quantity) * price
+    gross = sum(c.exposures.values(), ZERO) + working + c.quantity * price
+    power = buying_power(c.margin)
+    if gross > power:
+        return _reject("insufficient_funds", f"gross exposure would be {gross}, above the "
+                       f"buying power {power} (equity {c.margin.equity} x leverage)")
     return None
 
 
@@ -208,5 +231,6 @@ def decide(context: PreTradeContext, *, clock_ns: Callable[[], int] | None = Non
         if clock_ns:
             timings[check.__name__] = clock_ns() - started
         if decision is not None:
-            return Decision(False, decision.code, decision.message, timings)
-    return Decision(True, timings_ns=timings)
+            return Decision(False, decision.code, decision.message, timings_ns=timings)
+    borrow = context.shortfall if context.margin is not None else ZERO
+    return Decision(True, borrow=borrow, timings_ns=timings)

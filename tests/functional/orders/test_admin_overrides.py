@@ -51,3 +51,28 @@ def test_limits_set_in_the_admin_are_audited(admin_session: Client) -> None:
     [audit] = RiskAudit.objects.all()
     assert audit.action == "set_limits"
     assert audit.after["max_order_quantity"] == "5"
+
+
+def test_a_balance_adjustment_in_the_admin_is_posted_and_audited(
+    admin_session: Client, alice: object
+) -> None:
+    from apps.processing.selectors import balances_of
+
+    user = get_user_model().objects.get(username="alice")
+    form = admin_session.get("/admin/processing/ledgeraccount/adjust/")
+    assert form.status_code == 200
+    assert b"reason" in form.content
+    response = admin_session.post("/admin/processing/ledgeraccount/adjust/", {
+        "user": user.pk, "asset": "usdt", "amount": "12.5", "reason": "goodwill credit",
+        "reference": "case-7"})
+    assert response.status_code == 302, response.content[:500]
+    [audit] = RiskAudit.objects.filter(action="adjust_balance")
+    assert (audit.actor.username, audit.after["reason"]) == ("root", "goodwill credit")
+    overdraw = admin_session.post("/admin/processing/ledgeraccount/adjust/", {
+        "user": user.pk, "asset": "USDT", "amount": "-1000000000", "reason": "oops",
+        "reference": "case-8"})
+    assert overdraw.status_code == 200
+    assert b"insufficient funds" in overdraw.content
+    assert [(b.asset, str(b.available)) for b in balances_of(user_id=user.pk)] \
+        == [("USDT", "12.500000000000000000")]
+    assert RiskAudit.objects.filter(action="adjust_balance").count() == 1

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from apps.orders.models import Order
 from apps.orders.services import OrderTerms
@@ -114,7 +115,8 @@ def test_risk_api_for_traders_and_operators(btc: None) -> None:
     body = {"user": "riskt", "symbol": "", "limits": {"max_order_notional": "1000"}}
     assert trader_client.put("/api/risk/limits", body, format="json").status_code == 403
     assert ops.put("/api/risk/limits", body, format="json").status_code == 200
-    assert trader_client.get("/api/risk/limits").json()["max_order_notional"] == "1000"
+    assert trader_client.get("/api/risk/limits").json()["limits"]["max_order_notional"] \
+        == "1000"
     decision = trader_client.post("/api/risk/validate", {
         "symbol": "BTC-USDT", "side": "buy", "type": "limit", "quantity": "0.1",
         "price": "50000.00"}, format="json").json()
@@ -127,3 +129,34 @@ def test_risk_api_for_traders_and_operators(btc: None) -> None:
     assert trader_client.post("/api/risk/validate", {
         "symbol": "BTC-USDT", "side": "buy", "type": "limit", "quantity": "0.001",
         "price": "50000.00"}, format="json").json()["code"] == "kill_switch"
+
+
+def test_limits_come_with_their_current_usage(btc: None) -> None:
+    import json
+
+    from apps.marketdata.cache import price_key
+    from oms.redis import redis_client
+
+    client = client_for("used", Role.TRADER)
+    user = get_user_model().objects.get(username="used").pk
+    now = datetime.now(UTC)
+    services.record_fill(user_id=user, symbol="BTC-USDT", side="buy", quantity=Decimal("2"),
+                         price=Decimal("100"), fee_in_quote=Decimal(0), when=now)
+    services.record_fill(user_id=user, symbol="ETH-USDT", side="sell", quantity=Decimal("10"),
+                         price=Decimal("10"), fee_in_quote=Decimal(0), when=now)
+    redis_client().set(price_key("BTC-USDT"), json.dumps({"reference_price": "90"}))
+    redis_client().set(price_key("ETH-USDT"), json.dumps({"reference_price": "6"}))
+    services.pre_trade_decision(services.PreTradeContext(
+        user_id=user, symbol="BTC-USDT", side="buy", quantity=Decimal("1"), price=Decimal("1"),
+        is_limit=True, trading=True, required_asset="USDT", required_amount=Decimal(1),
+        available_amount=Decimal(1)), order_id="counted", now=now)
+    body = client.get("/api/risk/limits?symbol=BTC-USDT").json()
+    assert (body["symbol"], body["leverage"]) == ("BTC-USDT", "1")
+    usage = body["usage"]
+    assert (usage["max_position"], usage["max_position_notional"]) == ("2", "180")
+    # Loss: (90 - 100) x 2 on BTC, short ETH gains (10 - 6) x 10: a gain, so no loss.
+    assert usage["daily_loss"] == "0"
+    assert usage["concentration"] == str(Decimal(180) / Decimal(240))
+    assert (usage["max_orders_per_minute"], usage["max_notional_per_minute"]) == (1, "1")
+    assert usage["max_order_quantity"] is None
+    assert client.get("/api/risk/limits").json()["usage"]["max_position"] is None

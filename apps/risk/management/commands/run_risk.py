@@ -1,7 +1,8 @@
-"""`manage.py run_risk`: the `risk` role, in group `risk-engine-group`. Reads `prices`
-(trades and price ticks) to keep mark prices, and reports accounts whose daily loss
-crossed their limit after the fact (prices moved), as `risk.breach`. Positions and P&L
-themselves move in the processor's transaction with each fill."""
+"""`manage.py run_risk`: the `risk` role, in group `risk-engine-group`. Reads `executions`
+to keep `position:{userId}:{symbol}` in Redis current with every fill, and `prices` (trades
+and price ticks) to keep mark prices, reporting accounts whose daily loss crossed their
+limit after the fact (prices moved) as `risk.breach`. Positions and P&L themselves move in
+the processor's transaction with each fill; this role copies and watches them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.processing.events import ORDER_FILL
 from apps.risk import services
-from oms.kafka.consumer import BatchConsumer
+from oms.kafka.consumer import Batch, BatchConsumer
 from oms.kafka.shared import close_producers, event_producer
-from oms.kafka.topics import PRICES
+from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.observability.probe_server import Heartbeat
 from oms.roles import RoleCommand
 
@@ -28,12 +30,29 @@ def mark_of(payload: dict[str, Any]) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def filled_positions(batch: Batch) -> set[tuple[int, str]]:
+    """The (user, symbol) pairs whose position a fill of the batch moved."""
+    return {(int(c.event.payload["user_id"]), str(c.event.payload["symbol"]))
+            for c in batch.events if c.topic == EXECUTIONS and c.event.type == ORDER_FILL}
+
+
+def moved_marks(batch: Batch) -> dict[str, Decimal]:
+    moved = {}
+    for consumed in batch.events:
+        if consumed.topic != PRICES:
+            continue
+        mark = mark_of(dict(consumed.event.payload))
+        if mark is not None:
+            moved[str(consumed.event.payload["symbol"])] = mark
+    return moved
+
+
 class Command(RoleCommand):
     help = "Run the risk role."
     role = "risk"
 
     def run_role(self, *, stop: threading.Event, heartbeat: Heartbeat, **options: Any) -> None:
-        consumer = BatchConsumer(topics=[PRICES], group_id=RISK_GROUP,
+        consumer = BatchConsumer(topics=[EXECUTIONS, PRICES], group_id=RISK_GROUP,
                                  bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
                                  dead_letters=event_producer(),
                                  extra=settings.KAFKA_CLIENT_CONFIG)
@@ -42,11 +61,8 @@ class Command(RoleCommand):
             while not stop.is_set():
                 heartbeat.beat()
                 batch = consumer.poll_batch(max_messages=1000, timeout=0.5)
-                moved = {}
-                for consumed in batch.events:
-                    mark = mark_of(dict(consumed.event.payload))
-                    if mark is not None:
-                        moved[str(consumed.event.payload["symbol"])] = mark
+                services.cache_positions(filled_positions(batch))
+                moved = moved_marks(batch)
                 if moved:
                     marks.update(moved)
                     services.report_breaches(marks=marks, now=datetime.now(UTC))
