@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORTS := 8000 8001 9101 9102 9103 9104 9105 9106 9107 9108
 
-.PHONY: up test lint venv bench-engine bench-ingest bench-processor bench-e2e bench-ws bench-md-rest clean deploy-check
+.PHONY: up test lint venv bench-engine bench-ingest bench-processor bench-e2e bench-ws bench-md-rest bench-risk clean deploy-check
 
 venv: $(VENV)/.installed
 
@@ -58,6 +58,10 @@ bench-ws: venv
 ## bench-md-rest: GET market-data prices and orderbook with 16 clients, beside a bare DRF view.
 bench-md-rest: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.marketdata_rest
+
+## bench-risk: the pre-trade risk decision, pure and as the processor calls it, beside bare peers.
+bench-risk: venv
+	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.risk_decision
 
 ## deploy-check: the deployment checked without a cloud (Kustomize overlays rendered and
 ## validated against Kubernetes 1.28, checkov on them and on terraform/, HCL parsing,

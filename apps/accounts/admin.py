@@ -2,9 +2,12 @@
 key with the same owner, name and scopes; the old one revoked). A rotated key's secret is
 shown once, in the confirmation message, for the operator to hand to its owner. Keys are
 never added or deleted here: owners create them through the API, and a revoked key stays
-for the record."""
+for the record. Each revocation and rotation is also an audit entry with the key's state
+before and after (never a secret); the audit middleware records the admin request itself."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -12,6 +15,11 @@ from django.http import HttpRequest
 
 from apps.accounts import services
 from apps.accounts.models import ApiKey
+from apps.audit import services as audit
+
+
+def key_state(revoked_at: datetime | None) -> dict[str, str | None]:
+    return {"revoked_at": revoked_at.isoformat() if revoked_at else None}
 
 
 @admin.register(ApiKey)
@@ -33,12 +41,21 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Revoke", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for key in queryset:
-            services.revoke_api_key(key_id=key.key_id)
+            before = key_state(key.revoked_at)
+            revoked = services.revoke_api_key(key_id=key.key_id)
+            audit.record(kind=audit.Kind.CHANGE, actor=request.user, action="api_key.revoked",
+                         target=f"api_key={key.key_id} user={key.user_id}", before=before,
+                         after=key_state(revoked.revoked_at if revoked else None))
         self.message_user(request, f"{queryset.count()} key(s) revoked", messages.SUCCESS)
 
     @admin.action(description="Rotate: issue a new key, revoke the old", permissions=["change"])
     def rotate(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for key in queryset.filter(revoked_at__isnull=True):
             issued = services.rotate_api_key(key_id=key.key_id)
+            audit.record(kind=audit.Kind.CHANGE, actor=request.user, action="api_key.rotated",
+                         target=f"api_key={key.key_id} user={key.user_id}",
+                         before={"active_key": key.key_id},
+                         after={"active_key": issued.key.key_id,
+                                "revoked_key": key.key_id})
             self.message_user(request, f"{key.key_id} rotated to {issued.key.key_id}; its "
                               f"secret, shown once: {issued.secret}", messages.WARNING)

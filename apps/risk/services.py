@@ -115,12 +115,17 @@ def _release_velocity(user_id: int, now: datetime, order_id: str) -> None:
     pipe.execute()
 
 
-def _daily_pnl(user_id: int, now: datetime, marks: dict[str, Decimal]) -> Decimal:
+def _positions(user_id: int) -> list[Position]:
+    return list(Position.objects.filter(user_id=user_id))
+
+
+def _daily_pnl(user_id: int, now: datetime, marks: dict[str, Decimal],
+               positions: list[Position]) -> Decimal:
+    """Realized today plus unrealized at `marks` of the account's `positions`."""
     realized = DailyPnl.objects.filter(user_id=user_id, day=now.date()).values_list(
         "realized", flat=True).first() or Decimal(0)
     unrealized = sum(((marks[p.symbol] - p.average_entry_price) * p.quantity
-                      for p in Position.objects.filter(user_id=user_id).exclude(quantity=0)
-                      if p.symbol in marks), Decimal(0))
+                      for p in positions if p.quantity and p.symbol in marks), Decimal(0))
     return realized + unrealized
 
 
@@ -147,13 +152,14 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
     of leveraged accounts; the caller owns the balances it needs."""
     user_id, symbol = context.user_id, context.symbol
     marks = dict(context.marks)
-    positions = {p.symbol: p.quantity for p in Position.objects.filter(user_id=user_id)}
+    rows = _positions(user_id)
+    positions = {p.symbol: p.quantity for p in rows}
     full = dataclasses.replace(
         context,
         limits=resolved_limits(user_id=user_id, symbol=symbol),
         kill_switch=kill_switch_engaged(user_id=user_id, symbol=symbol),
         position=positions.get(symbol, Decimal(0)),
-        daily_pnl=_daily_pnl(user_id, now, marks),
+        daily_pnl=_daily_pnl(user_id, now, marks, rows),
         exposures={s: abs(q) * marks[s] for s, q in positions.items() if s in marks and q},
         velocity=_velocity(user_id, now,
                            claim=(order_id, context.notional) if count else None),
@@ -172,7 +178,8 @@ def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decima
     `symbol` (none without one), working orders, today's loss, the symbol's share of gross
     exposure, and the velocity windows. Per-order limits have no standing usage (None).
     Marks are the market data's reference prices."""
-    positions = {p.symbol: p.quantity for p in Position.objects.filter(user_id=user_id)}
+    rows = _positions(user_id)
+    positions = {p.symbol: p.quantity for p in rows}
     marks = {s: mark for s in positions
              if (mark := marketdata.reference_price(symbol=s)) is not None}
     exposures = {s: abs(q) * marks[s] for s, q in positions.items() if s in marks}
@@ -186,7 +193,7 @@ def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decima
         "max_order_notional": None,
         "max_open_orders": len(orders.working_orders_matching(user_id=user_id, symbol=None)),
         "price_band": None,
-        "daily_loss": max(-_daily_pnl(user_id, now, marks), Decimal(0)),
+        "daily_loss": max(-_daily_pnl(user_id, now, marks, rows), Decimal(0)),
         "concentration": exposures.get(symbol, Decimal(0)) / gross if symbol and gross
         else None,
         "max_orders_per_second": seen.orders_this_second,
@@ -343,7 +350,7 @@ def report_breaches(*, marks: dict[str, Decimal], now: datetime) -> int:
     reported = 0
     for user_id in sorted(users):
         limit = resolved_limits(user_id=user_id, symbol="").daily_loss
-        pnl = _daily_pnl(user_id, now, marks)
+        pnl = _daily_pnl(user_id, now, marks, _positions(user_id))
         if limit is None or -pnl < limit:
             continue
         key = f"{settings.RISK_COUNTER_PREFIX}breach:daily_loss:{user_id}:{now.date()}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.settings.environment import env_int, env_list, env_str
+from config.settings.environment import env_int, env_int_map, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -36,19 +36,24 @@ INSTALLED_APPS = [
     "apps.marketdata",
     "apps.processing",
     "apps.accounts",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "oms.observability.middleware.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise, so the UI it serves at `/` gets them too (config/settings/security.py).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "oms.api.security_headers.ContentSecurityPolicyMiddleware",
+    "oms.api.body_limit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.audit.middleware.PrivilegedRequestAuditMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     "oms.observability.middleware.SyncViewBoundary",
 ]
@@ -111,6 +116,8 @@ KAFKA_CLIENT_CONFIG = {
     if value
 }
 KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 3)
+# Per-topic partition counts over that default, e.g. "orders=20,executions=20".
+KAFKA_TOPIC_PARTITIONS_BY_TOPIC = env_int_map("KAFKA_TOPIC_PARTITIONS_BY_TOPIC", "")
 
 # Market and stop orders trade with price protection: at most this fraction beyond the best
 # opposite price (or the stop price). A buy reserves funds at that bound.
@@ -123,6 +130,17 @@ RISK_INITIAL_MARGIN = env_str("RISK_INITIAL_MARGIN", "0.1")
 RISK_MAINTENANCE_MARGIN = env_str("RISK_MAINTENANCE_MARGIN", "0.05")
 OMS_VALUATION_ASSET = env_str("OMS_VALUATION_ASSET", "USDT")
 KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 1)
+
+# Circuit breakers (oms.resilience), the seed's defaults: open when half of the last WINDOW
+# calls failed (once MINIMUM_CALLS were made), try again after RESET_TIMEOUT seconds,
+# doubling after each failed trial up to MAX_RESET_TIMEOUT.
+RESILIENCE = {
+    "WINDOW": env_int("BREAKER_WINDOW", 20),
+    "MINIMUM_CALLS": env_int("BREAKER_MINIMUM_CALLS", 5),
+    "FAILURE_RATIO": 0.5,
+    "RESET_TIMEOUT": env_int("BREAKER_RESET_SECONDS", 30),
+    "MAX_RESET_TIMEOUT": env_int("BREAKER_MAX_RESET_SECONDS", 240),
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -27,3 +27,9 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int_map(name: str, default: str) -> dict[str, int]:
+    """`"orders=20,executions=20"` -> `{"orders": 20, "executions": 20}`."""
+    pairs = (item.split("=", 1) for item in env_list(name, default))
+    return {key.strip(): int(value) for key, value in pairs}

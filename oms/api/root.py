@@ -16,6 +16,7 @@ RESOURCES = {
     "balances": "balance-list",
     "positions": "position-list",
     "risk limits": "risk-limits",
+    "audit": "audit-list",
     "schema": "api-schema",
     "docs": "api-docs",
 }

@@ -1,6 +1,11 @@
 """The topics of ARCHITECTURE.md and their dead-letter companions, and the one function
-that creates them. The launcher calls it for local brokers; `manage.py create_topics`
-calls it against a real cluster."""
+that creates them with the seed's configuration: 7 days' retention, the replication factor
+and partition counts the caller takes from settings (1 replica locally, 3 in production),
+and `min.insync.replicas` one below the replication factor, so that `acks=all` means "on
+at least two brokers" in production while one broker may be down. (Compression is the
+producers' `snappy`, `oms.kafka.config`; the topics keep what producers send.) The
+launcher calls it for local brokers; `manage.py create_topics` calls it against a real
+cluster."""
 
 from __future__ import annotations
 
@@ -28,17 +33,25 @@ def all_topics() -> list[str]:
     return [*TOPICS, *(dead_letter_topic(topic) for topic in TOPICS)]
 
 
+def topic_config(replication_factor: int) -> dict[str, str]:
+    """The configuration every topic is created with."""
+    return {"retention.ms": str(RETENTION_MS),
+            "min.insync.replicas": str(max(1, replication_factor - 1))}
+
+
 def ensure_topics(
     bootstrap_servers: str,
     *,
     partitions: int,
     replication_factor: int,
+    partitions_by_topic: Mapping[str, int] | None = None,
     names: Iterable[str] | None = None,
     timeout: float = 15.0,
     client_config: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Create the missing topics; return the names created. Existing topics are left as
-    they are (changing partition counts would move keys between partitions).
+    """Create the missing topics; return the names created. Each has `partitions`, or its
+    own count in `partitions_by_topic`. Existing topics are left as they are (changing
+    partition counts would move keys between partitions).
     `client_config` carries what a real cluster needs (TLS, SASL)."""
     admin = AdminClient({"bootstrap.servers": bootstrap_servers, **(client_config or {})})
     existing = set(admin.list_topics(timeout=timeout).topics)
@@ -49,9 +62,9 @@ def ensure_topics(
         [
             NewTopic(
                 name,
-                num_partitions=partitions,
+                num_partitions=(partitions_by_topic or {}).get(name, partitions),
                 replication_factor=replication_factor,
-                config={"retention.ms": str(RETENTION_MS)},
+                config=topic_config(replication_factor),
             )
             for name in wanted
         ],

@@ -35,7 +35,7 @@ def synthetic_project(root: Path) -> None:
     shutil.copy(ROOT / ".importlinter", root / ".importlinter")
     for package in ["oms", "config", "apps"]:
         write(root / package / "__init__.py")
-    for app in ["orders", "risk", "marketdata", "processing", "accounts"]:
+    for app in ["orders", "risk", "marketdata", "processing", "accounts", "audit"]:
         for module in ["__init__.py", "models.py", "services.py", "domain/__init__.py"]:
             write(root / "apps" / app / module)
 

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import django_filters
-from django.db.models import QuerySet
-from rest_framework.exceptions import ValidationError
 
 from apps.orders.models import Order
-
-
-class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 time in any offset, compared in UTC (PostgreSQL refuses offsets beyond
-    ±15:59 that ISO 8601 allows, and a time near year 1 or 9999 may not convert at all)."""
-
-    def filter(self, qs: QuerySet[Order], value: datetime | None) -> QuerySet[Order]:
-        if value is None:
-            return qs
-        try:
-            value = value.astimezone(UTC)
-        except OverflowError:
-            raise ValidationError({self.field_name: "out of range"}) from None
-        return super().filter(qs, value)
+from oms.api.filters import UtcDateTimeFilter
 
 
 class OrderFilterSet(django_filters.FilterSet):

@@ -14,7 +14,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +33,7 @@ from apps.orders.api.serializers import (
 from apps.orders.domain.rules import Violation
 from apps.orders.models import Order
 from oms.api.errors import Conflict, FieldErrors, ServiceUnavailable, UnprocessableEntity
+from oms.api.pagination import StrictCursorPagination
 from oms.api.throttling import ClientIpRateThrottle, UserRateThrottle
 from oms.auth.roles import sees_everything
 
@@ -60,36 +60,8 @@ class OrdersIpThrottle(ClientIpRateThrottle):
     scope = "orders-ip"
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(StrictCursorPagination):
     ordering = ("-created_at", "-id")
-    page_size = 50
-    max_page_size = 500
-    page_size_query_param = "page_size"
-
-    def get_page_size(self, request: Request) -> int:
-        """Refuse a malformed page size rather than silently using the default."""
-        raw = request.query_params.getlist(self.page_size_query_param)
-        if not raw:
-            return self.page_size
-        if len(raw) > 1 or not raw[0].isdigit() or not 1 <= int(raw[0]) <= self.max_page_size:
-            raise FieldErrors([(self.page_size_query_param, "invalid",
-                                f"an integer from 1 to {self.max_page_size}")])
-        return int(raw[0])
-
-    def decode_cursor(self, request: Request) -> Any:
-        """A malformed cursor is a bad request (400), not a missing page (DRF's 404)."""
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise FieldErrors([(self.cursor_query_param, "invalid",
-                                "use the `next` or `previous` link as given")]) from None
-
-    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
-        return parameters
 
 
 def violations_error(violations: list[Violation]) -> FieldErrors:

@@ -1,0 +1,1 @@
+"""`GET /api/audit`: the audit log for operators and auditors."""
