@@ -3,11 +3,16 @@
 Order entry never writes the database (D6): it checks the order against the instrument's
 rules, reserves the client order id in Redis, publishes the request on `orders` (key:
 symbol, D4) and waits for Kafka's acknowledgement, then caches the new order under
-`order:{id}` for an hour. The processor is the writer of order state."""
+`order:{id}` for an hour. The processor is the writer of order state.
+
+Kafka and Redis are called through their circuit breakers (`oms.resilience`): while one is
+open, order entry fails at once with `OrderEntryUnavailable` whose `retry_after` is the
+time until the breaker tries the dependency again, and leaves nothing behind."""
 
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -42,6 +47,7 @@ from oms.kafka.shared import event_producer
 from oms.kafka.topics import ORDERS
 from oms.money import format_amount
 from oms.redis import redis_client
+from oms.resilience.breakers import BreakerOpen
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +77,25 @@ class OrderNotWorking(ValueError):
 
 
 class OrderEntryUnavailable(RuntimeError):
-    """A dependency (Kafka or Redis) failed before the request took effect: safe to retry."""
+    """A dependency (Kafka or Redis) failed before the request took effect: safe to retry
+    after `retry_after` seconds."""
 
-    def __init__(self, dependency: str, detail: str) -> None:
+    # After a failed call with the breaker still closed: soon, but not at once.
+    DEFAULT_RETRY_AFTER_SECONDS = 2
+
+    def __init__(self, dependency: str, detail: str,
+                 retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> None:
         super().__init__(f"{dependency} unavailable: {detail}")
         self.dependency = dependency
+        self.retry_after = retry_after
+
+    @classmethod
+    def caused_by(cls, dependency: str, exc: Exception) -> OrderEntryUnavailable:
+        """An open breaker knows when it will try again: the client should wait that
+        long (whole seconds, at least one, for `Retry-After`)."""
+        if isinstance(exc, BreakerOpen):
+            return cls(dependency, str(exc), retry_after=max(1, math.ceil(exc.retry_after)))
+        return cls(dependency, str(exc))
 
 
 def parse_order_request(data: object) -> OrderTerms:
@@ -101,7 +121,7 @@ def _publish(event_type: str, *, symbol: str, payload: dict[str, object]) -> Non
     try:
         event_producer().publish(ORDERS, key=symbol, event=new_event(event_type, payload))
     except PublishError as exc:
-        raise OrderEntryUnavailable("kafka", str(exc)) from exc
+        raise OrderEntryUnavailable.caused_by("kafka", exc) from exc
 
 
 def place_order(
@@ -129,7 +149,7 @@ def place_order(
         if not claimed and redis_client().get(client_key) != str(order_id).encode():
             raise DuplicateClientOrderId(client_order_id)
     except redis.RedisError as exc:
-        raise OrderEntryUnavailable("redis", str(exc)) from exc
+        raise OrderEntryUnavailable.caused_by("redis", exc) from exc
     order = OrderView(
         id=order_id, user_id=user_id, client_order_id=client_order_id, symbol=terms.symbol,
         side=terms.side, type=terms.type, time_in_force=terms.time_in_force,

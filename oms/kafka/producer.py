@@ -3,7 +3,14 @@
 `publish()` returns once Kafka has acknowledged the event, which is what the order entry
 API promises before it answers 202. Many threads may publish at once: a background thread
 serves librdkafka's delivery callbacks, so concurrent requests share batches instead of
-each paying a full round trip in turn."""
+each paying a full round trip in turn.
+
+Acknowledged publishes go through the `kafka` circuit breaker: every `PublishError`
+counts against it, and while it is open `publish()` raises `KafkaUnavailable` (a
+`PublishError`, so callers' handling is unchanged) at once instead of each caller
+waiting out the delivery timeout against a dead broker. A failed publish is not retried
+here: librdkafka's idempotent producer already re-sends within `MESSAGE_TIMEOUT_MS`, so
+one more round would only hold the caller longer."""
 
 from __future__ import annotations
 
@@ -19,12 +26,17 @@ from oms.events.envelope import Event
 from oms.events.registry import validate_event
 from oms.kafka.config import MESSAGE_TIMEOUT_MS, producer_config
 from oms.observability.metrics import EVENTS_PUBLISH_FAILED, EVENTS_PUBLISHED, PUBLISH_SECONDS
+from oms.resilience.breakers import KAFKA, BreakerOpen, breaker
 
 Headers = list[tuple[str, str | bytes | None]]
 
 
 class PublishError(RuntimeError):
     """Kafka did not acknowledge the event: the caller must treat it as not published."""
+
+
+class KafkaUnavailable(BreakerOpen, PublishError):
+    """The `kafka` breaker is open: the event was not sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,11 @@ class EventProducer:
 
     def publish(self, topic: str, *, key: str, event: Event, validate: bool = True) -> Delivery:
         """Validate, send and wait for the acknowledgement of every in-sync replica."""
+        with breaker(KAFKA).guard(PublishError, open_error=KafkaUnavailable):
+            return self._publish_acknowledged(topic, key=key, event=event, validate=validate)
+
+    def _publish_acknowledged(self, topic: str, *, key: str, event: Event,
+                              validate: bool) -> Delivery:
         pending = _PendingDelivery()
         started = time.perf_counter()
         self.send(topic, key=key, event=event, on_delivery=pending, validate=validate)

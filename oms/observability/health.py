@@ -1,6 +1,13 @@
 """Liveness and readiness. Liveness says the process runs (no dependencies, so a database
 outage does not make Kubernetes restart every pod); readiness says each dependency this
-role needs answers, and names the ones that do not."""
+role needs answers, and names the ones that do not.
+
+Readiness also reports this process's circuit breakers. A checked dependency whose
+breaker is open makes the role `degraded`, answered with 503 like `unavailable`: the
+process is failing every call to that dependency fast until the breaker's next trial, so
+a web pod whose Kafka breaker is open should leave the load balancer, and traffic goes
+to pods that can serve it. Breakers of other things (exchange feeds) are listed but do not
+change the status: a venue's outage is no reason to take a role out of service."""
 
 from __future__ import annotations
 
@@ -13,6 +20,8 @@ import redis
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 from django.db import connection
+
+from oms.resilience.breakers import State, breaker, breakers
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -75,15 +84,28 @@ def run_checks(names: list[str] | None = None) -> list[CheckResult]:
 
 
 def readiness_report(results: list[CheckResult]) -> tuple[int, dict[str, object]]:
-    """HTTP status and body of `/ready`: 200, or 503 naming each failing dependency."""
+    """HTTP status and body of `/ready`: 200 `ready`; 503 `unavailable` naming each
+    failing dependency; 503 `degraded` naming each answering dependency whose breaker is
+    open."""
     failing = [result.name for result in results if not result.ok]
+    states = {result.name: breaker(result.name).state for result in results}
+    degraded = [result.name for result in results
+                if result.ok and states[result.name] is State.OPEN]
+    status = "unavailable" if failing else "degraded" if degraded else "ready"
     body: dict[str, object] = {
-        "status": "unavailable" if failing else "ready",
+        "status": status,
         "failing": failing,
+        "degraded": degraded,
         "checks": {
             result.name: {"ok": result.ok, "detail": result.detail,
-                          "ms": round(result.seconds * 1000, 1)}
+                          "ms": round(result.seconds * 1000, 1),
+                          "breaker": states[result.name].name.lower()}
             for result in results
         },
+        "breakers": {
+            guard.name: {"state": guard.state.name.lower(),
+                         "retry_after": round(guard.retry_after(), 1)}
+            for guard in breakers()
+        },
     }
-    return (503 if failing else 200), body
+    return (200 if status == "ready" else 503), body

@@ -1,7 +1,7 @@
 """The kernel's own Prometheus metrics (django-prometheus adds HTTP and database ones).
 Every role exposes them at `/metrics`."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PUBLISHED = Counter(
     "oms_events_published_total", "Events acknowledged by Kafka", ["topic", "type"]
@@ -20,4 +20,12 @@ EVENTS_CONSUMED = Counter(
 )
 EVENTS_DEAD_LETTERED = Counter(
     "oms_events_dead_lettered_total", "Messages sent to a dead-letter topic", ["topic", "group"]
+)
+BREAKER_STATE = Gauge(
+    "oms_circuit_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open",
+    ["breaker"],
+)
+BREAKER_TRANSITIONS = Counter(
+    "oms_circuit_breaker_transitions_total", "Circuit breaker transitions, by state entered",
+    ["breaker", "state"],
 )

@@ -69,9 +69,11 @@ def violations_error(violations: list[Violation]) -> FieldErrors:
 
 
 def unavailable(exc: services.OrderEntryUnavailable | redis.RedisError) -> ServiceUnavailable:
-    dependency = getattr(exc, "dependency", "redis")
-    return ServiceUnavailable(f"{dependency} is unavailable; nothing was done, retry later",
-                              code=f"{dependency}_unavailable", retry_after=2)
+    """503 with `Retry-After`: the open breaker's remaining time, else a short default."""
+    entry = (exc if isinstance(exc, services.OrderEntryUnavailable)
+             else services.OrderEntryUnavailable.caused_by("redis", exc))
+    return ServiceUnavailable(f"{entry.dependency} is unavailable; nothing was done, retry later",
+                              code=f"{entry.dependency}_unavailable", retry_after=entry.retry_after)
 
 
 class InstrumentViewSet(viewsets.ViewSet):

@@ -1,24 +1,26 @@
 """`manage.py run_processor`: the `processor` role. Consumes `orders` in group
 `order-processor-group`; each batch is one transaction (state, ledger, outbox, offsets),
 fenced by partition epochs (D5). Several processes share the partitions; a rebalance hands
-a partition over through the database, so nothing is lost or applied twice."""
+a partition over through the database, so nothing is lost or applied twice.
+
+A database outage pauses the partitions until PostgreSQL answers again, losing nothing and
+applying nothing twice (`oms.resilience.consumers`)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
-from django.db import DatabaseError
 
 from apps.processing.processor import PROCESSOR_GROUP, BatchProcessor, Fenced
 from oms.kafka.consumer import BatchConsumer
 from oms.kafka.shared import close_producers, event_producer
 from oms.kafka.topics import ORDERS
 from oms.observability.probe_server import Heartbeat
+from oms.resilience.consumers import DatabaseOutageGuard
 from oms.roles import RoleCommand
 
 logger = logging.getLogger(__name__)
@@ -48,20 +50,20 @@ class Command(RoleCommand):
             bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, dead_letters=event_producer(),
             extra=settings.KAFKA_CLIENT_CONFIG, on_assign=on_assign, on_revoke=on_revoke,
         )
+        outage = DatabaseOutageGuard(consumer)
         try:
             while not stop.is_set():
                 heartbeat.beat()
+                outage.resume_when_recovered()
+                # While paused this returns nothing but serves the group (and rebalances).
                 batch = consumer.poll_batch(max_messages=options["batch_size"], timeout=0.1)
                 if not batch:
                     continue
                 try:
-                    processor.process(batch, set_aside=consumer.dead_letter_event)
+                    outage.apply(batch, lambda applied: processor.process(
+                        applied, set_aside=consumer.dead_letter_event))
                 except Fenced as exc:
                     logger.warning("batch not applied: %s", exc)
-                except DatabaseError:
-                    logger.exception("batch rolled back; retrying it")
-                    consumer.rewind(batch)
-                    time.sleep(1.0)
         finally:
             consumer.close()  # leaves the group at once: the partitions move without delay
             close_producers()

@@ -2,7 +2,8 @@
 to keep `position:{userId}:{symbol}` in Redis current with every fill, and `prices` (trades
 and price ticks) to keep mark prices, reporting accounts whose daily loss crossed their
 limit after the fact (prices moved) as `risk.breach`. Positions and P&L themselves move in
-the processor's transaction with each fill; this role copies and watches them."""
+the processor's transaction with each fill; this role copies and watches them. A database
+outage pauses its partitions until PostgreSQL answers (`oms.resilience.consumers`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from oms.kafka.consumer import Batch, BatchConsumer
 from oms.kafka.shared import close_producers, event_producer
 from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.observability.probe_server import Heartbeat
+from oms.resilience.consumers import DatabaseOutageGuard
 from oms.roles import RoleCommand
 
 RISK_GROUP = "risk-engine-group"
@@ -57,16 +59,21 @@ class Command(RoleCommand):
                                  dead_letters=event_producer(),
                                  extra=settings.KAFKA_CLIENT_CONFIG)
         marks: dict[str, Decimal] = {}
+        outage = DatabaseOutageGuard(consumer)
+
+        def apply(batch: Batch) -> None:
+            services.cache_positions(filled_positions(batch))
+            moved = moved_marks(batch)
+            if moved:
+                marks.update(moved)
+                services.report_breaches(marks=marks, now=datetime.now(UTC))
+
         try:
             while not stop.is_set():
                 heartbeat.beat()
+                outage.resume_when_recovered()
                 batch = consumer.poll_batch(max_messages=1000, timeout=0.5)
-                services.cache_positions(filled_positions(batch))
-                moved = moved_marks(batch)
-                if moved:
-                    marks.update(moved)
-                    services.report_breaches(marks=marks, now=datetime.now(UTC))
-                if batch:
+                if batch and outage.apply(batch, apply):
                     consumer.commit(batch)
         finally:
             consumer.close()
