@@ -76,13 +76,15 @@ def _velocity_keys(user_id: int, now: datetime) -> tuple[str, str, str]:
     return f"{prefix}:s:{second}", f"{prefix}:m:{minute}", f"{prefix}:n:{minute}"
 
 
-def _velocity(user_id: int, now: datetime, *, claim: tuple[str, Decimal | None] | None
-              ) -> Velocity:
+def _velocity(user_id: int, now: datetime, *, claim: tuple[str, Decimal | None] | None,
+              with_notional: bool = True) -> Velocity:
     """The account's counts in the current second and minute, before this order. With
     `claim` (order id, notional), the order is first added to the windows in the same
     MULTI/EXEC as the counts are read, so concurrent processors each see a distinct count
     and a limit of N admits N orders, never more. The sets are keyed by order id: a
-    redelivered order is counted once."""
+    redelivered order is counted once. The minute's notionals are always recorded but read
+    (`with_notional`) only when a notional limit needs them: reading grows with the
+    account's orders of the minute, counting does not."""
     per_second, per_minute, notional_key = _velocity_keys(user_id, now)
     pipe = redis_client().pipeline(transaction=True)
     if claim is not None:
@@ -95,8 +97,11 @@ def _velocity(user_id: int, now: datetime, *, claim: tuple[str, Decimal | None] 
             pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
     pipe.scard(per_second)
     pipe.scard(per_minute)
-    pipe.hgetall(notional_key)
-    *_, seconds, minutes, notionals = pipe.execute()
+    if with_notional:
+        pipe.hgetall(notional_key)
+    results = pipe.execute()
+    notionals = results.pop() if with_notional else {}
+    seconds, minutes = results[-2:]
     own = 1 if claim is not None else 0
     others = {k.decode(): Decimal(v.decode()) for k, v in notionals.items()}
     if claim is not None:
@@ -154,15 +159,17 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
     marks = dict(context.marks)
     rows = _positions(user_id)
     positions = {p.symbol: p.quantity for p in rows}
+    limits = resolved_limits(user_id=user_id, symbol=symbol)
     full = dataclasses.replace(
         context,
-        limits=resolved_limits(user_id=user_id, symbol=symbol),
+        limits=limits,
         kill_switch=kill_switch_engaged(user_id=user_id, symbol=symbol),
         position=positions.get(symbol, Decimal(0)),
         daily_pnl=_daily_pnl(user_id, now, marks, rows),
         exposures={s: abs(q) * marks[s] for s, q in positions.items() if s in marks and q},
         velocity=_velocity(user_id, now,
-                           claim=(order_id, context.notional) if count else None),
+                           claim=(order_id, context.notional) if count else None,
+                           with_notional=limits.max_notional_per_minute is not None),
         margin=_margin_terms(context, equity),
     )
     decision = decide(full, clock_ns=time.perf_counter_ns)

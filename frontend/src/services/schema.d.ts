@@ -39,6 +39,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every privileged action: who, when, what, on what, with which outcome. */
+        get: operations["audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/token": {
         parameters: {
             query?: never;
@@ -464,6 +481,24 @@ export interface components {
             /** Format: date-time */
             revoked_at: string | null;
         };
+        AuditEntry: {
+            readonly id: number;
+            /** Format: date-time */
+            readonly occurred_at: string;
+            readonly kind: components["schemas"]["KindEnum"];
+            actor: string;
+            readonly actor_roles: unknown;
+            readonly client_ip: string | null;
+            readonly action: string;
+            readonly target: string;
+            readonly method: string;
+            readonly path: string;
+            readonly status_code: number | null;
+            readonly payload: unknown;
+            readonly before: unknown;
+            readonly after: unknown;
+            readonly correlation_id: string;
+        };
         Balance: {
             asset: string;
             /** Format: decimal */
@@ -563,6 +598,34 @@ export interface components {
             /** @default  */
             reason: string;
         };
+        /**
+         * @description * `request` - Request
+         *     * `change` - Change
+         * @enum {string}
+         */
+        KindEnum: "request" | "change";
+        /** @description Current usage of each limit (null where a limit has no standing usage). */
+        LimitUsage: {
+            /** Format: decimal */
+            max_position: string | null;
+            /** Format: decimal */
+            max_position_notional: string | null;
+            /** Format: decimal */
+            max_order_quantity: string | null;
+            /** Format: decimal */
+            max_order_notional: string | null;
+            max_open_orders: number;
+            /** Format: decimal */
+            price_band: string | null;
+            /** Format: decimal */
+            daily_loss: string;
+            /** Format: decimal */
+            concentration: string | null;
+            max_orders_per_second: number;
+            max_orders_per_minute: number;
+            /** Format: decimal */
+            max_notional_per_minute: string;
+        };
         Limits: {
             /** Format: decimal */
             max_position?: string | null;
@@ -583,6 +646,15 @@ export interface components {
             max_orders_per_minute?: number | null;
             /** Format: decimal */
             max_notional_per_minute?: string | null;
+        };
+        /** @description The limits in force for an account (and symbol), each beside its usage. */
+        LimitsInForce: {
+            user_id: number;
+            symbol: string;
+            /** Format: decimal */
+            leverage: string;
+            limits: components["schemas"]["Limits"];
+            usage: components["schemas"]["LimitUsage"];
         };
         LimitsRequest: {
             /** Format: decimal */
@@ -648,6 +720,19 @@ export interface components {
             sequence: number | null;
             bids: string[][];
             asks: string[][];
+        };
+        PaginatedAuditEntryList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["AuditEntry"][];
         };
         PaginatedFillList: {
             /**
@@ -1029,6 +1114,90 @@ export interface operations {
             };
             /** @description No such resource visible to you. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable and nothing took effect; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    audit_list: {
+        parameters: {
+            query?: {
+                action?: string;
+                actor?: string;
+                correlation_id?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /**
+                 * @description * `request` - Request
+                 *     * `change` - Change
+                 */
+                kind?: "change" | "request";
+                occurred_after?: string;
+                occurred_before?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuditEntryList"];
+                };
+            };
+            /** @description Invalid request: `errors` names each field and a stable code. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2766,7 +2935,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Limits"];
+                    "application/json": components["schemas"]["LimitsInForce"];
                 };
             };
             /** @description Invalid request: `errors` names each field and a stable code. */
