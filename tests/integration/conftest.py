@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import redis as redis_lib
-from confluent_kafka import TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -116,3 +116,15 @@ def harness(btc: None) -> Iterator[Harness]:
     h = Harness(f"test-processor-{uuid.uuid4().hex[:8]}")
     yield h
     h.close()
+
+
+def risk_events_about(key: str) -> list[bytes]:
+    """The bodies of every message on `risk-events` with this key, from the beginning."""
+    reader = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+                       "group.id": f"audit-{uuid.uuid4().hex[:6]}"})
+    partitions = reader.list_topics("risk-events").topics["risk-events"].partitions
+    reader.assign([TopicPartition("risk-events", p, OFFSET_BEGINNING) for p in partitions])
+    seen = [m.value() or b"" for _ in range(8) for m in reader.consume(100, 0.5)
+            if not m.error() and m.key() == key.encode()]
+    reader.close()
+    return seen

@@ -17,7 +17,7 @@ from apps.processing.reconciliation import reconcile
 from apps.processing.tasks import check_margin
 from apps.risk import services
 from apps.risk.models import RiskAudit
-from tests.integration.conftest import Harness, place, trader
+from tests.integration.conftest import Harness, place, risk_events_about, trader
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,6 +66,7 @@ def test_leveraged_account_borrows_within_buying_power_and_repays(harness: Harne
     assert usdt(leveraged) == (Decimal("2500") - Decimal("5") - Decimal("1502.5"), Decimal(0))
     assert_ledger_reconciles()
     assert RiskAudit.objects.filter(action="set_leverage").count() == 1
+    assert sum(b"set_leverage" in body for body in risk_events_about(str(leveraged))) == 1
 
 
 def test_maintenance_margin_breach_is_flagged_once(harness: Harness) -> None:
@@ -106,6 +107,7 @@ def test_balance_adjustment_is_posted_balanced_and_audited(btc: None) -> None:
     audit = RiskAudit.objects.get(action="adjust_balance")
     assert audit.after["reason"] == "fee refund reversal"
     assert (audit.before["available"], audit.after["available"]) == ("100", "59.5")
+    assert sum(b"risk.override" in body for body in risk_events_about(str(user))) == 1
     assert_ledger_reconciles()
 
 

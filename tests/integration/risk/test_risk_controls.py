@@ -3,7 +3,6 @@ the broker; every override audited and on `risk-events`."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +16,7 @@ from apps.risk import services
 from apps.risk.models import RiskAudit
 from oms.auth.roles import Role
 from tests.functional.orders.conftest import client_for
-from tests.integration.conftest import Harness, place, trader
+from tests.integration.conftest import Harness, place, risk_events_about, trader
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,9 +87,6 @@ def test_daily_loss_counts_today_only_and_resets_at_midnight_utc(btc: None) -> N
 
 
 def test_overrides_are_audited_and_emitted(btc: None) -> None:
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-    from django.conf import settings
-
     user = trader("watched", USDT="1")
     services.set_limits(actor_id=None, user_id=user, symbol="BTC-USDT",
                         values={"max_open_orders": 3})
@@ -99,13 +95,7 @@ def test_overrides_are_audited_and_emitted(btc: None) -> None:
     [first, second] = RiskAudit.objects.order_by("id")
     assert (first.before, first.after["max_open_orders"]) == (None, "3")
     assert (second.before["max_open_orders"], second.after["max_open_orders"]) == ("3", "5")
-    reader = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-                       "group.id": f"audit-{uuid.uuid4().hex[:6]}"})
-    partitions = reader.list_topics("risk-events").topics["risk-events"].partitions
-    reader.assign([TopicPartition("risk-events", p, OFFSET_BEGINNING) for p in partitions])
-    seen = [m.value() or b"" for _ in range(8) for m in reader.consume(100, 0.5)
-            if not m.error() and m.key() == str(user).encode()]
-    reader.close()
+    seen = risk_events_about(str(user))
     assert sum(b"risk.limit_changed" in value for value in seen) == 2
 
 
