@@ -87,7 +87,7 @@ WORKDIR /app
 # paths are only the emptyDir volumes the pods mount (/tmp).
 USER 10001:10001
 
-# 8000: web and ws (daphne); 9100: /health, /ready, /metrics of the other roles.
+# 8000: web and ws (daphne through oms.serve); 9100: /health, /ready, /metrics of the other roles.
 EXPOSE 8000 9100
 
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+CMD ["python", "-m", "oms.serve", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]

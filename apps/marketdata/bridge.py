@@ -3,7 +3,12 @@
 `prices` fans out per symbol and channel (`md.{symbol}.ticker`, `md.{symbol}.trades`,
 `md.{symbol}.book`); `executions` goes to the owner's private group (`orders.{user_id}`)
 and nowhere else. The `ws-bridge` role reads both topics and calls `fan_out`; the
-WebSocket consumers in `ws.py` are the members of these groups."""
+WebSocket consumers in `ws.py` are the members of these groups.
+
+Every connection is also a member of `md.stream`, where the bridge says once a second
+whether its source (the broker) feeds it (`stream_status`). A connection that hears
+"not live", or stops hearing the bridge, or loses the channel layer (Redis) itself, tells
+its client the stream is stale instead of going quiet (`ws.py`)."""
 
 from __future__ import annotations
 
@@ -23,6 +28,17 @@ _MARKET = {PRICE_TICK: (TICKER, TICKER), executions.TRADE: (TRADES, TRADES),
 _EXECUTIONS = frozenset({executions.ORDER_ACCEPTED, executions.ORDER_REJECTED,
                          executions.ORDER_FILL, executions.ORDER_CANCELLED,
                          executions.ORDER_SETTLED, executions.ORDER_AMENDED})
+
+
+STREAM_GROUP = "md.stream"
+STREAM_BEAT_SECONDS = 1.0
+# Three missed beats: the bridge, or the channel layer between it and us, is gone.
+STREAM_SILENT_SECONDS = 3 * STREAM_BEAT_SECONDS
+
+
+def stream_status(*, live: bool) -> dict[str, Any]:
+    """The bridge's beat on `STREAM_GROUP`: whether its source feeds it right now."""
+    return {"type": "md.stream", "live": live}
 
 
 def market_group(symbol: str, channel: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.response import Response
@@ -66,8 +67,17 @@ def _flatten(detail: Any, field: str | None) -> Iterator[dict[str, Any]]:
         yield {"field": field, "code": code or "invalid", "message": str(detail)}
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 def structured_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, with every error body rewritten into the shape above."""
+    """DRF's handler, with every error body rewritten into the shape above. A database
+    that cannot be reached is 503 `postgres_unavailable` with `Retry-After` (the request
+    took no effect: its transaction never committed), not a 500."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        exc = ServiceUnavailable("the database is unavailable; nothing was done, retry later",
+                                 code="postgres_unavailable",
+                                 retry_after=DATABASE_RETRY_AFTER_SECONDS)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -156,13 +156,17 @@ class BatchConsumer:
             value=consumed.event.to_json(), headers=[], reason=reason, group=self.group_id,
         )
 
-    def commit(self, batch: Batch) -> None:
-        """Commit the batch's offsets to Kafka (synchronously)."""
-        if batch.next_offsets:
-            self._consumer.commit(
-                offsets=[TopicPartition(t, p, o) for (t, p), o in batch.next_offsets.items()],
-                asynchronous=False,
-            )
+    def commit(self, batch: Batch, *, wait: bool = True) -> None:
+        """Commit the batch's offsets to Kafka: synchronously, or (`wait=False`, for
+        consumers that never replay, such as live streams) in the background, so a broker
+        outage cannot hold the caller's loop for a request timeout."""
+        if not batch.next_offsets:
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in batch.next_offsets.items()]
+        if wait:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        else:
+            self._consumer.commit(offsets=offsets, asynchronous=True)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._consumer.seek(TopicPartition(topic, partition, offset))

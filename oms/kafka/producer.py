@@ -10,10 +10,16 @@ counts against it, and while it is open `publish()` raises `KafkaUnavailable` (a
 `PublishError`, so callers' handling is unchanged) at once instead of each caller
 waiting out the delivery timeout against a dead broker. A failed publish is not retried
 here: librdkafka's idempotent producer already re-sends within `MESSAGE_TIMEOUT_MS`, so
-one more round would only hold the caller longer."""
+one more round would only hold the caller longer.
+
+A producer that failed for good (a fatal error, or fenced: after a broker outage a broker
+may bump the idempotent producer's epoch and refuse every later send with
+PRODUCER_FENCED) can never send again, so the next send after one replaces the instance:
+a role recovers when the broker does, without a restart."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,7 +34,13 @@ from oms.kafka.config import MESSAGE_TIMEOUT_MS, producer_config
 from oms.observability.metrics import EVENTS_PUBLISH_FAILED, EVENTS_PUBLISHED, PUBLISH_SECONDS
 from oms.resilience.breakers import KAFKA, BreakerOpen, breaker
 
+logger = logging.getLogger(__name__)
+
 Headers = list[tuple[str, str | bytes | None]]
+DeliveryCallback = Callable[[KafkaError | None, Message], None]
+# Errors after which a producer instance never delivers again.
+FAILED_FOR_GOOD = frozenset({KafkaError.PRODUCER_FENCED, KafkaError._FENCED,
+                             KafkaError.INVALID_PRODUCER_EPOCH})
 
 
 class PublishError(RuntimeError):
@@ -70,7 +82,10 @@ class _PendingDelivery:
 
 class EventProducer:
     def __init__(self, bootstrap_servers: str, extra: Mapping[str, Any] | None = None) -> None:
-        self._producer = Producer(producer_config(bootstrap_servers, extra))
+        self._config = {**producer_config(bootstrap_servers, extra), "error_cb": self._on_error}
+        self._producer = Producer(self._config)
+        self._fatal = threading.Event()
+        self._renewing = threading.Lock()
         self._closed = threading.Event()
         self._poller = threading.Thread(target=self._serve_callbacks, daemon=True,
                                         name="kafka-delivery")
@@ -79,6 +94,33 @@ class EventProducer:
     def _serve_callbacks(self) -> None:
         while not self._closed.is_set():
             self._producer.poll(0.05)
+
+    def _on_error(self, error: KafkaError | None) -> None:
+        """librdkafka's client-level errors (most are transient and retried inside it), and
+        each delivery's."""
+        if error is not None and (error.fatal() or error.code() in FAILED_FOR_GOOD) \
+                and not self._fatal.is_set():
+            logger.error("kafka producer failed for good, a new one takes over: %s", error)
+            self._fatal.set()
+
+    def _watching(self, on_delivery: DeliveryCallback) -> DeliveryCallback:
+        def delivered(error: KafkaError | None, message: Message) -> None:
+            self._on_error(error)
+            on_delivery(error, message)
+        return delivered
+
+    def _renew_if_fatal(self) -> None:
+        """Replace a producer that failed for good. What it still held is purged, so its
+        waiters hear a failure now (not published) instead of at their timeout."""
+        if not self._fatal.is_set():
+            return
+        with self._renewing:
+            if not self._fatal.is_set():
+                return
+            failed, self._producer = self._producer, Producer(self._config)
+            self._fatal.clear()
+        failed.purge()
+        failed.flush(1)
 
     def publish(self, topic: str, *, key: str, event: Event, validate: bool = True) -> Delivery:
         """Validate, send and wait for the acknowledgement of every in-sync replica."""
@@ -109,7 +151,7 @@ class EventProducer:
         *,
         key: str,
         event: Event,
-        on_delivery: Callable[[KafkaError | None, Message], None],
+        on_delivery: DeliveryCallback,
         validate: bool = True,
     ) -> None:
         """Queue the event without waiting; `on_delivery` runs on the callback thread."""
@@ -125,12 +167,13 @@ class EventProducer:
         key: bytes | None,
         value: bytes | None,
         headers: Headers,
-        on_delivery: Callable[[KafkaError | None, Message], None],
+        on_delivery: DeliveryCallback,
     ) -> None:
+        self._renew_if_fatal()
         while True:
             try:
                 self._producer.produce(topic, key=key, value=value, headers=headers,
-                                       on_delivery=on_delivery)
+                                       on_delivery=self._watching(on_delivery))
                 return
             except BufferError:
                 # The local queue is full: let deliveries drain, then try again.

