@@ -35,7 +35,7 @@ def release(*, user_id: int, asset: str, amount: Decimal, reference: str) -> Non
     account = user_account(user_id, asset)
     post(LedgerTransaction.Kind.RELEASE, reference,
          [Leg(account, RESERVED, -amount), Leg(account, AVAILABLE, amount)])
-    repay_loan(user_id=user_id, asset=asset, reference=f"repay:{reference}")
+    repay_loans({(user_id, asset)}, reference)
 
 
 def loan_account(user_id: int, asset: str) -> LedgerAccount:
@@ -54,18 +54,20 @@ def borrow(*, user_id: int, asset: str, amount: Decimal, reference: str) -> None
           Leg(loan_account(user_id, asset), AVAILABLE, -amount)])
 
 
-def repay_loan(*, user_id: int, asset: str, reference: str) -> None:
-    """Pay back as much of the user's loan in `asset` as is available: whenever funds come
-    back (a release, a trade's proceeds) a loan shrinks before anything else."""
-    loan = LedgerAccount.objects.filter(kind=LedgerAccount.Kind.LOAN, user_id=user_id,
-                                        asset=asset, available__lt=0).first()
-    if loan is None:
-        return
-    amount = min(-loan.available, user_account(user_id, asset).available)
-    if amount > 0:
-        post(LedgerTransaction.Kind.REPAY, reference,
-             [Leg(user_account(user_id, asset), AVAILABLE, -amount),
-              Leg(loan, AVAILABLE, amount)])
+def repay_loans(received: set[tuple[int, str]], reference: str) -> None:
+    """Pay back as much of each (user, asset) loan as is available: whenever funds come
+    back (a release, a trade's proceeds) a loan shrinks before anything else. One query
+    finds the open loans of all of them (almost always none)."""
+    users = {user_id for user_id, _ in received}
+    loans = [loan for loan in LedgerAccount.objects.filter(
+        kind=LedgerAccount.Kind.LOAN, user_id__in=users, available__lt=0).order_by("id")
+        if (loan.user_id, loan.asset) in received]
+    for loan in loans:
+        account = user_account(loan.user_id, loan.asset)
+        amount = min(-loan.available, account.available)
+        if amount > 0:
+            post(LedgerTransaction.Kind.REPAY, f"repay:{reference}:{loan.user_id}:{loan.asset}",
+                 [Leg(account, AVAILABLE, -amount), Leg(loan, AVAILABLE, amount)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +101,5 @@ def settle_trade(trade: TradeSettlement) -> None:
     ]
     post(LedgerTransaction.Kind.TRADE, f"trade:{trade.trade_id}",
          [leg for leg in legs if leg.amount != 0])
-    for user_id, asset in {(trade.seller_id, trade.quote_asset),
-                           (trade.buyer_id, trade.base_asset),
-                           (trade.buyer_id, trade.quote_asset)}:
-        repay_loan(user_id=user_id, asset=asset,
-                   reference=f"repay:trade:{trade.trade_id}:{user_id}:{asset}")
+    repay_loans({(trade.seller_id, trade.quote_asset), (trade.buyer_id, trade.base_asset),
+                 (trade.buyer_id, trade.quote_asset)}, f"trade:{trade.trade_id}")
