@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import redis
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from apps.orders.domain.instruments import InstrumentRules
@@ -212,3 +213,30 @@ def working_orders_matching(*, user_id: int | None, symbol: str | None) -> list[
     if symbol:
         orders = orders.filter(symbol=symbol)
     return [order_view(order) for order in orders]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedOrders:
+    """What the read model already holds of some orders: their statuses by id, and which
+    (user, client order id) pairs are taken."""
+
+    statuses: dict[uuid.UUID, str]
+    client_order_ids: set[tuple[int, str]]
+
+
+def recorded_orders(*, order_ids: list[uuid.UUID],
+                    client_order_ids: list[tuple[int, str]]) -> RecordedOrders:
+    """One query for a processor batch: the statuses of the orders it names, and which
+    client order ids of its submissions are taken (a duplicate it must not apply)."""
+    if not order_ids and not client_order_ids:
+        return RecordedOrders({}, set())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, user_id, client_order_id, status FROM orders_order "
+            "WHERE id = ANY(%s) OR (user_id, client_order_id) IN "
+            "(SELECT * FROM unnest(%s::bigint[], %s::text[]))",
+            [order_ids, [user for user, _ in client_order_ids],
+             [key for _, key in client_order_ids]])
+        rows = cursor.fetchall()
+    return RecordedOrders(statuses={row[0]: row[3] for row in rows},
+                          client_order_ids={(row[1], row[2]) for row in rows})

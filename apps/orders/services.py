@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import redis
-from django.db.models import Q
+from django.db import connection
 
 from apps.orders import events
 from apps.orders.api.serializers import PlaceOrderSerializer
@@ -31,7 +32,7 @@ from apps.orders.domain.rules import (
     check_price,
     check_quantity,
 )
-from apps.orders.models import Fill, Instrument, Order
+from apps.orders.models import Instrument
 from apps.orders.selectors import (
     InstrumentRules,
     OrderView,
@@ -41,6 +42,7 @@ from apps.orders.selectors import (
     instrument_rules,
     working_orders_matching,
 )
+from oms.db import copy_rows
 from oms.events import new_event
 from oms.kafka.producer import PublishError
 from oms.kafka.shared import event_producer
@@ -286,68 +288,84 @@ def set_instrument_status(*, symbol: str, trading: bool) -> None:
 
 
 # The processor is the only writer of order state (D5). These are its calls, made inside
-# its own transaction.
+# its own transaction, once per batch (D10).
 
 
-def record_submitted_order(
-    *,
-    order_id: uuid.UUID,
-    user_id: int,
-    client_order_id: str,
-    symbol: str,
-    side: str,
-    order_type: str,
-    time_in_force: str,
-    quantity: Decimal,
-    price: Decimal | None,
-    stop_price: Decimal | None,
-    post_only: bool,
-    expires_at: datetime | None,
-    created_at: datetime,
-) -> bool:
-    """Record a newly submitted order (status NEW). False when the order id or the user's
-    client order id is already recorded: a duplicate the processor must not apply."""
-    if Order.objects.filter(Q(id=order_id) | Q(user_id=user_id, client_order_id=client_order_id)
-                            ).exists():
-        return False
-    Order.objects.create(
-        id=order_id, user_id=user_id, client_order_id=client_order_id, symbol=symbol,
-        side=side, type=order_type, time_in_force=time_in_force, quantity=quantity, price=price,
-        stop_price=stop_price, post_only=post_only, expires_at=expires_at, status="NEW",
-        created_at=created_at, updated_at=created_at,
-    )
-    return True
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """An order's state as the processor leaves it at the end of a batch."""
+
+    order_id: uuid.UUID
+    status: str
+    quantity: Decimal
+    price: Decimal | None
+    filled_quantity: Decimal
+    average_fill_price: Decimal | None
+    reason_code: str
+    updated_at: datetime | None
 
 
-def record_order_state(
-    *,
-    order_id: uuid.UUID,
-    status: str,
-    quantity: Decimal,
-    price: Decimal | None,
-    filled_quantity: Decimal,
-    average_fill_price: Decimal | None,
-    reason_code: str,
-    updated_at: datetime,
-) -> None:
-    Order.objects.filter(id=order_id).update(
-        status=status, quantity=quantity, price=price, filled_quantity=filled_quantity,
-        average_fill_price=average_fill_price, reason_code=reason_code, updated_at=updated_at,
-    )
+@dataclass(frozen=True, slots=True)
+class SubmittedOrder:
+    """An order a batch saw first: its terms, and its state at the end of the batch."""
+
+    state: OrderState
+    user_id: int
+    client_order_id: str
+    symbol: str
+    side: str
+    order_type: str
+    time_in_force: str
+    stop_price: Decimal | None
+    post_only: bool
+    expires_at: datetime | None
+    created_at: datetime
 
 
-def record_fill(
-    *,
-    fill_id: uuid.UUID,
-    order_id: uuid.UUID,
-    trade_id: uuid.UUID,
-    price: Decimal,
-    quantity: Decimal,
-    fee: Decimal,
-    fee_asset: str,
-    liquidity: str,
-    created_at: datetime,
-) -> None:
-    Fill.objects.create(id=fill_id, order_id=order_id, trade_id=trade_id, price=price,
-                        quantity=quantity, fee=fee, fee_asset=fee_asset, liquidity=liquidity,
-                        created_at=created_at)
+@dataclass(frozen=True, slots=True)
+class FillRecord:
+    fill_id: uuid.UUID
+    order_id: uuid.UUID
+    trade_id: uuid.UUID
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    fee_asset: str
+    liquidity: str
+    created_at: datetime
+
+
+_ORDER_COLUMNS = ("id", "user_id", "client_order_id", "symbol", "side", "type",
+                  "time_in_force", "expires_at", "post_only", "quantity", "price",
+                  "stop_price", "status", "filled_quantity", "average_fill_price",
+                  "reason_code", "created_at", "updated_at")
+
+
+def record_orders(*, submitted: list[SubmittedOrder], changed: list[OrderState],
+                  fills: list[FillRecord]) -> None:
+    """Write a batch's orders: the ones it submitted with their terms and state (`COPY`),
+    the state of older ones it changed (one `UPDATE … FROM unnest`), and its fills
+    (`COPY`)."""
+    copy_rows("orders_order", _ORDER_COLUMNS, [
+        (o.state.order_id, o.user_id, o.client_order_id, o.symbol, o.side, o.order_type,
+         o.time_in_force, o.expires_at, o.post_only, o.state.quantity, o.state.price,
+         o.stop_price, o.state.status, o.state.filled_quantity, o.state.average_fill_price,
+         o.state.reason_code, o.created_at, o.state.updated_at or o.created_at)
+        for o in submitted])
+    if changed:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE orders_order AS o SET status = v.status, quantity = v.quantity, "
+                "price = v.price, filled_quantity = v.filled, average_fill_price = v.average, "
+                "reason_code = v.reason, updated_at = v.updated FROM unnest(%s::uuid[], "
+                "%s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], "
+                "%s::text[], %s::timestamptz[]) AS v (id, status, quantity, price, filled, "
+                "average, reason, updated) WHERE o.id = v.id",
+                [[o.order_id for o in changed], [o.status for o in changed],
+                 [o.quantity for o in changed], [o.price for o in changed],
+                 [o.filled_quantity for o in changed], [o.average_fill_price for o in changed],
+                 [o.reason_code for o in changed], [o.updated_at for o in changed]])
+    copy_rows("orders_fill", ("id", "order_id", "trade_id", "price", "quantity", "fee",
+                              "fee_asset", "liquidity", "created_at"),
+              [(f.fill_id, f.order_id, f.trade_id, f.price, f.quantity, f.fee, f.fee_asset,
+                f.liquidity, f.created_at) for f in fills])

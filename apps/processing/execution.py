@@ -1,24 +1,23 @@
 """The order flow of one symbol: each request from `orders` goes through the order actor,
-the pre-trade decision, the ledger and the matching engine, and comes out as database
-writes and `executions` events. Called by the batch processor inside its transaction;
-nothing here commits, reads the clock or makes random ids, so a replay of the same input
-gives the same ids, events and postings."""
+the pre-trade decision, the ledger and the matching engine, and comes out as changes to
+the batch's state in memory (`BatchWork`) and `executions` events. No database or Redis
+call happens here (D10): the batch read what the flow needs before and writes what it
+changed after. Nothing here reads the clock or makes random ids, so a replay of the same
+input gives the same ids, events and postings."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
 
-from apps.orders import services as orders
 from apps.orders.selectors import InstrumentRules
+from apps.orders.services import FillRecord
 from apps.processing import events as executions
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import IllegalTransition, OrderActor, Status
@@ -37,21 +36,16 @@ from apps.processing.domain.orders import (
     Trade,
     Triggered,
 )
-from apps.processing.ledger import InsufficientFunds
-from apps.processing.selectors import OpenExposure, account_equity
-from apps.processing.settlement import (
-    TradeSettlement,
-    available_balance,
-    borrow,
-    release,
-    reserve,
-    settle_trade,
-)
+from apps.processing.ledger import InsufficientFunds, LedgerError
+from apps.processing.settlement import TradeSettlement, borrow, release, reserve, settle_trade
 from apps.risk import services as risk
 from oms.events import Event as Envelope
 from oms.events import new_event
 from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.money import format_amount
+
+if TYPE_CHECKING:
+    from apps.processing.batch_work import BatchWork
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +84,8 @@ class LiveOrder:
     reserve_asset: str
     reserve_price: Decimal | None
     reserved: Decimal
+    maker_fee_rate: Decimal  # the rates the order was accepted (and reserved) at: a fee
+    taker_fee_rate: Decimal  # change applies to orders that come after it
     actor: OrderActor
     updated_at: datetime | None = None
 
@@ -108,6 +104,44 @@ class LiveOrder:
 
 
 @dataclass(slots=True)
+class UserExposure:
+    orders: int = 0
+    buy_quantity: Decimal = Decimal(0)
+    sell_quantity: Decimal = Decimal(0)
+
+
+class BookExposure:
+    """Per account, its working orders in one book and their open quantity per side, kept
+    current as orders change, so a pre-trade decision never scans the book."""
+
+    def __init__(self) -> None:
+        self.users: dict[int, UserExposure] = {}
+        self._counted: dict[str, tuple[int, str, Decimal]] = {}  # order -> (user, side, open)
+
+    def update(self, order: LiveOrder) -> None:
+        before = self._counted.pop(order.order_id, None)
+        if before is not None:
+            self._add(*before, sign=-1)
+        if order.actor.is_working:
+            now = (order.user_id, order.side, order.actor.remaining)
+            self._counted[order.order_id] = now
+            self._add(*now, sign=1)
+
+    def _add(self, user_id: int, side: str, quantity: Decimal, *, sign: int) -> None:
+        seen = self.users.setdefault(user_id, UserExposure())
+        seen.orders += sign
+        if side == "buy":
+            seen.buy_quantity += sign * quantity
+        else:
+            seen.sell_quantity += sign * quantity
+        if not seen.orders:
+            del self.users[user_id]
+
+    def of(self, user_id: int) -> UserExposure:
+        return self.users.get(user_id) or UserExposure()
+
+
+@dataclass(slots=True)
 class Book:
     """One symbol's engine, rules and live orders."""
 
@@ -119,6 +153,15 @@ class Book:
     last_trade_price: Decimal | None = None
     sequence: int = 0  # of the book events on `prices`
     deltas_since_snapshot: int = 0
+    exposure: BookExposure = field(default_factory=lambda: BookExposure())
+
+    def keep(self, order: LiveOrder) -> None:
+        """Note the order's new state in the book's live orders and exposure index."""
+        if order.actor.is_working:
+            self.live[order.order_id] = order
+        else:
+            self.live.pop(order.order_id, None)
+        self.exposure.update(order)
 
     def levels(self, side: Side, limit: int = SNAPSHOT_LEVELS) -> list[list[str]]:
         bids, asks = self.engine.depth(limit)
@@ -131,42 +174,22 @@ class Book:
                 "bids": self.levels(Side.BUY), "asks": self.levels(Side.SELL)}
 
 
-@dataclass(slots=True)
-class FlowOutput:
-    """What handling one batch produced, written by the batch processor at its end."""
-
-    events: list[tuple[str, str, Envelope]] = field(default_factory=list)  # (topic, key, event)
-    touched: dict[str, LiveOrder] = field(default_factory=dict)
-    books: set[str] = field(default_factory=set)
-
-
-class AccountView(Protocol):
-    """What the flow asks the batch processor about accounts and markets."""
-
-    def stp_of(self, user_id: int) -> str: ...
-
-    def open_exposure(self, user_id: int, symbol: str) -> OpenExposure: ...
-
-    def marks(self) -> dict[str, Decimal]: ...
-
-
 class OrderFlow:
     """Applies one input event to one book."""
 
-    def __init__(self, book: Book, source: Envelope, offset: int, output: FlowOutput,
-                 accounts: AccountView) -> None:
+    def __init__(self, book: Book, source: Envelope, offset: int, work: BatchWork) -> None:
         self.book = book
         self.rules = book.rules
         self.source = source
         self.offset = offset
-        self.output = output
+        self.work = work
+        self.ledger = work.ledger
         self.now = source.occurred_at
         self.now_ns = epoch_ns(source.occurred_at)
         self._emitted = 0
         self._priorities = 0
         self._levels: set[tuple[Side, int]] = set()
-        self.accounts = accounts
-        output.books.add(book.symbol)
+        work.books.add(book.symbol)
 
     # ------------------------------------------------------------------ emitting and state
 
@@ -176,7 +199,7 @@ class OrderFlow:
             event_type, payload, event_id=str(stable_id(self.source.event_id, self._emitted)),
             occurred_at=self.now, correlation_id=self.source.correlation_id,
         )
-        self.output.events.append((topic, self.book.symbol, event))
+        self.work.events.append((topic, self.book.symbol, event))
 
     def _level_changed(self, order: LiveOrder) -> None:
         if order.price is not None and order.engine_type is OrderType.LIMIT:
@@ -217,38 +240,32 @@ class OrderFlow:
     def _touch(self, order: LiveOrder) -> None:
         """Note that the order changed; the batch processor writes it once at the end."""
         order.updated_at = self.now
-        self.output.touched[order.order_id] = order
-        if order.actor.is_working:
-            self.book.live[order.order_id] = order
-        else:
-            self.book.live.pop(order.order_id, None)
+        self.work.touched[order.order_id] = order
+        self.book.keep(order)
 
     def _reservation(self, order: LiveOrder, remaining: Decimal) -> Decimal:
         return funds.reservation_for(
             side=order.side, remaining=remaining, reserve_price=order.reserve_price,
-            maker_rate=self.rules.maker_fee_rate, taker_rate=self.rules.taker_fee_rate)
+            maker_rate=order.maker_fee_rate, taker_rate=order.taker_fee_rate)
 
     # --------------------------------------------------------------------------- requests
 
     def submit(self, payload: dict[str, Any]) -> None:
         order_id = payload["order_id"]
         user_id = int(payload["user_id"])
+        duplicate = self.work.duplicate_of(order_id, user_id, payload["client_order_id"])
+        if duplicate == "same_order":
+            logger.warning("duplicate submission of order %s ignored", order_id)
+            return
+        if duplicate:
+            self._refuse(payload, "submit", duplicate)
+            return
         quantity = Decimal(payload["quantity"])
         price = None if payload["price"] is None else Decimal(payload["price"])
         stop_price = None if payload["stop_price"] is None else Decimal(payload["stop_price"])
         expires_at = (None if payload["expires_at"] is None
                       else datetime.fromisoformat(payload["expires_at"]))
-        recorded = orders.record_submitted_order(
-            order_id=uuid.UUID(order_id), user_id=user_id,
-            client_order_id=payload["client_order_id"], symbol=self.book.symbol,
-            side=payload["side"], order_type=payload["type"],
-            time_in_force=payload["time_in_force"], quantity=quantity, price=price,
-            stop_price=stop_price, post_only=payload["post_only"], expires_at=expires_at,
-            created_at=datetime.fromisoformat(payload["submitted_at"]),
-        )
-        if not recorded:
-            logger.warning("duplicate submission of order %s ignored", order_id)
-            return
+        self.work.record_submission(payload, stop_price=stop_price, expires_at=expires_at)
         engine_type, time_in_force, engine_price = self._engine_terms(payload, price,
                                                                      stop_price)
         side = payload["side"]
@@ -256,35 +273,34 @@ class OrderFlow:
             order_id=order_id, user_id=user_id, symbol=self.book.symbol, side=side,
             engine_type=engine_type, time_in_force=time_in_force, price=engine_price,
             client_price=price, stop_price=stop_price, post_only=payload["post_only"],
-            stp=self.accounts.stp_of(user_id),
+            stp=self.work.stp_of(user_id),
             expires_at=expires_at, priority=self.next_priority(),
             reserve_asset=self.rules.quote_asset if side == "buy" else self.rules.base_asset,
             reserve_price=engine_price if side == "buy" else None, reserved=Decimal(0),
+            maker_fee_rate=self.rules.maker_fee_rate, taker_fee_rate=self.rules.taker_fee_rate,
             actor=OrderActor(order_id=order_id, quantity=quantity),
         )
         order.actor.on_created()
         required = self._reservation(order, quantity)
-        exposure = self.accounts.open_exposure(user_id, self.book.symbol)
-        marks = self.accounts.marks()
-        decision = risk.pre_trade_decision(risk.PreTradeContext(
+        exposure = self.work.open_exposure(self.book, user_id)
+        marks = self.work.marks
+        decision = self.work.risk.decide(risk.PreTradeContext(
             user_id=user_id, symbol=self.book.symbol, side=side, quantity=quantity,
             price=engine_price, is_limit=payload["type"] in ("limit", "stop_limit"),
             trading=self.rules.trading, required_asset=order.reserve_asset,
             required_amount=required,
-            available_amount=available_balance(user_id=user_id, asset=order.reserve_asset),
+            available_amount=self.ledger.user(user_id, order.reserve_asset).available,
             reference_price=self.book.last_trade_price, open_orders=exposure.orders,
             open_buy_quantity=exposure.buy_quantity, open_sell_quantity=exposure.sell_quantity,
             marks=marks,
-        ), order_id=order_id, now=self.now,
-            equity=lambda: account_equity(user_id=user_id, marks=marks))
+        ), order_id=order_id, now=self.now, equity=lambda: self.work.equity(user_id))
         if decision.accepted:
             try:
-                # A loan is posted only together with its reservation.
-                with transaction.atomic() if decision.borrow else nullcontext():
-                    borrow(user_id=user_id, asset=order.reserve_asset, amount=decision.borrow,
-                           reference=f"borrow:{order_id}:submit")
-                    reserve(user_id=user_id, asset=order.reserve_asset, amount=required,
-                            reference=f"reserve:{order_id}:submit")
+                # The loan covers exactly the shortfall, so the reservation after it holds.
+                borrow(self.ledger, user_id=user_id, asset=order.reserve_asset,
+                       amount=decision.borrow, reference=f"borrow:{order_id}:submit")
+                reserve(self.ledger, user_id=user_id, asset=order.reserve_asset,
+                        amount=required, reference=f"reserve:{order_id}:submit")
             except InsufficientFunds:
                 decision = risk.Decision(False, "insufficient_funds", "funds moved meanwhile")
         if not decision.accepted:
@@ -361,8 +377,8 @@ class OrderFlow:
         reference = f"amend:{order.order_id}:{self.source.event_id}"
         try:
             if extra > 0:
-                reserve(user_id=order.user_id, asset=order.reserve_asset, amount=extra,
-                        reference=reference)
+                reserve(self.ledger, user_id=order.user_id, asset=order.reserve_asset,
+                        amount=extra, reference=reference)
         except InsufficientFunds:
             order.price = order.client_price = old_price
             order.reserve_price = old_reserve_price
@@ -376,23 +392,25 @@ class OrderFlow:
         )
         if engine_events and isinstance(engine_events[-1], Rejected):
             if extra > 0:
-                release(user_id=order.user_id, asset=order.reserve_asset, amount=extra,
-                        reference=f"{reference}:undo")
+                release(self.ledger, user_id=order.user_id, asset=order.reserve_asset,
+                        amount=extra, reference=f"{reference}:undo")
             order.price = order.client_price = old_price
             order.reserve_price = old_reserve_price
             self._refuse(payload, "amend", engine_events[-1].reason)
             return
         if extra < 0:
-            release(user_id=order.user_id, asset=order.reserve_asset, amount=-extra,
-                    reference=reference)
+            release(self.ledger, user_id=order.user_id, asset=order.reserve_asset,
+                    amount=-extra, reference=reference)
         order.reserved = needed
         actor.on_amended(quantity=new_total)
         self.apply(engine_events)
 
     def _refuse(self, payload: dict[str, Any], request: str, reason: str) -> None:
-        """A cancel or amend that cannot apply: said on `executions`, state unchanged."""
-        order = self.book.live.get(payload["order_id"])
-        status = order.actor.status.value if order else "CANCELLED"
+        """A request that cannot apply: said on `executions`, with the order's true status
+        (a cancel that lost the race to a fill reports FILLED); state unchanged."""
+        live = self.book.live.get(payload["order_id"])
+        status = ("REJECTED" if request == "submit" else live.actor.status.value if live
+                  else self.work.recorded_status(payload["order_id"]) or "CANCELLED")
         logger.info("%s of order %s refused: %s", request, payload["order_id"], reason)
         self.emit(executions.ORDER_REJECTED, {
             "order_id": payload["order_id"], "user_id": int(payload["user_id"]),
@@ -448,15 +466,20 @@ class OrderFlow:
         trade_id = stable_id(self.source.event_id, "trade", trade.maker_order_id,
                              trade.taker_order_id, self._emitted)
         notional = price * quantity
-        fees = {maker.order_id: funds.fee_for(notional, rules.maker_fee_rate),
-                taker.order_id: funds.fee_for(notional, rules.taker_fee_rate)}
+        fees = {maker.order_id: funds.fee_for(notional, maker.maker_fee_rate),
+                taker.order_id: funds.fee_for(notional, taker.taker_fee_rate)}
         buyer, seller = (taker, maker) if trade.taker_side is Side.BUY else (maker, taker)
         buyer_remaining = buyer.actor.remaining - quantity
         buyer_target = self._reservation(buyer, buyer_remaining)
-        buyer_release = buyer.reserved - buyer_target - notional - fees[buyer.order_id]
-        if buyer_release < 0:
-            raise InsufficientFunds(f"buy order {buyer.order_id} reserved too little")
-        settle_trade(TradeSettlement(
+        # Fees round up per fill and per reservation alike, so the fee of one fill can
+        # exceed what its share of the reservation held by the last place: the buyer then
+        # pays what is there (at most 1e-18 less), and a release never goes negative.
+        held = buyer.reserved - buyer_target - notional
+        if held < 0:
+            raise LedgerError(f"buy order {buyer.order_id} reserved too little")
+        fees[buyer.order_id] = min(fees[buyer.order_id], held)
+        buyer_release = held - fees[buyer.order_id]
+        settle_trade(self.ledger, TradeSettlement(
             trade_id=str(trade_id), base_asset=rules.base_asset, quote_asset=rules.quote_asset,
             buyer_id=buyer.user_id, seller_id=seller.user_id, price=price, quantity=quantity,
             buyer_fee=fees[buyer.order_id], seller_fee=fees[seller.order_id],
@@ -478,12 +501,13 @@ class OrderFlow:
         actor = order.actor
         actor.on_filled(quantity=quantity, price=price)
         fill_id = stable_id(trade_id, order.order_id)
-        orders.record_fill(fill_id=fill_id, order_id=uuid.UUID(order.order_id),
-                           trade_id=trade_id, price=price, quantity=quantity, fee=fee,
-                           fee_asset=self.rules.quote_asset, liquidity=liquidity,
-                           created_at=self.now)
-        risk.record_fill(user_id=order.user_id, symbol=order.symbol, side=order.side,
-                         quantity=quantity, price=price, fee_in_quote=fee, when=self.now)
+        self.work.fills.append(FillRecord(
+            fill_id=fill_id, order_id=uuid.UUID(order.order_id), trade_id=trade_id, price=price,
+            quantity=quantity, fee=fee, fee_asset=self.rules.quote_asset, liquidity=liquidity,
+            created_at=self.now))
+        self.work.risk.record_fill(user_id=order.user_id, symbol=order.symbol, side=order.side,
+                                   quantity=quantity, price=price, fee_in_quote=fee,
+                                   when=self.now)
         self.emit(executions.ORDER_FILL, {
             **self._order_payload(order), "fill_id": str(fill_id), "trade_id": str(trade_id),
             "side": order.side, "price": format_amount(price),
@@ -525,7 +549,7 @@ class OrderFlow:
         })
 
     def _release_rest(self, order: LiveOrder, why: str) -> None:
-        release(user_id=order.user_id, asset=order.reserve_asset, amount=order.reserved,
-                reference=f"release:{order.order_id}:{why}")
+        release(self.ledger, user_id=order.user_id, asset=order.reserve_asset,
+                amount=order.reserved, reference=f"release:{order.order_id}:{why}")
         order.reserved = Decimal(0)
 

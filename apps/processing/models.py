@@ -157,6 +157,10 @@ class WorkingOrder(models.Model):
     reserve_asset = models.CharField(max_length=12)
     reserve_price = amount_field(null=True)
     reserved = amount_field(default=0)
+    # The fee rates the order was accepted and reserved at; a later change of the
+    # instrument's fees applies to orders placed after it.
+    maker_fee_rate = amount_field(default=0)
+    taker_fee_rate = amount_field(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["symbol", "priority"], name="working_symbol_priority")]

@@ -1,60 +1,69 @@
-"""The batch processor (D5): the single writer of the symbols on the partitions it owns.
+"""The batch processor (D5, D10): the single writer of the symbols on the partitions it owns.
 
-Each consumed batch is one database transaction holding the state changes, the ledger
-postings, the outbox rows of every emitted event and the next offset of each partition.
-The transaction commits only if the partition epochs this process claimed are still
-current, so a process that lost its partitions (a zombie) cannot write. On assignment the
-processor claims the partitions (epoch + 1), rebuilds their books from the database and
-resumes from the stored offsets; if a batch fails, the books of its partitions are
-rebuilt, because memory may be ahead of the rolled-back database."""
+It keeps their books and working orders in memory. Each consumed batch is one database
+transaction: the fence check, a fixed number of set-based reads (`BatchWork.prepare`: the
+accounts it may touch, locked in id order; risk state; rules; duplicates), the whole
+order flow in memory, and one write per table (`BatchWork.flush`) with the outbox rows of
+every emitted event and the next offset of each partition. The transaction commits only
+if the partition epochs this process claimed are still current, so a process that lost
+its partitions (a zombie) cannot write. On assignment the processor claims the partitions
+(epoch + 1), rebuilds their books from the database and resumes from the stored offsets.
+
+A failed batch rolls back and its books are rebuilt (memory may be ahead of the database).
+A dependency failure (PostgreSQL, Redis, the broker, an open breaker) is transient: the
+caller consumes the batch again later. Any other failure is some event's own fault: the
+batch is applied again one event at a time, and an event that still fails is set aside
+(dead-letter topic) with its rejection on `executions`, so its client learns its fate
+(D11)."""
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+import redis
+from confluent_kafka import KafkaException
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import F
 
 from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
 from apps.orders import services as orders
 from apps.processing import events as executions
-from apps.processing import selectors
+from apps.processing.batch_work import BatchWork
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import OrderActor, Status
 from apps.processing.domain.matching import MatchingEngine
 from apps.processing.domain.orders import OrderType, Trade
-from apps.processing.execution import (
-    Book,
-    FlowOutput,
-    LiveOrder,
-    OrderFlow,
-    stable_id,
-)
-from apps.processing.models import (
-    AccountSettings,
-    OutboxEvent,
-    PartitionOwnership,
-    SymbolState,
-    WorkingOrder,
-)
-from apps.processing.selectors import OpenExposure
+from apps.processing.execution import Book, LiveOrder, OrderFlow, stable_id
+from apps.processing.models import OutboxEvent, PartitionOwnership, SymbolState, WorkingOrder
 from oms.events import new_event, validate_event
 from oms.kafka.consumer import Batch, ConsumedEvent
-from oms.kafka.topics import ORDERS, PRICES
+from oms.kafka.producer import PublishError
+from oms.kafka.topics import EXECUTIONS, ORDERS, PRICES
+from oms.resilience.breakers import BreakerOpen
 
 logger = logging.getLogger(__name__)
 
 PROCESSOR_GROUP = "order-processor-group"
 OUTBOX_CHANNEL = "oms_outbox"
-SETTINGS_CACHE_SECONDS = 30.0
-
+# A dependency that failed: the batch is consumed again, never set aside.
+# (A constraint or data error of the database is an event's own fault, not transient.)
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError, InterfaceError, redis.RedisError, BreakerOpen, PublishError,
+    KafkaException, OSError)
 
 PoisonHandler = Callable[[ConsumedEvent, str], None]
+Offsets = dict[tuple[str, int], int]
 
 
 class Fenced(RuntimeError):
@@ -67,7 +76,7 @@ class BatchProcessor:
         self.topic = topic
         self.books: dict[str, Book] = {}
         self.epochs: dict[int, int] = {}
-        self._stp_cache: dict[int, tuple[float, str]] = {}
+        self.next_offsets: dict[int, int] = {}  # committed, per owned partition
 
     # ---------------------------------------------------------------- partition ownership
 
@@ -85,7 +94,7 @@ class BatchProcessor:
                 row = PartitionOwnership.objects.get(group=self.group, topic=self.topic,
                                                      partition=partition)
                 self.epochs[partition] = row.epoch
-                resume[partition] = row.next_offset
+                resume[partition] = self.next_offsets[partition] = row.next_offset
         self._rebuild(resume)
         self._announce_books(resume)
         logger.info("claimed %s partitions %s at offsets %s", self.topic, sorted(resume), resume)
@@ -116,6 +125,7 @@ class BatchProcessor:
         dropped = set(partitions)
         for partition in dropped:
             self.epochs.pop(partition, None)
+            self.next_offsets.pop(partition, None)
         self.books = {s: b for s, b in self.books.items() if b.partition not in dropped}
         logger.info("released %s partitions %s", self.topic, sorted(dropped))
 
@@ -126,6 +136,7 @@ class BatchProcessor:
             self.books[state.symbol] = self._load_book(state)
 
     def _load_book(self, state: SymbolState) -> Book:
+        """A book as the database holds it: its working orders in priority order."""
         rules = order_selectors.instrument_rules(symbol=state.symbol)
         if rules is None:
             raise LookupError(f"instrument {state.symbol} has working state but no rules")
@@ -136,7 +147,7 @@ class BatchProcessor:
                     last_trade_price=last, sequence=state.book_sequence)
         for row in WorkingOrder.objects.filter(symbol=state.symbol).order_by("priority"):
             order = _live_order(row)
-            book.live[order.order_id] = order
+            book.keep(order)
             # now=0: nothing expires while the book is rebuilt; orders that do not cross
             # (a book never is crossed) only rest or wait for their stop.
             if any(isinstance(e, Trade) for e in book.engine.submit(order.spec(rules), now=0)):
@@ -146,34 +157,106 @@ class BatchProcessor:
     # ---------------------------------------------------------------------------- batches
 
     def process(self, batch: Batch, *, set_aside: PoisonHandler) -> None:
-        """Apply a batch in one transaction. An event whose handling fails for a reason of
-        its own (bad data, a broken invariant) is rolled back alone, handed to `set_aside`
-        (the dead-letter topic) and skipped; a database outage fails the whole batch."""
+        """Apply a batch in one transaction. A transient failure (see `TRANSIENT_ERRORS`)
+        or a fence propagates, with nothing written; an event that fails for a reason of
+        its own is found by applying the batch one event at a time and set aside."""
         partitions = {p for (topic, p) in batch.next_offsets if topic == self.topic}
         if not partitions:
             return
+        offsets = {key: offset for key, offset in batch.next_offsets.items()
+                   if key[0] == self.topic}
+        events = [e for e in batch.events if e.topic == self.topic
+                  and e.offset >= self.next_offsets.get(e.partition, 0)]
         try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    # Django's foreign keys are deferred to COMMIT; checked at once, a bad
-                    # event fails in its own savepoint instead of failing the whole batch.
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                self._check_fence(partitions)
-                emitted = 0
-                for consumed in batch.events:
-                    emitted += self._apply(consumed, set_aside)
-                for (topic, partition), offset in batch.next_offsets.items():
-                    PartitionOwnership.objects.filter(
-                        group=self.group, topic=topic, partition=partition
-                    ).update(next_offset=offset)
-                if emitted:
-                    with connection.cursor() as cursor:
-                        cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")
-        except Exception:
-            # Memory may be ahead of the rolled-back database: rebuild from the database.
-            owned = [p for p in partitions if p in self.epochs]
-            self._rebuild(owned)
+            self._commit(events, offsets)
+        except (Fenced, *TRANSIENT_ERRORS):
+            self._rebuild([p for p in partitions if p in self.epochs])
             raise
+        except Exception:
+            logger.exception("batch of %d events failed; applying them one at a time",
+                             len(events))
+            self._rebuild([p for p in partitions if p in self.epochs])
+            self._isolate(events, offsets, set_aside)
+
+    def _isolate(self, events: list[ConsumedEvent], offsets: Offsets,
+                 set_aside: PoisonHandler) -> None:
+        """Apply each event in its own transaction (with its own offset), and set aside
+        each that still fails; then store the rest of the batch's offsets."""
+        for consumed in events:
+            own = {(consumed.topic, consumed.partition): consumed.offset + 1}
+            try:
+                self._commit([consumed], own)
+            except (Fenced, *TRANSIENT_ERRORS):
+                self._rebuild([consumed.partition])
+                raise
+            except Exception as exc:
+                logger.exception("cannot apply %s %s", consumed.event.type,
+                                 consumed.event.event_id)
+                self._rebuild([consumed.partition])
+                set_aside(consumed, f"{type(exc).__name__}: {exc}")
+                self._commit_rejection(consumed, own, f"{type(exc).__name__}")
+        self._commit([], offsets)
+
+    def _commit(self, events: list[ConsumedEvent], offsets: Offsets) -> None:
+        """One transaction: fence, read, run the flow in memory, write, store offsets."""
+        with transaction.atomic():
+            self._check_fence({partition for _, partition in offsets})
+            if events:
+                now = datetime.now(UTC)
+                work = BatchWork.prepare(events, self.books)
+                for consumed in events:
+                    self._handle(consumed, work)
+                work.flush(self.books, now)
+            self._store_offsets(offsets, notify=bool(events))
+        for (_, partition), offset in offsets.items():
+            self.next_offsets[partition] = max(offset, self.next_offsets.get(partition, 0))
+
+    def _store_offsets(self, offsets: Offsets, *, notify: bool) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE processing_partitionownership AS o SET next_offset = v.next_offset, "
+                "updated_at = now() FROM unnest(%s::text[], %s::int[], %s::bigint[]) "
+                "AS v (topic, partition, next_offset) WHERE o.\"group\" = %s "
+                "AND o.topic = v.topic AND o.partition = v.partition",
+                [[t for t, _ in offsets], [p for _, p in offsets], list(offsets.values()),
+                 self.group])
+            if notify:
+                cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")
+
+    def _commit_rejection(self, consumed: ConsumedEvent, offsets: Offsets, reason: str) -> None:
+        """The client of an event set aside learns its fate: `order.rejected` (reason
+        `unprocessable`) on `executions`, and a submitted order is recorded REJECTED when
+        its terms can be stored at all."""
+        payload = consumed.event.payload
+        request = {order_events.ORDER_SUBMITTED: "submit",
+                   order_events.ORDER_CANCEL_REQUESTED: "cancel"}.get(consumed.event.type,
+                                                                       "amend")
+        order_id, symbol = str(payload["order_id"]), str(payload["symbol"])
+        book = self.books.get(symbol)
+        live = book.live.get(order_id) if book else None
+        status = live.actor.status.value if live else "REJECTED"
+        event = new_event(executions.ORDER_REJECTED, {
+            "order_id": order_id, "user_id": int(payload["user_id"]), "symbol": symbol,
+            "request": request, "reason": "unprocessable", "status": status,
+            "message": f"the {request} request could not be processed ({reason}) and was "
+                       "set aside for an operator"},
+            event_id=str(stable_id(consumed.event.event_id, "set-aside")),
+            correlation_id=consumed.event.correlation_id)
+        validate_event(event)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # Checked at once, so that terms the read model refuses fail the savepoint
+                # below rather than this transaction's commit.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            self._check_fence({consumed.partition})
+            if request == "submit":
+                _record_rejected_submission(consumed)
+            OutboxEvent.objects.create(event_id=event.event_id, topic=EXECUTIONS, key=symbol,
+                                       body=event.to_json())
+            self._store_offsets(offsets, notify=True)
+        self.next_offsets[consumed.partition] = max(
+            offsets[(consumed.topic, consumed.partition)],
+            self.next_offsets.get(consumed.partition, 0))
 
     def _check_fence(self, partitions: set[int]) -> None:
         rows = PartitionOwnership.objects.select_for_update().filter(
@@ -183,28 +266,16 @@ class BatchProcessor:
             if current.get(partition) != self.epochs.get(partition):
                 raise Fenced(f"{self.topic}[{partition}] is owned by another processor now")
 
-    def _apply(self, consumed: ConsumedEvent, set_aside: PoisonHandler) -> int:
-        """Handle one event in a savepoint; return how many events it emitted."""
-        output = FlowOutput()
-        try:
-            with transaction.atomic():
-                self._handle(consumed, output)
-                self._persist(output)
-        except (OperationalError, InterfaceError):
-            raise
-        except Exception as exc:
-            logger.exception("cannot apply %s %s", consumed.event.type, consumed.event.event_id)
-            for symbol in output.books:  # memory may hold the rolled-back event
-                self.books.pop(symbol, None)
-            set_aside(consumed, f"{type(exc).__name__}: {exc}")
-            return 0
-        return len(output.events)
-
-    def _handle(self, consumed: ConsumedEvent, output: FlowOutput) -> None:
+    def _handle(self, consumed: ConsumedEvent, work: BatchWork) -> None:
         event = consumed.event
         symbol = str(event.payload["symbol"])
         book = self.books.get(symbol) or self._open_book(symbol, consumed.partition)
-        flow = OrderFlow(book, event, consumed.offset, output, self)
+        rules = work.rules.get(symbol)
+        if rules is not None:
+            # A halt, a resumption or a fee change applies from this batch on; tick and lot
+            # cannot change under resting orders (order entry refuses it).
+            book.rules = rules
+        flow = OrderFlow(book, event, consumed.offset, work)
         if event.type == order_events.ORDER_SUBMITTED:
             flow.submit(dict(event.payload))
         elif event.type == order_events.ORDER_CANCEL_REQUESTED:
@@ -222,78 +293,31 @@ class BatchProcessor:
         self.books[symbol] = book
         return book
 
-    def open_exposure(self, user_id: int, symbol: str) -> OpenExposure:
-        return selectors.open_exposure(user_id=user_id, symbol=symbol)
 
-    def marks(self) -> dict[str, Decimal]:
-        """The stored last trades, with those of the books this process owns (current in
-        memory) on top."""
-        marks = selectors.marks()
-        marks.update({symbol: book.last_trade_price for symbol, book in self.books.items()
-                      if book.last_trade_price is not None})
-        return marks
-
-    def stp_of(self, user_id: int) -> str:
-        now = time.monotonic()
-        hit = self._stp_cache.get(user_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        mode = (AccountSettings.objects.filter(user_id=user_id)
-                .values_list("self_trade_prevention", flat=True).first()
-                or AccountSettings.SelfTradePrevention.CANCEL_RESTING)
-        self._stp_cache[user_id] = (now + SETTINGS_CACHE_SECONDS, mode)
-        return str(mode)
-
-    def _persist(self, output: FlowOutput) -> None:
-        working = [order for order in output.touched.values() if order.actor.is_working]
-        done = [uuid.UUID(order_id) for order_id, order in output.touched.items()
-                if not order.actor.is_working]
-        if working:
-            WorkingOrder.objects.bulk_create(
-                [_working_row(order) for order in working], update_conflicts=True,
-                unique_fields=["order_id"], update_fields=_WORKING_UPDATE_FIELDS)
-        if done:
-            WorkingOrder.objects.filter(order_id__in=done).delete()
-        for order in output.touched.values():
-            actor = order.actor
-            orders.record_order_state(
-                order_id=uuid.UUID(order.order_id), status=actor.status.value,
-                quantity=actor.quantity, price=order.client_price,
-                filled_quantity=actor.filled_quantity,
-                average_fill_price=actor.average_fill_price, reason_code=actor.reason_code,
-                updated_at=order.updated_at,
-            )
-        for symbol in output.books:
-            book = self.books[symbol]
-            SymbolState.objects.filter(symbol=symbol).update(
-                last_trade_price=book.last_trade_price, book_sequence=book.sequence)
-        for _topic, _key, event in output.events:
-            validate_event(event)  # an event that breaks its schema never leaves
-        if output.events:
-            OutboxEvent.objects.bulk_create(
-                OutboxEvent(event_id=event.event_id, topic=topic, key=key, body=event.to_json())
-                for topic, key, event in output.events)
-
-
-_WORKING_UPDATE_FIELDS = [
-    "engine_type", "time_in_force", "price", "client_price", "stop_price", "quantity",
-    "filled_quantity", "filled_notional", "status", "priority", "reserve_price", "reserved",
-]
-
-
-def _working_row(order: LiveOrder) -> WorkingOrder:
-    actor = order.actor
-    return WorkingOrder(
-        order_id=uuid.UUID(order.order_id), symbol=order.symbol, user_id=order.user_id,
-        side=order.side, engine_type=order.engine_type.value,
-        time_in_force=order.time_in_force, price=order.price, client_price=order.client_price,
-        stop_price=order.stop_price, quantity=actor.quantity,
-        filled_quantity=actor.filled_quantity, filled_notional=actor.filled_notional,
-        status=actor.status.value, post_only=order.post_only,
-        self_trade_prevention=order.stp, expires_at=order.expires_at, priority=order.priority,
-        reserve_asset=order.reserve_asset, reserve_price=order.reserve_price,
-        reserved=order.reserved,
-    )
+def _record_rejected_submission(consumed: ConsumedEvent) -> None:
+    """Record a set-aside submission as REJECTED, if its terms fit the read model at all
+    (in a savepoint: terms that do not fit leave only the event)."""
+    payload = consumed.event.payload
+    try:
+        with transaction.atomic():
+            submitted_at = datetime.fromisoformat(str(payload["submitted_at"]))
+            orders.record_orders(submitted=[orders.SubmittedOrder(
+                state=orders.OrderState(
+                    order_id=uuid.UUID(str(payload["order_id"])), status="REJECTED",
+                    quantity=Decimal(str(payload["quantity"])),
+                    price=None if payload["price"] is None else Decimal(str(payload["price"])),
+                    filled_quantity=Decimal(0), average_fill_price=None,
+                    reason_code="unprocessable", updated_at=submitted_at),
+                user_id=int(payload["user_id"]), client_order_id=str(payload["client_order_id"]),
+                symbol=str(payload["symbol"]), side=str(payload["side"]),
+                order_type=str(payload["type"]), time_in_force=str(payload["time_in_force"]),
+                stop_price=(None if payload["stop_price"] is None
+                            else Decimal(str(payload["stop_price"]))),
+                post_only=bool(payload["post_only"]), expires_at=None,
+                created_at=submitted_at)], changed=[], fills=[])
+    except (DatabaseError, ArithmeticError, ValueError):
+        logger.warning("set-aside order %s cannot be recorded; its rejection is on %s only",
+                       payload["order_id"], EXECUTIONS)
 
 
 def _live_order(row: WorkingOrder) -> LiveOrder:
@@ -304,6 +328,7 @@ def _live_order(row: WorkingOrder) -> LiveOrder:
         post_only=row.post_only, stp=row.self_trade_prevention, expires_at=row.expires_at,
         priority=row.priority, reserve_asset=row.reserve_asset,
         reserve_price=row.reserve_price, reserved=Decimal(row.reserved),
+        maker_fee_rate=row.maker_fee_rate, taker_fee_rate=row.taker_fee_rate,
         actor=OrderActor(order_id=str(row.order_id), quantity=row.quantity,
                          status=Status(row.status), filled_quantity=row.filled_quantity,
                          filled_notional=row.filled_notional),

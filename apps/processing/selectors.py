@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, F, Max, Min, Q, Sum
 
-from apps.orders.selectors import all_instrument_rules
+from apps.orders.selectors import InstrumentRules, all_instrument_rules
 from apps.processing.models import LedgerAccount, SymbolState, WorkingOrder
 
 
@@ -65,30 +66,38 @@ def best_prices(*, symbol: str) -> tuple[Decimal | None, Decimal | None]:
     return row["bid"], row["ask"]
 
 
-def asset_prices(marks: dict[str, Decimal]) -> dict[str, Decimal]:
+def asset_prices(marks: dict[str, Decimal],
+                 instruments: Iterable[InstrumentRules] | None = None) -> dict[str, Decimal]:
     """Each asset's price in the valuation asset (`OMS_VALUATION_ASSET`): 1 for itself,
     the mark of its instrument against it for the others that have one."""
     valuation = settings.OMS_VALUATION_ASSET
     prices = {valuation: Decimal(1)}
-    for rules in all_instrument_rules():
+    for rules in all_instrument_rules() if instruments is None else instruments:
         if rules.quote_asset == valuation and rules.symbol in marks:
             prices[rules.base_asset] = marks[rules.symbol]
     return prices
 
 
-def account_equity(*, user_id: int, marks: dict[str, Decimal]) -> Decimal:
-    """What the account is worth in the valuation asset: every balance at its price, less
-    its loans. A balance that cannot be priced counts zero; a loan that cannot be priced
-    leaves no equity at all (a debt of unknown size)."""
-    prices = asset_prices(marks)
+def equity_at(balances: Iterable[tuple[str, Decimal]], prices: dict[str, Decimal]) -> Decimal:
+    """What (asset, amount) balances are worth at `prices`, loans being negative amounts. A
+    balance that cannot be priced counts zero; a loan that cannot be priced leaves no equity
+    at all (a debt of unknown size)."""
     equity = Decimal(0)
-    for account in LedgerAccount.objects.filter(
-            user_id=user_id, kind__in=[LedgerAccount.Kind.USER, LedgerAccount.Kind.LOAN]):
-        amount = account.available + account.reserved
-        price = prices.get(account.asset)
+    for asset, amount in balances:
+        price = prices.get(asset)
         if price is None:
             if amount < 0:
                 return Decimal(0)
             continue
         equity += amount * price
     return equity
+
+
+def account_equity(*, user_id: int, marks: dict[str, Decimal]) -> Decimal:
+    """What the account is worth in the valuation asset: every balance at its price, less
+    its loans."""
+    return equity_at(
+        [(account.asset, account.available + account.reserved)
+         for account in LedgerAccount.objects.filter(
+             user_id=user_id, kind__in=[LedgerAccount.Kind.USER, LedgerAccount.Kind.LOAN])],
+        asset_prices(marks))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -53,17 +54,20 @@ def positions_of(*, user_id: int) -> list[PositionView]:
 
 
 def resolved_limits(*, user_id: int, symbol: str) -> Limits:
-    """Each limit from the most specific scope that sets it: account and symbol, account,
-    instrument default, global."""
     rows = RiskLimit.objects.filter(
         Q(user__isnull=True, symbol="") | Q(user__isnull=True, symbol=symbol)
         | Q(user_id=user_id, symbol="") | Q(user_id=user_id, symbol=symbol))
+    return resolve_limits(rows, user_id=user_id, symbol=symbol)
 
-    def specificity(row: RiskLimit) -> int:
-        return (2 if row.user_id is not None else 0) + (1 if row.symbol else 0)
 
+def resolve_limits(rows: Iterable[RiskLimit], *, user_id: int, symbol: str) -> Limits:
+    """Each limit from the most specific scope that sets it: account and symbol, account,
+    instrument default, global."""
+    scoped = [row for row in rows
+              if row.user_id in (None, user_id) and row.symbol in ("", symbol)]
     values: dict[str, object] = {}
-    for row in sorted(rows, key=specificity):
+    for row in sorted(scoped, key=lambda r: (2 if r.user_id is not None else 0)
+                      + (1 if r.symbol else 0)):
         for name in LIMIT_FIELDS:
             value = getattr(row, name)
             if value is not None:

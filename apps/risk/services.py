@@ -4,11 +4,9 @@ operator overrides (limits, kill switches), each audited and emitted on `risk-ev
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import time
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,9 +18,9 @@ from apps.marketdata import selectors as marketdata
 from apps.orders import selectors as orders
 from apps.orders import services as order_entry
 from apps.risk import events
-from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
-from apps.risk.domain.margin import MarginTerms, maintenance_requirement
-from apps.risk.domain.positions import PositionChange, apply_fill
+from apps.risk.batch import RiskBatch, VelocityClaim
+from apps.risk.domain.checks import Decision, Limits, PreTradeContext
+from apps.risk.domain.margin import maintenance_requirement
 from apps.risk.models import (
     DailyPnl,
     InstrumentMargin,
@@ -34,7 +32,6 @@ from apps.risk.models import (
 )
 from apps.risk.selectors import (
     LIMIT_FIELDS,
-    kill_switch_engaged,
     leverage_of,
     margin_rates,
     open_positions,
@@ -50,6 +47,8 @@ __all__ = [
     "Decision",
     "Limits",
     "PreTradeContext",
+    "RiskBatch",
+    "VelocityClaim",
     "cache_positions",
     "engage_kill_switch",
     "limit_usage",
@@ -58,66 +57,20 @@ __all__ = [
     "record_override",
     "release_kill_switch",
     "report_margin_calls",
+    "risk_batch",
     "set_leverage",
     "set_limits",
     "set_margin_rates",
 ]
 
-VELOCITY_KEEP_SECONDS = 120
 RISK_CHECK_SECONDS = Histogram(
     "oms_risk_check_seconds", "Time of each pre-trade check", ["check"],
     buckets=(1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3))
 
 
-def _velocity_keys(user_id: int, now: datetime) -> tuple[str, str, str]:
-    prefix = f"{settings.RISK_COUNTER_PREFIX}velocity:{user_id}"
-    second = int(now.timestamp())
-    minute = second // 60
-    return f"{prefix}:s:{second}", f"{prefix}:m:{minute}", f"{prefix}:n:{minute}"
-
-
-def _velocity(user_id: int, now: datetime, *, claim: tuple[str, Decimal | None] | None,
-              with_notional: bool = True) -> Velocity:
-    """The account's counts in the current second and minute, before this order. With
-    `claim` (order id, notional), the order is first added to the windows in the same
-    MULTI/EXEC as the counts are read, so concurrent processors each see a distinct count
-    and a limit of N admits N orders, never more. The sets are keyed by order id: a
-    redelivered order is counted once. The minute's notionals are always recorded but read
-    (`with_notional`) only when a notional limit needs them: reading grows with the
-    account's orders of the minute, counting does not."""
-    per_second, per_minute, notional_key = _velocity_keys(user_id, now)
-    pipe = redis_client().pipeline(transaction=True)
-    if claim is not None:
-        order_id, notional = claim
-        for key in (per_second, per_minute):
-            pipe.sadd(key, order_id)
-            pipe.expire(key, VELOCITY_KEEP_SECONDS)
-        if notional is not None:
-            pipe.hsetnx(notional_key, order_id, str(notional))
-            pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
-    pipe.scard(per_second)
-    pipe.scard(per_minute)
-    if with_notional:
-        pipe.hgetall(notional_key)
-    results = pipe.execute()
-    notionals = results.pop() if with_notional else {}
-    seconds, minutes = results[-2:]
-    own = 1 if claim is not None else 0
-    others = {k.decode(): Decimal(v.decode()) for k, v in notionals.items()}
-    if claim is not None:
-        others.pop(claim[0], None)
-    return Velocity(orders_this_second=int(seconds) - own, orders_this_minute=int(minutes) - own,
-                    notional_this_minute=sum(others.values(), Decimal(0)))
-
-
-def _release_velocity(user_id: int, now: datetime, order_id: str) -> None:
-    """Take back the slot of an order that was not accepted."""
-    per_second, per_minute, notional_key = _velocity_keys(user_id, now)
-    pipe = redis_client().pipeline(transaction=True)
-    pipe.srem(per_second, order_id)
-    pipe.srem(per_minute, order_id)
-    pipe.hdel(notional_key, order_id)
-    pipe.execute()
+def observe_check_timings(decision: Decision) -> None:
+    for check, spent in decision.timings_ns.items():
+        RISK_CHECK_SECONDS.labels(check).observe(spent / 1e9)
 
 
 def _positions(user_id: int) -> list[Position]:
@@ -134,49 +87,27 @@ def _daily_pnl(user_id: int, now: datetime, marks: dict[str, Decimal],
     return realized + unrealized
 
 
-def _margin_terms(context: PreTradeContext, equity: Callable[[], Decimal] | None
-                  ) -> MarginTerms | None:
-    """The buying-power terms of a leveraged account whose order needs more than it has;
-    None (fully funded) otherwise. Equity is asked of the ledger's owner only then."""
-    if not context.shortfall or equity is None:
-        return None
-    leverage = leverage_of(user_id=context.user_id)
-    if leverage <= 1:
-        return None
-    rate = margin_rates([context.symbol])[context.symbol]
-    return MarginTerms(leverage=leverage, initial_margin=rate.initial, equity=equity())
+def risk_batch(*, user_ids: Iterable[int], days: Iterable[date],
+               claims: list[VelocityClaim]) -> RiskBatch:
+    """The risk state of a processor batch's accounts, with the velocity `claims` of its
+    submitted orders made (see `apps.risk.batch`)."""
+    return RiskBatch(user_ids=user_ids, days=days, claims=claims)
 
 
 def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,
                        count: bool = True, equity: Callable[[], Decimal] | None = None
                        ) -> Decision:
-    """Complete the processor's context with what risk owns (limits, kill switch, position,
-    daily P&L, exposures, velocity, margin), decide, and keep the order counted for
-    velocity when it is accepted (`count=False` for a what-if: nothing is counted).
-    `equity` values the account (in the valuation asset, at marks) for the buying power
-    of leveraged accounts; the caller owns the balances it needs."""
-    user_id, symbol = context.user_id, context.symbol
-    marks = dict(context.marks)
-    rows = _positions(user_id)
-    positions = {p.symbol: p.quantity for p in rows}
-    limits = resolved_limits(user_id=user_id, symbol=symbol)
-    full = dataclasses.replace(
-        context,
-        limits=limits,
-        kill_switch=kill_switch_engaged(user_id=user_id, symbol=symbol),
-        position=positions.get(symbol, Decimal(0)),
-        daily_pnl=_daily_pnl(user_id, now, marks, rows),
-        exposures={s: abs(q) * marks[s] for s, q in positions.items() if s in marks and q},
-        velocity=_velocity(user_id, now,
-                           claim=(order_id, context.notional) if count else None,
-                           with_notional=limits.max_notional_per_minute is not None),
-        margin=_margin_terms(context, equity),
-    )
-    decision = decide(full, clock_ns=time.perf_counter_ns)
-    for check, spent in decision.timings_ns.items():
-        RISK_CHECK_SECONDS.labels(check).observe(spent / 1e9)
-    if count and not decision.accepted:
-        _release_velocity(user_id, now, order_id)
+    """One order's decision, as a batch of one: complete the context with what risk owns
+    (limits, kill switch, position, daily P&L, exposures, velocity, margin), decide, and
+    keep the order counted for velocity when it is accepted (`count=False` for a what-if:
+    nothing is counted). `equity` values the account (in the valuation asset, at marks)
+    for the buying power of leveraged accounts; the caller owns the balances it needs."""
+    batch = RiskBatch(user_ids=[context.user_id], days=[now.date()],
+                      claims=[VelocityClaim(context.user_id, order_id, now)], counting=count)
+    decision = batch.decide(context, order_id=order_id, now=now,
+                            equity=equity or (lambda: Decimal(0)))
+    observe_check_timings(decision)
+    batch.flush(now)
     return decision
 
 
@@ -192,7 +123,8 @@ def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decima
     exposures = {s: abs(q) * marks[s] for s, q in positions.items() if s in marks}
     gross = sum(exposures.values(), Decimal(0))
     position = abs(positions.get(symbol, Decimal(0))) if symbol else None
-    seen = _velocity(user_id, now, claim=None)
+    seen = RiskBatch(user_ids=[user_id], days=[now.date()],
+                     claims=[VelocityClaim(user_id, "", now)], counting=False).velocity("")
     return {
         "max_position": position,
         "max_position_notional": exposures.get(symbol, Decimal(0)) if symbol else None,
@@ -240,33 +172,11 @@ def cache_positions(pairs: set[tuple[int, str]]) -> None:
 
 def record_fill(*, user_id: int, symbol: str, side: str, quantity: Decimal, price: Decimal,
                 fee_in_quote: Decimal, when: datetime) -> None:
-    """Move the user's position in `symbol` and today's realized P&L by one fill (inside
-    the processor's transaction: a fill moves them exactly once)."""
-    with transaction.atomic():
-        _move_position(user_id=user_id, symbol=symbol, side=side, quantity=quantity,
-                       price=price, fee_in_quote=fee_in_quote, when=when)
-
-
-def _move_position(*, user_id: int, symbol: str, side: str, quantity: Decimal, price: Decimal,
-                   fee_in_quote: Decimal, when: datetime) -> None:
-    position, _ = Position.objects.select_for_update().get_or_create(
-        user_id=user_id, symbol=symbol)
-    before = position.realized_pnl
-    change = apply_fill(
-        PositionChange(quantity=position.quantity,
-                       average_entry_price=position.average_entry_price,
-                       realized_pnl=position.realized_pnl),
-        side=side, quantity=quantity, price=price, fee_in_quote=fee_in_quote,
-    )
-    position.quantity = change.quantity
-    position.average_entry_price = change.average_entry_price
-    position.realized_pnl = change.realized_pnl
-    position.save(update_fields=["quantity", "average_entry_price", "realized_pnl",
-                                 "updated_at"])
-    daily, _ = DailyPnl.objects.select_for_update().get_or_create(user_id=user_id,
-                                                                  day=when.date())
-    daily.realized += change.realized_pnl - before
-    daily.save(update_fields=["realized"])
+    """Move the user's position in `symbol` and today's realized P&L by one fill."""
+    batch = RiskBatch(user_ids=[user_id], days=[when.date()], claims=[])
+    batch.record_fill(user_id=user_id, symbol=symbol, side=side, quantity=quantity,
+                      price=price, fee_in_quote=fee_in_quote, when=when)
+    batch.flush(when)
 
 
 def _audit_and_emit(*, actor_id: int | None, action: str, event_type: str, subject: str,

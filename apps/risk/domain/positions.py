@@ -32,7 +32,10 @@ def apply_fill(position: PositionChange, *, side: str, quantity: Decimal, price:
         return PositionChange(total, average, realized)
     closing = min(abs(signed), abs(held))
     direction = Decimal(1) if held > 0 else Decimal(-1)
-    realized += (price - average) * closing * direction
+    # Kept to the 18 places the database stores, so a position moved by many fills in
+    # memory equals one stored and read back after each fill.
+    realized = (realized + (price - average) * closing * direction).quantize(
+        PLACES, ROUND_HALF_EVEN)
     total = held + signed
     if total == 0:
         return PositionChange(Decimal(0), Decimal(0), realized)

@@ -1,0 +1,209 @@
+"""Everything one processor batch reads and writes (D10).
+
+`BatchWork.prepare` reads, in a fixed number of statements whatever the batch's size,
+what the order flow needs for the batch's events: which submissions are duplicates and
+the recorded status of the orders that cancels and amends name; the ledger accounts of
+every account that may trade (the batch's own and those with orders in its books), locked;
+the risk state of those accounts with the velocity claims of its submissions; the
+instruments' rules (so a halt or a fee change takes effect within one batch); the marks;
+the accounts' self-trade prevention and their working orders in books this process does
+not hold. The flow then runs in memory, and `flush` writes each table once: orders and
+fills, ledger, positions, working orders, symbol states and the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count
+
+from apps.orders import events as order_events
+from apps.orders import selectors as order_selectors
+from apps.orders import services as orders
+from apps.orders.selectors import InstrumentRules
+from apps.orders.services import FillRecord, OrderState, SubmittedOrder
+from apps.processing import selectors
+from apps.processing.batch_ledger import LOAN, USER, BatchLedger
+from apps.processing.execution import Book, LiveOrder, UserExposure
+from apps.processing.models import AccountSettings, SymbolState, WorkingOrder
+from apps.risk import services as risk
+from oms.db import copy_rows
+from oms.events import Event as Envelope
+from oms.events import validate_event
+from oms.kafka.consumer import ConsumedEvent
+
+ZERO = Decimal(0)
+DEFAULT_STP = AccountSettings.SelfTradePrevention.CANCEL_RESTING.value
+
+
+@dataclass(slots=True)
+class BatchWork:
+    ledger: BatchLedger
+    risk: risk.RiskBatch
+    rules: dict[str, InstrumentRules]
+    marks: dict[str, Decimal]
+    recorded: order_selectors.RecordedOrders
+    stp: dict[int, str]
+    orders_elsewhere: dict[int, int]  # per account, working orders in books not held here
+    events: list[tuple[str, str, Envelope]] = field(default_factory=list)
+    touched: dict[str, LiveOrder] = field(default_factory=dict)
+    submitted: dict[str, dict[str, Any]] = field(default_factory=dict)  # order id -> terms
+    fills: list[FillRecord] = field(default_factory=list)
+    books: set[str] = field(default_factory=set)
+    _client_order_ids: set[tuple[int, str]] = field(default_factory=set)
+
+    @classmethod
+    def prepare(cls, events: list[ConsumedEvent], books: dict[str, Book]) -> BatchWork:
+        payloads = [consumed.event.payload for consumed in events]
+        symbols = {str(p["symbol"]) for p in payloads}
+        users = {int(p["user_id"]) for p in payloads}
+        for symbol in symbols:
+            if symbol in books:
+                users.update(books[symbol].exposure.users)
+        submissions = [(consumed.event, p) for consumed, p in zip(events, payloads, strict=True)
+                       if consumed.event.type == order_events.ORDER_SUBMITTED]
+        rules = {r.symbol: r for r in order_selectors.all_instrument_rules()}
+        ledger = BatchLedger.locked_for(users)
+        marks = selectors.marks()
+        marks.update({symbol: book.last_trade_price for symbol, book in books.items()
+                      if book.last_trade_price is not None})
+        recorded = order_selectors.recorded_orders(
+            order_ids=[uuid.UUID(str(p["order_id"])) for p in payloads],
+            client_order_ids=[(int(p["user_id"]), str(p["client_order_id"]))
+                              for _, p in submissions])
+        stp = dict(AccountSettings.objects.filter(user_id__in=users)
+                   .values_list("user_id", "self_trade_prevention"))
+        elsewhere = dict(WorkingOrder.objects.filter(user_id__in=users)
+                         .exclude(symbol__in=list(books)).values_list("user_id")
+                         .annotate(count=Count("order_id")).values_list("user_id", "count"))
+        claims = [risk.VelocityClaim(int(p["user_id"]), str(p["order_id"]), event.occurred_at)
+                  for event, p in submissions]
+        risk_state = risk.risk_batch(
+            user_ids=users, days={consumed.event.occurred_at.date() for consumed in events},
+            claims=claims)
+        return cls(ledger=ledger, risk=risk_state, rules=rules, marks=marks,
+                   recorded=recorded, stp=stp, orders_elsewhere=elsewhere)
+
+    # ------------------------------------------------------------------ what the flow asks
+
+    def duplicate_of(self, order_id: str, user_id: int, client_order_id: str) -> str:
+        """'' for a new order; 'same_order' when this very order was recorded before (a
+        redelivery: nothing to do); 'duplicate_client_order_id' when another order of the
+        account holds its client order id."""
+        if uuid.UUID(order_id) in self.recorded.statuses or order_id in self.submitted:
+            return "same_order"
+        key = (user_id, client_order_id)
+        if key in self.recorded.client_order_ids or key in self._client_order_ids:
+            return "duplicate_client_order_id"
+        return ""
+
+    def record_submission(self, payload: dict[str, Any], *, stop_price: Decimal | None,
+                          expires_at: datetime | None) -> None:
+        """Remember a new order's terms, written with its state at the end of the batch."""
+        self.submitted[str(payload["order_id"])] = {
+            "client_order_id": payload["client_order_id"], "order_type": payload["type"],
+            "time_in_force": payload["time_in_force"], "stop_price": stop_price,
+            "expires_at": expires_at,
+            "created_at": datetime.fromisoformat(payload["submitted_at"]),
+        }
+        self._client_order_ids.add((int(payload["user_id"]), str(payload["client_order_id"])))
+
+    def recorded_status(self, order_id: str) -> str | None:
+        """An order's status as this batch leaves it, or as recorded before the batch."""
+        order = self.touched.get(order_id)
+        if order is not None:
+            return order.actor.status.value
+        return self.recorded.statuses.get(uuid.UUID(order_id))
+
+    def stp_of(self, user_id: int) -> str:
+        return self.stp.get(user_id, DEFAULT_STP)
+
+    def open_exposure(self, book: Book, user_id: int) -> UserExposure:
+        """The account's working orders: how many in every book, and the open quantity per
+        side in this one."""
+        here = book.exposure.of(user_id)
+        return UserExposure(orders=here.orders + self.orders_elsewhere.get(user_id, 0),
+                            buy_quantity=here.buy_quantity, sell_quantity=here.sell_quantity)
+
+    def equity(self, user_id: int) -> Decimal:
+        """What the account is worth in the valuation asset at the batch's marks: every
+        balance at its price, less its loans (see `selectors.account_equity`)."""
+        prices = selectors.asset_prices(self.marks, self.rules.values())
+        return selectors.equity_at(
+            [(a.asset, a.available + a.reserved) for a in self.ledger.accounts.values()
+             if a.user_id == user_id and a.kind in (USER, LOAN)], prices)
+
+    # ------------------------------------------------------------------------- writing
+
+    def flush(self, books: dict[str, Book], now: datetime) -> None:
+        """Write everything the batch changed, each table once."""
+        self.ledger.flush(now)
+        self.risk.flush(now)
+        self._write_orders()
+        self._write_working_orders()
+        for symbol in sorted(self.books):
+            book = books[symbol]
+            SymbolState.objects.filter(symbol=symbol).update(
+                last_trade_price=book.last_trade_price, book_sequence=book.sequence)
+        for _topic, _key, event in self.events:
+            validate_event(event)  # an event that breaks its schema never leaves
+        copy_rows("processing_outboxevent", ("event_id", "topic", "key", "body", "created_at"),
+                  [(event.event_id, topic, key, event.to_json(), now)
+                   for topic, key, event in self.events])
+
+    def _write_orders(self) -> None:
+        submitted: list[SubmittedOrder] = []
+        changed: list[OrderState] = []
+        for order_id, order in self.touched.items():
+            actor = order.actor
+            state = OrderState(
+                order_id=uuid.UUID(order_id), status=actor.status.value,
+                quantity=actor.quantity, price=order.client_price,
+                filled_quantity=actor.filled_quantity,
+                average_fill_price=actor.average_fill_price, reason_code=actor.reason_code,
+                updated_at=order.updated_at)
+            terms = self.submitted.get(order_id)
+            if terms is None:
+                changed.append(state)
+            else:
+                submitted.append(SubmittedOrder(state=state, user_id=order.user_id,
+                                                symbol=order.symbol, side=order.side,
+                                                post_only=order.post_only, **terms))
+        orders.record_orders(submitted=submitted, changed=changed, fills=self.fills)
+
+    def _write_working_orders(self) -> None:
+        working = [order for order in self.touched.values() if order.actor.is_working]
+        done = [uuid.UUID(order_id) for order_id, order in self.touched.items()
+                if not order.actor.is_working]
+        if working:
+            WorkingOrder.objects.bulk_create(
+                [working_row(order) for order in working], update_conflicts=True,
+                unique_fields=["order_id"], update_fields=WORKING_UPDATE_FIELDS)
+        if done:
+            WorkingOrder.objects.filter(order_id__in=done).delete()
+
+
+WORKING_UPDATE_FIELDS = [
+    "engine_type", "time_in_force", "price", "client_price", "stop_price", "quantity",
+    "filled_quantity", "filled_notional", "status", "priority", "reserve_price", "reserved",
+]
+
+
+def working_row(order: LiveOrder) -> WorkingOrder:
+    actor = order.actor
+    return WorkingOrder(
+        order_id=uuid.UUID(order.order_id), symbol=order.symbol, user_id=order.user_id,
+        side=order.side, engine_type=order.engine_type.value,
+        time_in_force=order.time_in_force, price=order.price, client_price=order.client_price,
+        stop_price=order.stop_price, quantity=actor.quantity,
+        filled_quantity=actor.filled_quantity, filled_notional=actor.filled_notional,
+        status=actor.status.value, post_only=order.post_only,
+        self_trade_prevention=order.stp, expires_at=order.expires_at, priority=order.priority,
+        reserve_asset=order.reserve_asset, reserve_price=order.reserve_price,
+        reserved=order.reserved, maker_fee_rate=order.maker_fee_rate,
+        taker_fee_rate=order.taker_fee_rate,
+    )
+
