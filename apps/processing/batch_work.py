@@ -175,35 +175,30 @@ class BatchWork:
         orders.record_orders(submitted=submitted, changed=changed, fills=self.fills)
 
     def _write_working_orders(self) -> None:
-        working = [order for order in self.touched.values() if order.actor.is_working]
-        done = [uuid.UUID(order_id) for order_id, order in self.touched.items()
-                if not order.actor.is_working]
-        if working:
-            WorkingOrder.objects.bulk_create(
-                [working_row(order) for order in working], update_conflicts=True,
-                unique_fields=["order_id"], update_fields=WORKING_UPDATE_FIELDS)
-        if done:
-            WorkingOrder.objects.filter(order_id__in=done).delete()
+        """Replace the rows of every order the batch touched by those still working: one
+        `DELETE` and one `COPY`."""
+        if not self.touched:
+            return
+        WorkingOrder.objects.filter(
+            order_id__in=[uuid.UUID(order_id) for order_id in self.touched]).delete()
+        copy_rows("processing_workingorder", WORKING_COLUMNS,
+                  [working_row(order) for order in self.touched.values()
+                   if order.actor.is_working])
 
 
-WORKING_UPDATE_FIELDS = [
-    "engine_type", "time_in_force", "price", "client_price", "stop_price", "quantity",
-    "filled_quantity", "filled_notional", "status", "priority", "reserve_price", "reserved",
-]
+WORKING_COLUMNS = (
+    "order_id", "symbol", "user_id", "side", "engine_type", "time_in_force", "price",
+    "client_price", "stop_price", "quantity", "filled_quantity", "filled_notional", "status",
+    "post_only", "self_trade_prevention", "expires_at", "priority", "reserve_asset",
+    "reserve_price", "reserved", "maker_fee_rate", "taker_fee_rate")
 
 
-def working_row(order: LiveOrder) -> WorkingOrder:
+def working_row(order: LiveOrder) -> tuple[object, ...]:
+    """A working order as a row of `WORKING_COLUMNS`."""
     actor = order.actor
-    return WorkingOrder(
-        order_id=uuid.UUID(order.order_id), symbol=order.symbol, user_id=order.user_id,
-        side=order.side, engine_type=order.engine_type.value,
-        time_in_force=order.time_in_force, price=order.price, client_price=order.client_price,
-        stop_price=order.stop_price, quantity=actor.quantity,
-        filled_quantity=actor.filled_quantity, filled_notional=actor.filled_notional,
-        status=actor.status.value, post_only=order.post_only,
-        self_trade_prevention=order.stp, expires_at=order.expires_at, priority=order.priority,
-        reserve_asset=order.reserve_asset, reserve_price=order.reserve_price,
-        reserved=order.reserved, maker_fee_rate=order.maker_fee_rate,
-        taker_fee_rate=order.taker_fee_rate,
-    )
-
+    return (uuid.UUID(order.order_id), order.symbol, order.user_id, order.side,
+            order.engine_type.value, order.time_in_force, order.price, order.client_price,
+            order.stop_price, actor.quantity, actor.filled_quantity, actor.filled_notional,
+            actor.status.value, order.post_only, order.stp, order.expires_at, order.priority,
+            order.reserve_asset, order.reserve_price, order.reserved, order.maker_fee_rate,
+            order.taker_fee_rate)

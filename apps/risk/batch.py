@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
+from redis.commands.core import Script
 
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
 from apps.risk.domain.margin import MarginRate, MarginTerms
@@ -42,6 +44,33 @@ from oms.redis import redis_client
 ZERO = Decimal(0)
 FLAT = PositionChange(ZERO, ZERO, ZERO)
 VELOCITY_KEEP_SECONDS = 120
+
+# KEYS: each order's per-second and per-minute window; ARGV: the windows' lifetime, then
+# each order's id. Adds each order to its windows and answers their sizes after it, in
+# order, so the n-th order of an account in a batch sees the n - 1 before it.
+_COUNT_IN_WINDOWS = """
+local ttl = ARGV[1]
+local sizes = {}
+for i = 1, #KEYS, 2 do
+  local order = ARGV[(i + 1) / 2 + 1]
+  for j = i, i + 1 do
+    redis.call('SADD', KEYS[j], order)
+    redis.call('EXPIRE', KEYS[j], ttl)
+    sizes[#sizes + 1] = redis.call('SCARD', KEYS[j])
+  end
+end
+return sizes
+"""
+_READ_WINDOWS = """
+local sizes = {}
+for i = 1, #KEYS do sizes[i] = redis.call('SCARD', KEYS[i]) end
+return sizes
+"""
+
+
+@cache
+def _script(source: str) -> Script:
+    return redis_client().register_script(source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,41 +130,37 @@ class RiskBatch:
 
     def _claim(self, claims: list[VelocityClaim]) -> dict[str, Velocity]:
         """Add every order to its account's windows and read the counts before it, in one
-        round trip (only read them when not counting); the minute's notionals are read
-        once per account and minute, when counting only for accounts with a notional
-        limit (reading grows with the account's orders of the minute, counting does not)."""
+        round trip (a script, in order; only read them when not counting); the minute's
+        notionals are read once per account and minute, when counting only for accounts
+        with a notional limit (reading grows with the account's orders of the minute,
+        counting does not)."""
         if not claims:
             return {}
-        pipe = redis_client().pipeline(transaction=True)
-        counts: list[tuple[VelocityClaim, int]] = []  # (claim, index of its SCARD replies)
-        notional_keys: dict[str, int] = {}  # key -> index of its HGETALL reply
-        queued = 0
-        for claim in claims:
-            per_second, per_minute, notional_key = velocity_keys(claim.user_id, claim.now)
-            if self._counting:
-                for key in (per_second, per_minute):
-                    pipe.sadd(key, claim.order_id)
-                    pipe.expire(key, VELOCITY_KEEP_SECONDS)
-                queued += 4
-            pipe.scard(per_second)
-            pipe.scard(per_minute)
-            counts.append((claim, queued))
-            queued += 2
+        pipe = redis_client().pipeline(transaction=False)
+        windows = [velocity_keys(claim.user_id, claim.now) for claim in claims]
+        counting_keys = [key for per_second, per_minute, _ in windows
+                         for key in (per_second, per_minute)]
+        if self._counting:
+            _script(_COUNT_IN_WINDOWS)(keys=counting_keys,
+                              args=[VELOCITY_KEEP_SECONDS, *(c.order_id for c in claims)],
+                              client=pipe)
+        else:
+            _script(_READ_WINDOWS)(keys=counting_keys, client=pipe)
+        notional_keys: list[str] = []
+        for claim, (_, _, notional_key) in zip(claims, windows, strict=True):
             reads_notional = not self._counting or self._limits_notional(claim.user_id)
-            if notional_key not in notional_keys and reads_notional:
+            if reads_notional and notional_key not in notional_keys:
                 pipe.hgetall(notional_key)
-                notional_keys[notional_key] = queued
-                queued += 1
-        replies = pipe.execute()
-        notionals = {key: sum((Decimal(v.decode()) for v in replies[index].values()), ZERO)
-                     for key, index in notional_keys.items()}
+                notional_keys.append(notional_key)
+        counts, *found = pipe.execute()
+        notionals = {key: sum((Decimal(v.decode()) for v in values.values()), ZERO)
+                     for key, values in zip(notional_keys, found, strict=True)}
         own = 1 if self._counting else 0
         return {claim.order_id: Velocity(
-            orders_this_second=int(replies[index]) - own,
-            orders_this_minute=int(replies[index + 1]) - own,
-            notional_this_minute=notionals.get(velocity_keys(claim.user_id, claim.now)[2],
-                                               ZERO))
-            for claim, index in counts}
+            orders_this_second=int(counts[2 * index]) - own,
+            orders_this_minute=int(counts[2 * index + 1]) - own,
+            notional_this_minute=notionals.get(windows[index][2], ZERO))
+            for index, claim in enumerate(claims)}
 
     def _limits_notional(self, user_id: int) -> bool:
         """Whether any scope of the account limits its notional per minute."""
@@ -252,8 +277,11 @@ class RiskBatch:
                 pipe.srem(per_second, claim.order_id)
                 pipe.srem(per_minute, claim.order_id)
                 pipe.hdel(notional_key, claim.order_id)
+            per_key: dict[str, dict[str, str]] = defaultdict(dict)
             for notional_key, order_id, notional in self._notionals:
-                pipe.hsetnx(notional_key, order_id, str(notional))
+                per_key[notional_key][order_id] = str(notional)
+            for notional_key, mapping in per_key.items():
+                pipe.hset(notional_key, mapping=mapping)  # type: ignore[arg-type]
                 pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
             pipe.execute()
 

@@ -2,13 +2,16 @@
 schemas of the events it emits (in its `events` module); producers validate before
 publishing and consumers validate after decoding, so a bad event never travels silently.
 
-The envelope itself is validated here too, against `ENVELOPE_SCHEMA`."""
+The envelope itself is validated here too, against `ENVELOPE_SCHEMA`. Every event the
+processor writes and reads is validated, so the check runs in `jsonschema_rs` (compiled,
+about a hundred times faster); `jsonschema` only explains a failure."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -31,8 +34,17 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
     },
 }
 
-_ENVELOPE_VALIDATOR = Draft202012Validator(ENVELOPE_SCHEMA)
-_validators: dict[tuple[str, int], Draft202012Validator] = {}
+Validators = tuple[jsonschema_rs.Draft202012Validator, Draft202012Validator]
+
+
+def _validators_of(schema: dict[str, Any]) -> Validators:
+    """The fast check and the explaining one; formats are annotations, as in jsonschema."""
+    return (jsonschema_rs.Draft202012Validator(schema, validate_formats=False),
+            Draft202012Validator(schema))
+
+
+_ENVELOPE_VALIDATOR = _validators_of(ENVELOPE_SCHEMA)
+_validators: dict[tuple[str, int], Validators] = {}
 _schemas: dict[tuple[str, int], dict[str, Any]] = {}
 
 
@@ -47,17 +59,18 @@ def register_schema(
     if key in _schemas and _schemas[key] != schema:
         raise ValueError(f"a different schema is already registered for {event_type} v{version}")
     _schemas[key] = schema
-    _validators[key] = Draft202012Validator(schema)
+    _validators[key] = _validators_of(schema)
 
 
 def registered_schemas() -> dict[tuple[str, int], dict[str, Any]]:
     return dict(_schemas)
 
 
-def _raise_first_error(validator: Draft202012Validator, instance: object, what: str) -> None:
-    if validator.is_valid(instance):  # the common case: no error collection at all
+def _raise_first_error(validators: Validators, instance: object, what: str) -> None:
+    fast, explaining = validators
+    if fast.is_valid(instance):  # the common case: no error collection at all
         return
-    error = best_match(validator.iter_errors(instance))
+    error = best_match(explaining.iter_errors(instance))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(root)"
         raise InvalidEvent(f"{what} invalid at {where}: {error.message}")
