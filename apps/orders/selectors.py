@@ -13,10 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 import redis
+from django.conf import settings
 from django.db.models import Count, QuerySet
 
 from apps.orders.domain.instruments import InstrumentRules
 from apps.orders.models import Fill, Instrument, Order
+from oms.money import MAX_NOTIONAL, MAX_PRICE, MAX_QUANTITY
 from oms.redis import redis_client
 
 __all__ = [
@@ -109,14 +111,22 @@ def cached_order_key(order_id: uuid.UUID | str) -> str:
     return f"order:{order_id}"
 
 
+def _bound(own: Decimal | None, setting: str, ceiling: Decimal) -> Decimal:
+    """The effective maximum: the instrument's own, the setting's and the ceiling's least."""
+    return min(ceiling, Decimal(setting), ceiling if own is None else own)
+
+
 def _instrument_rules(instrument: Instrument) -> InstrumentRules:
     return InstrumentRules(
         symbol=instrument.symbol, base_asset=instrument.base_asset,
         quote_asset=instrument.quote_asset, tick_size=instrument.tick_size,
         lot_size=instrument.lot_size, min_quantity=instrument.min_quantity,
-        max_quantity=instrument.max_quantity, min_notional=instrument.min_notional,
+        max_quantity=_bound(instrument.max_quantity, settings.OMS_MAX_QUANTITY, MAX_QUANTITY),
+        min_notional=instrument.min_notional,
         maker_fee_rate=instrument.maker_fee_rate, taker_fee_rate=instrument.taker_fee_rate,
         trading=instrument.status == Instrument.Status.TRADING,
+        max_price=_bound(instrument.max_price, settings.OMS_MAX_PRICE, MAX_PRICE),
+        max_notional=_bound(instrument.max_notional, settings.OMS_MAX_NOTIONAL, MAX_NOTIONAL),
     )
 
 
