@@ -136,19 +136,23 @@ def instrument_rules(*, symbol: str) -> InstrumentRules | None:
 
 
 _RULES_CACHE_SECONDS = 5.0
-_rules_cache: dict[str, tuple[float, InstrumentRules | None]] = {}
+_rules_cache: dict[str, tuple[float, InstrumentRules]] = {}
 
 
 def current_instrument_rules(*, symbol: str) -> InstrumentRules | None:
     """Instrument rules remembered in the process for a few seconds, so order entry does not
     query the database per request (D6). A halt reaches order entry within that time; the
-    processor checks the trading status again before it accepts an order."""
+    processor checks the trading status again before it accepts an order. Only real
+    instruments are remembered: a request for any symbol at all must not grow the cache."""
     now = time.monotonic()
     hit = _rules_cache.get(symbol)
     if hit is not None and hit[0] > now:
         return hit[1]
     rules = instrument_rules(symbol=symbol)
-    _rules_cache[symbol] = (now + _RULES_CACHE_SECONDS, rules)
+    if rules is None:
+        _rules_cache.pop(symbol, None)
+    else:
+        _rules_cache[symbol] = (now + _RULES_CACHE_SECONDS, rules)
     return rules
 
 
