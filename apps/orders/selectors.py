@@ -38,9 +38,13 @@ __all__ = [
     "order_view",
     "order_visible_to",
     "orders_visible_to",
+    "pending_orders",
+    "pending_orders_key",
     "working_orders_matching",
 ]
 
+# How long order entry keeps a new order in its cache (`order:{id}`) and pending index.
+ORDER_CACHE_SECONDS = 3600
 WORKING_STATUSES = frozenset({Order.Status.NEW, Order.Status.ACCEPTED,
                               Order.Status.PARTIALLY_FILLED})
 FINAL_STATUSES = frozenset(set(Order.Status) - WORKING_STATUSES)
@@ -109,6 +113,38 @@ class FillView:
 def cached_order_key(order_id: uuid.UUID | str) -> str:
     """Where order entry caches a new order until the processor has recorded it (D6)."""
     return f"order:{order_id}"
+
+
+def pending_orders_key(user_id: int | None) -> str:
+    """The index of orders accepted by order entry, by submission time: one per user, and
+    one for the venue (`user_id` None), each living as long as the order cache."""
+    return "orders:pending" if user_id is None else f"orders:pending:{user_id}"
+
+
+def pending_orders(*, user_id: int | None, symbol: str | None = None,
+                   limit: int = 1000) -> list[OrderView]:
+    """Orders accepted at entry (status NEW) that the processor has not recorded yet, newest
+    first: a user's, or the venue's with `user_id` None; at most `limit` of the last hour.
+    One Redis round trip for the index, one for the cached orders, one query to leave out
+    what the processor has recorded (which the index then forgets, so it stays small).
+    Raises `redis.RedisError` when Redis does not answer: callers that promise every
+    order (cancel-all) must not carry on without them."""
+    client = redis_client()
+    key = pending_orders_key(user_id)
+    ids = [member.decode() for member in client.zrevrangebyscore(
+        key, "+inf", time.time() - ORDER_CACHE_SECONDS, start=0, num=limit)]
+    if not ids:
+        return []
+    views = [OrderView.from_json(text)
+             for text in client.mget([cached_order_key(order_id) for order_id in ids])
+             if text is not None]
+    recorded = {str(order_id) for order_id in Order.objects.filter(
+        id__in=[view.id for view in views]).values_list("id", flat=True)}
+    forgotten = recorded | (set(ids) - {str(view.id) for view in views})
+    if forgotten:
+        client.zrem(key, *forgotten)
+    return [view for view in views
+            if str(view.id) not in recorded and (symbol is None or view.symbol == symbol)]
 
 
 def _bound(own: Decimal | None, setting: str, ceiling: Decimal) -> Decimal:

@@ -33,12 +33,15 @@ from apps.orders.domain.rules import (
 )
 from apps.orders.models import Fill, Instrument, Order
 from apps.orders.selectors import (
+    ORDER_CACHE_SECONDS,
     InstrumentRules,
     OrderView,
     cached_order_key,
     current_instrument_rules,
     forget_instrument_rules,
     instrument_rules,
+    pending_orders,
+    pending_orders_key,
     working_orders_matching,
 )
 from oms.events import new_event
@@ -54,7 +57,6 @@ logger = logging.getLogger(__name__)
 # The request body of an order, for other contexts' OpenAPI schemas.
 ORDER_REQUEST_SERIALIZER = PlaceOrderSerializer
 
-ORDER_CACHE_SECONDS = 3600
 CLIENT_ORDER_ID_SECONDS = 7 * 24 * 3600
 # Order ids derived from (user, Idempotency-Key) live in this namespace (D6).
 ORDER_ID_NAMESPACE = uuid.UUID("6f1c3a4e-2b0d-4c8e-9a57-0d6b8f3e2a11")
@@ -172,11 +174,25 @@ def place_order(
         _forget_quietly(client_key)
         raise
     try:
-        redis_client().set(cached_order_key(order_id), order.to_json(), ex=ORDER_CACHE_SECONDS)
+        _cache_pending(order)
     except redis.RedisError as exc:
         # Published is published: reads fall back to the database once the processor has it.
         logger.warning("order %s published but not cached: %s", order_id, exc)
     return order
+
+
+def _cache_pending(order: OrderView) -> None:
+    """Cache the new order and index it as pending (the user's index and the venue's), so
+    reads, cancel-all and the kill switch find it before the processor records it. One
+    round trip; entries older than the cache are trimmed as new ones arrive."""
+    score = order.created_at.timestamp()
+    pipe = redis_client().pipeline()
+    pipe.set(cached_order_key(order.id), order.to_json(), ex=ORDER_CACHE_SECONDS)
+    for key in (pending_orders_key(order.user_id), pending_orders_key(None)):
+        pipe.zadd(key, {str(order.id): score})
+        pipe.zremrangebyscore(key, "-inf", score - ORDER_CACHE_SECONDS)
+        pipe.expire(key, ORDER_CACHE_SECONDS)
+    pipe.execute()
 
 
 def _forget_quietly(key: str) -> None:
@@ -240,12 +256,31 @@ def amend_violations(
 
 def cancel_all(*, user_id: int, requested_by: int, reason: str = "user",
                symbol: str | None = None) -> int:
-    """Request the cancellation of every working order the processor has recorded for the
-    user (optionally in one symbol); return how many were requested."""
-    orders = working_orders_matching(user_id=user_id, symbol=symbol)
-    for order in orders:
-        request_cancel(order=order, requested_by=requested_by, reason=reason)
-    return len(orders)
+    """Request the cancellation of every working order of the user (optionally in one
+    symbol), including those accepted but not yet processed; return how many."""
+    return cancel_working_orders(user_id=user_id, symbol=symbol, requested_by=requested_by,
+                                 reason=reason)
+
+
+def cancel_working_orders(*, user_id: int | None, symbol: str | None,
+                          requested_by: int | None, reason: str) -> int:
+    """Request the cancellation of every working order in scope (a user's, or the venue's
+    with `user_id` None; optionally one symbol): those the processor has recorded and
+    those it has accepted at entry but not recorded yet (the pending index). A request for
+    the latter follows its `order.submitted` on the symbol's partition, so the processor
+    cancels it as soon as it is working. `requested_by` None: each order's own user. The
+    scope is read in full before anything is published; Redis or Kafka down raises
+    `OrderEntryUnavailable`. Returns how many were requested."""
+    try:
+        pending = pending_orders(user_id=user_id, symbol=symbol, limit=100_000)
+    except redis.RedisError as exc:
+        raise OrderEntryUnavailable.caused_by("redis", exc) from exc
+    in_scope = {order.id: order for order in pending}
+    in_scope.update((order.id, order)
+                    for order in working_orders_matching(user_id=user_id, symbol=symbol))
+    for order in in_scope.values():
+        request_cancel(order=order, requested_by=requested_by or order.user_id, reason=reason)
+    return len(in_scope)
 
 
 def upsert_instrument(

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from apps.orders import selectors, services
 from apps.orders.api import idempotency
-from apps.orders.api.filters import OrderFilterSet
+from apps.orders.api.filters import OrderFilterSet, pending_matches
 from apps.orders.api.serializers import (
     AmendOrderSerializer,
     CancelAllResultSerializer,
@@ -176,7 +176,31 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         orders = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(orders)
         views = [selectors.order_view(order) for order in page or []]
+        paginator = self.paginator
+        if isinstance(paginator, NewestFirst) and (
+                paginator.cursor_query_param not in request.query_params):
+            views = self._pending(request, shown=views,
+                                  limit=paginator.get_page_size(request)) + views
         return self.get_paginated_response(OrderSerializer(views, many=True).data)
+
+    def _pending(self, request: Request, *, shown: list[selectors.OrderView], limit: int
+                 ) -> list[selectors.OrderView]:
+        """Read your writes: the first page begins with the orders accepted at entry that the
+        processor has not recorded yet (the caller's; an operator's: the venue's), newest
+        first and filtered like the rest, at most a page of them. Later pages hold recorded
+        orders only. Without Redis the list is the database's alone."""
+        filters = OrderFilterSet(request.query_params, queryset=Order.objects.none())
+        if not filters.is_valid():  # filter_queryset already refused it
+            return []
+        sees_all = sees_everything(request.user)
+        try:
+            pending = selectors.pending_orders(user_id=None if sees_all else request.user.pk,
+                                               limit=limit)
+        except redis.RedisError:
+            return []
+        listed = {order.id for order in shown}
+        return [order for order in pending
+                if order.id not in listed and pending_matches(filters.form.cleaned_data, order)]
 
     @extend_schema(responses={200: OrderSerializer})
     def retrieve(self, request: Request, pk: str) -> Response:
