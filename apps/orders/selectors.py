@@ -28,6 +28,7 @@ __all__ = [
     "InstrumentRules",
     "OrderView",
     "all_instrument_rules",
+    "cached_order",
     "cached_order_key",
     "current_instrument_rules",
     "expired_working_orders",
@@ -223,14 +224,17 @@ def order_visible_to(*, order_id: uuid.UUID, user_id: int, sees_all: bool) -> Or
     order = orders_visible_to(user_id=user_id, sees_all=sees_all).filter(id=order_id).first()
     if order is not None:
         return order_view(order)
+    view = cached_order(order_id=order_id)
+    return view if view is not None and (sees_all or view.user_id == user_id) else None
+
+
+def cached_order(*, order_id: uuid.UUID) -> OrderView | None:
+    """The order as order entry cached it once Kafka acknowledged it (None without Redis)."""
     try:
         cached = redis_client().get(cached_order_key(order_id))
     except redis.RedisError:
         return None
-    if cached is None:
-        return None
-    view = OrderView.from_json(cached)
-    return view if sees_all or view.user_id == user_id else None
+    return None if cached is None else OrderView.from_json(cached)
 
 
 def fills_of(*, order_id: uuid.UUID) -> list[FillView]:

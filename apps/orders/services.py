@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import Enum
 
 import redis
 from django.db.models import Q
@@ -45,7 +47,7 @@ from apps.orders.selectors import (
     working_orders_matching,
 )
 from oms.events import new_event
-from oms.kafka.producer import PublishError
+from oms.kafka.producer import PublishError, PublishOutcomeUnknown
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import ORDERS
 from oms.money import format_amount
@@ -100,6 +102,14 @@ class OrderEntryUnavailable(RuntimeError):
         return cls(dependency, str(exc))
 
 
+class OrderOutcomeUnknown(OrderEntryUnavailable):
+    """Kafka did not confirm the publish in time: the request may have taken effect or not.
+    Nothing says which until the processor records the order (or never does)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("kafka", detail)
+
+
 def parse_order_request(data: object) -> OrderTerms:
     """The terms of an order request in the API's JSON shape; raises the API's validation
     error (400 with each field) when it is malformed. For endpoints of other contexts that
@@ -122,6 +132,8 @@ def _amount(value: Decimal | None) -> str | None:
 def _publish(event_type: str, *, symbol: str, payload: dict[str, object]) -> None:
     try:
         event_producer().publish(ORDERS, key=symbol, event=new_event(event_type, payload))
+    except PublishOutcomeUnknown as exc:
+        raise OrderOutcomeUnknown(str(exc)) from exc
     except PublishError as exc:
         raise OrderEntryUnavailable.caused_by("kafka", exc) from exc
 
@@ -133,8 +145,15 @@ def place_order(
     client_order_id: str | None,
     terms: OrderTerms,
     now: datetime | None = None,
+    keyed: bool = False,
 ) -> OrderView:
-    """Check, publish `order.submitted` and cache the order; return it with status NEW."""
+    """Check, publish `order.submitted` and cache the order; return it with status NEW.
+
+    `keyed`: the order id derives from an Idempotency-Key, so a retry sends this very order
+    again (same id, same `now` as its submission time) and the processor records it once.
+    Then a publish whose outcome is unknown keeps the client order id for that retry;
+    otherwise it is released, and should the first publish have landed after all, the
+    processor rejects the second order as a duplicate (`order.rejected`)."""
     now = now or datetime.now(UTC)
     rules = current_instrument_rules(symbol=terms.symbol)
     if rules is None:
@@ -170,6 +189,10 @@ def place_order(
             "expires_at": terms.expires_at.isoformat() if terms.expires_at else None,
             "submitted_at": now.isoformat(),
         })
+    except OrderOutcomeUnknown:
+        if not keyed:
+            _forget_quietly(client_key)
+        raise
     except OrderEntryUnavailable:
         _forget_quietly(client_key)
         raise
@@ -324,6 +347,32 @@ def set_instrument_status(*, symbol: str, trading: bool) -> None:
 # its own transaction.
 
 
+class Submission(Enum):
+    """What became of an `order.submitted` the processor tried to record."""
+
+    RECORDED = "recorded"
+    # The same submission again (same id and submission time): order entry re-sent an order
+    # whose first publish timed out, and both arrived. Already applied: ignore it silently.
+    REPEATED = "repeated"
+    # Another submission under a recorded id: the same Idempotency-Key used again after
+    # Redis forgot it (24 h). Refuse it with `order.rejected`; the recorded order is intact.
+    DUPLICATE_ORDER_ID = "duplicate_order_id"
+    # Another order of the user already has this client order id (Redis forgot it after
+    # 7 days, or the first publish timed out and the client retried). Refuse it likewise.
+    DUPLICATE_CLIENT_ORDER_ID = "duplicate_client_order_id"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRecord:
+    outcome: Submission
+    # The order already recorded under the id or client order id, and its status.
+    recorded_id: uuid.UUID | None = None
+    recorded_status: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.outcome is Submission.RECORDED
+
+
 def record_submitted_order(
     *,
     order_id: uuid.UUID,
@@ -339,19 +388,42 @@ def record_submitted_order(
     post_only: bool,
     expires_at: datetime | None,
     created_at: datetime,
-) -> bool:
-    """Record a newly submitted order (status NEW). False when the order id or the user's
-    client order id is already recorded: a duplicate the processor must not apply."""
-    if Order.objects.filter(Q(id=order_id) | Q(user_id=user_id, client_order_id=client_order_id)
-                            ).exists():
-        return False
+) -> SubmissionRecord:
+    """Record a newly submitted order (status NEW), or say why not (see `Submission`). The
+    answer is falsy unless the order was recorded, as the former bool was."""
+    existing = list(Order.objects.filter(
+        Q(id=order_id) | Q(user_id=user_id, client_order_id=client_order_id)
+    ).values_list("id", "created_at", "status")[:2])
+    for recorded_id, recorded_at, status in existing:
+        if recorded_id == order_id:
+            outcome = (Submission.REPEATED if recorded_at == created_at
+                       else Submission.DUPLICATE_ORDER_ID)
+            return SubmissionRecord(outcome, recorded_id=recorded_id, recorded_status=status)
+    if existing:
+        recorded_id, _, status = existing[0]
+        return SubmissionRecord(Submission.DUPLICATE_CLIENT_ORDER_ID, recorded_id=recorded_id,
+                                recorded_status=status)
     Order.objects.create(
         id=order_id, user_id=user_id, client_order_id=client_order_id, symbol=symbol,
         side=side, type=order_type, time_in_force=time_in_force, quantity=quantity, price=price,
         stop_price=stop_price, post_only=post_only, expires_at=expires_at, status="NEW",
         created_at=created_at, updated_at=created_at,
     )
-    return True
+    return SubmissionRecord(Submission.RECORDED)
+
+
+def record_refused_submission(*, order_id: uuid.UUID, reason_code: str,
+                              updated_at: datetime) -> None:
+    """A submission the processor refused without recording it (a duplicate): the entry
+    cache, which reads and the pending list show until the processor records an order,
+    says REJECTED with the reason instead of NEW. Idempotent; raises `redis.RedisError`."""
+    client = redis_client()
+    cached = client.get(cached_order_key(order_id))
+    if cached is None:
+        return
+    view = replace(OrderView.from_json(cached), status=Order.Status.REJECTED.value,
+                   reason_code=reason_code, updated_at=updated_at)
+    client.set(cached_order_key(order_id), view.to_json(), keepttl=True)
 
 
 def record_order_state(
