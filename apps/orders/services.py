@@ -318,15 +318,19 @@ def upsert_instrument(
     min_notional: Decimal,
     maker_fee_rate: Decimal,
     taker_fee_rate: Decimal,
+    max_price: Decimal | None = None,
+    max_notional: Decimal | None = None,
 ) -> InstrumentRules:
-    """Create an instrument or update its trading rules (status is left as it is)."""
+    """Create an instrument or update its trading rules (status is left as it is). Without
+    its own `max_price` or `max_notional`, the global bounds (`OMS_MAX_*`) apply."""
     Instrument.objects.update_or_create(
         symbol=symbol,
         defaults={
             "base_asset": base_asset, "quote_asset": quote_asset, "tick_size": tick_size,
             "lot_size": lot_size, "min_quantity": min_quantity, "max_quantity": max_quantity,
             "min_notional": min_notional, "maker_fee_rate": maker_fee_rate,
-            "taker_fee_rate": taker_fee_rate,
+            "taker_fee_rate": taker_fee_rate, "max_price": max_price,
+            "max_notional": max_notional,
         },
     )
     forget_instrument_rules()
