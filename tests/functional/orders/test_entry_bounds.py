@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -77,3 +78,24 @@ def test_an_instrument_narrows_the_bounds_and_amend_checks_them_too(
         assert response.status_code == 400, response.content
         assert error_codes(response) == [expected]
     assert orders_topic.end_offsets() == before
+
+
+@pytest.mark.parametrize("rules", [
+    {"tick_size": Decimal("1e-9")}, {"lot_size": Decimal("1.5e-8")},
+    {"maker_fee_rate": Decimal(1)}, {"taker_fee_rate": Decimal(-1)},
+    {"max_price": Decimal(0)}, {"max_notional": Decimal("-1")},
+])
+def test_an_instrument_outside_what_the_money_context_is_sized_for_is_refused(
+    rules: dict[str, Decimal],
+) -> None:
+    values = {"symbol": "FINE-USDT", "base_asset": "FINE", "quote_asset": "USDT",
+              "tick_size": Decimal("1e-8"), "lot_size": Decimal("1e-8"),
+              "min_quantity": Decimal("1e-8"), "max_quantity": Decimal(1000),
+              "min_notional": Decimal(0), **rules}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Instrument.objects.create(**values)
+    rules_ok = {**values, **{name: None for name in ("max_price", "max_notional")
+                             if name in rules}}
+    rules_ok.update({name: Decimal("1e-8") for name in ("tick_size", "lot_size")})
+    rules_ok.update({name: Decimal("0.001") for name in ("maker_fee_rate", "taker_fee_rate")})
+    Instrument.objects.create(**rules_ok)
