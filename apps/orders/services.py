@@ -298,7 +298,8 @@ def cancel_working_orders(*, user_id: int | None, symbol: str | None,
         pending = pending_orders(user_id=user_id, symbol=symbol, limit=100_000)
     except redis.RedisError as exc:
         raise OrderEntryUnavailable.caused_by("redis", exc) from exc
-    in_scope = {order.id: order for order in pending}
+    # A pending order the processor refused (`record_refused_submission`) is final.
+    in_scope = {order.id: order for order in pending if order.is_working}
     in_scope.update((order.id, order)
                     for order in working_orders_matching(user_id=user_id, symbol=symbol))
     for order in in_scope.values():

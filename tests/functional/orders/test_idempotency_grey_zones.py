@@ -215,4 +215,8 @@ def test_duplicates_after_redis_forgot_are_reported_with_their_reason(
                                        updated_at=datetime.now(UTC))
     shown = alice.get(f"/api/orders/{reused_id['id']}").json()
     assert (shown["status"], shown["reason_code"]) == ("REJECTED", "duplicate_client_order_id")
+    listed = alice.get("/api/orders?status=REJECTED").json()["results"]
+    assert [item["id"] for item in listed] == [reused_id["id"]]
+    # Cancel-all reaches the recorded order, not the refused one (which is final).
+    assert alice.post("/api/orders/cancel-all", {}, format="json").json() == {"requested": 1}
     assert Order.objects.count() == 1
