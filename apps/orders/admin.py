@@ -15,7 +15,8 @@ from oms.admin import ReadOnlyAdmin
 @admin.register(Instrument)
 class InstrumentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("symbol", "base_asset", "quote_asset", "tick_size", "lot_size",
-                    "min_notional", "maker_fee_rate", "taker_fee_rate", "status")
+                    "min_notional", "max_price", "max_notional", "maker_fee_rate",
+                    "taker_fee_rate", "status")
     list_filter = ("status", "quote_asset")
     search_fields = ("symbol",)
     actions = ["halt", "resume"]

@@ -5,11 +5,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
 
 from oms.db import amount_field
+from oms.money import MAX_FEE_RATE, MIN_STEP
+
+
+def _on_min_step(field: str) -> Exact:
+    return Exact(Mod(models.F(field), models.Value(MIN_STEP)), models.Value(0))
 
 
 class Instrument(models.Model):
+    """An instrument's trading rules. Tick and lot are positive multiples of `MIN_STEP`,
+    fee rates lie strictly between -1 and 1, and the optional maximum price and notional
+    narrow the global bounds (`OMS_MAX_PRICE`, `OMS_MAX_NOTIONAL`; `max_quantity` is
+    narrowed by `OMS_MAX_QUANTITY`), so the money arithmetic has a known width."""
+
     class Status(models.TextChoices):
         TRADING = "trading"
         HALTED = "halted"
@@ -22,6 +34,8 @@ class Instrument(models.Model):
     min_quantity = amount_field()
     max_quantity = amount_field()
     min_notional = amount_field()
+    max_price = amount_field(null=True, blank=True)
+    max_notional = amount_field(null=True, blank=True)
     maker_fee_rate = amount_field(default=0)
     taker_fee_rate = amount_field(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRADING)
@@ -36,6 +50,23 @@ class Instrument(models.Model):
                                    name="instrument_lot_positive"),
             models.CheckConstraint(condition=models.Q(min_quantity__lte=models.F("max_quantity")),
                                    name="instrument_quantity_bounds"),
+            models.CheckConstraint(condition=models.Q(_on_min_step("tick_size"),
+                                                      tick_size__gte=MIN_STEP),
+                                   name="instrument_tick_on_min_step"),
+            models.CheckConstraint(condition=models.Q(_on_min_step("lot_size"),
+                                                      lot_size__gte=MIN_STEP),
+                                   name="instrument_lot_on_min_step"),
+            models.CheckConstraint(condition=models.Q(max_price__isnull=True)
+                                   | models.Q(max_price__gt=0),
+                                   name="instrument_max_price_positive"),
+            models.CheckConstraint(condition=models.Q(max_notional__isnull=True)
+                                   | models.Q(max_notional__gt=0),
+                                   name="instrument_max_notional_positive"),
+            models.CheckConstraint(condition=models.Q(maker_fee_rate__gt=-MAX_FEE_RATE,
+                                                      maker_fee_rate__lt=MAX_FEE_RATE,
+                                                      taker_fee_rate__gt=-MAX_FEE_RATE,
+                                                      taker_fee_rate__lt=MAX_FEE_RATE),
+                                   name="instrument_fee_rates_below_one"),
         ]
 
     def __str__(self) -> str:

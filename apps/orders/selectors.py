@@ -10,14 +10,17 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import redis
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, QuerySet
 
 from apps.orders.domain.instruments import InstrumentRules
 from apps.orders.models import Fill, Instrument, Order
+from oms.money import MAX_NOTIONAL, MAX_PRICE, MAX_QUANTITY
 from oms.redis import redis_client
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "InstrumentRules",
     "OrderView",
     "all_instrument_rules",
+    "cached_order",
     "cached_order_key",
     "current_instrument_rules",
     "expired_working_orders",
@@ -37,9 +41,13 @@ __all__ = [
     "order_view",
     "order_visible_to",
     "orders_visible_to",
+    "pending_orders",
+    "pending_orders_key",
     "working_orders_matching",
 ]
 
+# How long order entry keeps a new order in its cache (`order:{id}`) and pending index.
+ORDER_CACHE_SECONDS = 3600
 WORKING_STATUSES = frozenset({Order.Status.NEW, Order.Status.ACCEPTED,
                               Order.Status.PARTIALLY_FILLED})
 FINAL_STATUSES = frozenset(set(Order.Status) - WORKING_STATUSES)
@@ -110,14 +118,54 @@ def cached_order_key(order_id: uuid.UUID | str) -> str:
     return f"order:{order_id}"
 
 
+def pending_orders_key(user_id: int | None) -> str:
+    """The index of orders accepted by order entry, by submission time: one per user, and
+    one for the venue (`user_id` None), each living as long as the order cache."""
+    return "orders:pending" if user_id is None else f"orders:pending:{user_id}"
+
+
+def pending_orders(*, user_id: int | None, symbol: str | None = None,
+                   limit: int = 1000) -> list[OrderView]:
+    """Orders accepted at entry (status NEW) that the processor has not recorded yet, newest
+    first: a user's, or the venue's with `user_id` None; at most `limit` of the last hour.
+    One Redis round trip for the index, one for the cached orders, one query to leave out
+    what the processor has recorded (which the index then forgets, so it stays small).
+    Raises `redis.RedisError` when Redis does not answer: callers that promise every
+    order (cancel-all) must not carry on without them."""
+    client = redis_client()
+    key = pending_orders_key(user_id)
+    ids = [member.decode() for member in client.zrevrangebyscore(
+        key, "+inf", time.time() - ORDER_CACHE_SECONDS, start=0, num=limit)]
+    if not ids:
+        return []
+    views = [OrderView.from_json(text)
+             for text in client.mget([cached_order_key(order_id) for order_id in ids])
+             if text is not None]
+    recorded = {str(order_id) for order_id in Order.objects.filter(
+        id__in=[view.id for view in views]).values_list("id", flat=True)}
+    forgotten = recorded | (set(ids) - {str(view.id) for view in views})
+    if forgotten:
+        client.zrem(key, *forgotten)
+    return [view for view in views
+            if str(view.id) not in recorded and (symbol is None or view.symbol == symbol)]
+
+
+def _bound(own: Decimal | None, setting: str, ceiling: Decimal) -> Decimal:
+    """The effective maximum: the instrument's own, the setting's and the ceiling's least."""
+    return min(ceiling, Decimal(setting), ceiling if own is None else own)
+
+
 def _instrument_rules(instrument: Instrument) -> InstrumentRules:
     return InstrumentRules(
         symbol=instrument.symbol, base_asset=instrument.base_asset,
         quote_asset=instrument.quote_asset, tick_size=instrument.tick_size,
         lot_size=instrument.lot_size, min_quantity=instrument.min_quantity,
-        max_quantity=instrument.max_quantity, min_notional=instrument.min_notional,
+        max_quantity=_bound(instrument.max_quantity, settings.OMS_MAX_QUANTITY, MAX_QUANTITY),
+        min_notional=instrument.min_notional,
         maker_fee_rate=instrument.maker_fee_rate, taker_fee_rate=instrument.taker_fee_rate,
         trading=instrument.status == Instrument.Status.TRADING,
+        max_price=_bound(instrument.max_price, settings.OMS_MAX_PRICE, MAX_PRICE),
+        max_notional=_bound(instrument.max_notional, settings.OMS_MAX_NOTIONAL, MAX_NOTIONAL),
     )
 
 
@@ -127,19 +175,23 @@ def instrument_rules(*, symbol: str) -> InstrumentRules | None:
 
 
 _RULES_CACHE_SECONDS = 5.0
-_rules_cache: dict[str, tuple[float, InstrumentRules | None]] = {}
+_rules_cache: dict[str, tuple[float, InstrumentRules]] = {}
 
 
 def current_instrument_rules(*, symbol: str) -> InstrumentRules | None:
     """Instrument rules remembered in the process for a few seconds, so order entry does not
     query the database per request (D6). A halt reaches order entry within that time; the
-    processor checks the trading status again before it accepts an order."""
+    processor checks the trading status again before it accepts an order. Only real
+    instruments are remembered: a request for any symbol at all must not grow the cache."""
     now = time.monotonic()
     hit = _rules_cache.get(symbol)
     if hit is not None and hit[0] > now:
         return hit[1]
     rules = instrument_rules(symbol=symbol)
-    _rules_cache[symbol] = (now + _RULES_CACHE_SECONDS, rules)
+    if rules is None:
+        _rules_cache.pop(symbol, None)
+    else:
+        _rules_cache[symbol] = (now + _RULES_CACHE_SECONDS, rules)
     return rules
 
 
@@ -174,14 +226,17 @@ def order_visible_to(*, order_id: uuid.UUID, user_id: int, sees_all: bool) -> Or
     order = orders_visible_to(user_id=user_id, sees_all=sees_all).filter(id=order_id).first()
     if order is not None:
         return order_view(order)
+    view = cached_order(order_id=order_id)
+    return view if view is not None and (sees_all or view.user_id == user_id) else None
+
+
+def cached_order(*, order_id: uuid.UUID) -> OrderView | None:
+    """The order as order entry cached it once Kafka acknowledged it (None without Redis)."""
     try:
         cached = redis_client().get(cached_order_key(order_id))
     except redis.RedisError:
         return None
-    if cached is None:
-        return None
-    view = OrderView.from_json(cached)
-    return view if sees_all or view.user_id == user_id else None
+    return None if cached is None else OrderView.from_json(cached)
 
 
 def fills_of(*, order_id: uuid.UUID) -> list[FillView]:
@@ -215,28 +270,64 @@ def working_orders_matching(*, user_id: int | None, symbol: str | None) -> list[
     return [order_view(order) for order in orders]
 
 
+class Submission(Enum):
+    """What an `order.submitted` is to the read model (`RecordedOrders.classify`)."""
+
+    RECORDED = "recorded"  # new: the processor records it
+    # The same submission again (same id and submission time): order entry re-sent an order
+    # whose first publish timed out, and both arrived. Already applied: ignore it silently.
+    REPEATED = "repeated"
+    # Another submission under a recorded id: the same Idempotency-Key used again after
+    # Redis forgot it (24 h). Refused with `order.rejected`; the recorded order is intact.
+    DUPLICATE_ORDER_ID = "duplicate_order_id"
+    # Another order of the user already has this client order id (Redis forgot it after
+    # 7 days, or the first publish timed out and the client retried). Refused likewise.
+    DUPLICATE_CLIENT_ORDER_ID = "duplicate_client_order_id"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedOrder:
+    order_id: uuid.UUID
+    status: str
+    created_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class RecordedOrders:
-    """What the read model already holds of some orders: their statuses by id, and which
-    (user, client order id) pairs are taken."""
+    """What the read model already holds of some orders: each by id, and by (user, client
+    order id)."""
 
-    statuses: dict[uuid.UUID, str]
-    client_order_ids: set[tuple[int, str]]
+    by_id: dict[uuid.UUID, RecordedOrder]
+    by_client_order_id: dict[tuple[int, str], RecordedOrder]
+
+    def classify(self, *, order_id: uuid.UUID, user_id: int, client_order_id: str,
+                 submitted_at: datetime) -> tuple[Submission, RecordedOrder | None]:
+        """What a submission is, and the recorded order it collides with (if any)."""
+        same_id = self.by_id.get(order_id)
+        if same_id is not None:
+            repeated = same_id.created_at == submitted_at
+            return (Submission.REPEATED if repeated else Submission.DUPLICATE_ORDER_ID), same_id
+        taken = self.by_client_order_id.get((user_id, client_order_id))
+        if taken is not None:
+            return Submission.DUPLICATE_CLIENT_ORDER_ID, taken
+        return Submission.RECORDED, None
 
 
 def recorded_orders(*, order_ids: list[uuid.UUID],
                     client_order_ids: list[tuple[int, str]]) -> RecordedOrders:
-    """One query for a processor batch: the statuses of the orders it names, and which
-    client order ids of its submissions are taken (a duplicate it must not apply)."""
+    """One query for a processor batch: the orders it names (by id) and those holding the
+    client order ids of its submissions."""
     if not order_ids and not client_order_ids:
-        return RecordedOrders({}, set())
+        return RecordedOrders({}, {})
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, user_id, client_order_id, status FROM orders_order "
+            "SELECT id, user_id, client_order_id, status, created_at FROM orders_order "
             "WHERE id = ANY(%s) OR (user_id, client_order_id) IN "
             "(SELECT * FROM unnest(%s::bigint[], %s::text[]))",
             [order_ids, [user for user, _ in client_order_ids],
              [key for _, key in client_order_ids]])
         rows = cursor.fetchall()
-    return RecordedOrders(statuses={row[0]: row[3] for row in rows},
-                          client_order_ids={(row[1], row[2]) for row in rows})
+    found = [(RecordedOrder(order_id=row[0], status=row[3], created_at=row[4]), row[1], row[2])
+             for row in rows]
+    return RecordedOrders(by_id={order.order_id: order for order, _, _ in found},
+                          by_client_order_id={(user, key): order for order, user, key in found})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -34,17 +34,20 @@ from apps.orders.domain.rules import (
 )
 from apps.orders.models import Instrument
 from apps.orders.selectors import (
+    ORDER_CACHE_SECONDS,
     InstrumentRules,
     OrderView,
     cached_order_key,
     current_instrument_rules,
     forget_instrument_rules,
     instrument_rules,
+    pending_orders,
+    pending_orders_key,
     working_orders_matching,
 )
 from oms.db import copy_rows
 from oms.events import new_event
-from oms.kafka.producer import PublishError
+from oms.kafka.producer import PublishError, PublishOutcomeUnknown
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import ORDERS
 from oms.money import format_amount
@@ -56,7 +59,6 @@ logger = logging.getLogger(__name__)
 # The request body of an order, for other contexts' OpenAPI schemas.
 ORDER_REQUEST_SERIALIZER = PlaceOrderSerializer
 
-ORDER_CACHE_SECONDS = 3600
 CLIENT_ORDER_ID_SECONDS = 7 * 24 * 3600
 # Order ids derived from (user, Idempotency-Key) live in this namespace (D6).
 ORDER_ID_NAMESPACE = uuid.UUID("6f1c3a4e-2b0d-4c8e-9a57-0d6b8f3e2a11")
@@ -100,6 +102,14 @@ class OrderEntryUnavailable(RuntimeError):
         return cls(dependency, str(exc))
 
 
+class OrderOutcomeUnknown(OrderEntryUnavailable):
+    """Kafka did not confirm the publish in time: the request may have taken effect or not.
+    Nothing says which until the processor records the order (or never does)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("kafka", detail)
+
+
 def parse_order_request(data: object) -> OrderTerms:
     """The terms of an order request in the API's JSON shape; raises the API's validation
     error (400 with each field) when it is malformed. For endpoints of other contexts that
@@ -122,6 +132,8 @@ def _amount(value: Decimal | None) -> str | None:
 def _publish(event_type: str, *, symbol: str, payload: dict[str, object]) -> None:
     try:
         event_producer().publish(ORDERS, key=symbol, event=new_event(event_type, payload))
+    except PublishOutcomeUnknown as exc:
+        raise OrderOutcomeUnknown(str(exc)) from exc
     except PublishError as exc:
         raise OrderEntryUnavailable.caused_by("kafka", exc) from exc
 
@@ -133,8 +145,15 @@ def place_order(
     client_order_id: str | None,
     terms: OrderTerms,
     now: datetime | None = None,
+    keyed: bool = False,
 ) -> OrderView:
-    """Check, publish `order.submitted` and cache the order; return it with status NEW."""
+    """Check, publish `order.submitted` and cache the order; return it with status NEW.
+
+    `keyed`: the order id derives from an Idempotency-Key, so a retry sends this very order
+    again (same id, same `now` as its submission time) and the processor records it once.
+    Then a publish whose outcome is unknown keeps the client order id for that retry;
+    otherwise it is released, and should the first publish have landed after all, the
+    processor rejects the second order as a duplicate (`order.rejected`)."""
     now = now or datetime.now(UTC)
     rules = current_instrument_rules(symbol=terms.symbol)
     if rules is None:
@@ -170,15 +189,33 @@ def place_order(
             "expires_at": terms.expires_at.isoformat() if terms.expires_at else None,
             "submitted_at": now.isoformat(),
         })
+    except OrderOutcomeUnknown:
+        if not keyed:
+            _forget_quietly(client_key)
+        raise
     except OrderEntryUnavailable:
         _forget_quietly(client_key)
         raise
     try:
-        redis_client().set(cached_order_key(order_id), order.to_json(), ex=ORDER_CACHE_SECONDS)
+        _cache_pending(order)
     except redis.RedisError as exc:
         # Published is published: reads fall back to the database once the processor has it.
         logger.warning("order %s published but not cached: %s", order_id, exc)
     return order
+
+
+def _cache_pending(order: OrderView) -> None:
+    """Cache the new order and index it as pending (the user's index and the venue's), so
+    reads, cancel-all and the kill switch find it before the processor records it. One
+    round trip; entries older than the cache are trimmed as new ones arrive."""
+    score = order.created_at.timestamp()
+    pipe = redis_client().pipeline()
+    pipe.set(cached_order_key(order.id), order.to_json(), ex=ORDER_CACHE_SECONDS)
+    for key in (pending_orders_key(order.user_id), pending_orders_key(None)):
+        pipe.zadd(key, {str(order.id): score})
+        pipe.zremrangebyscore(key, "-inf", score - ORDER_CACHE_SECONDS)
+        pipe.expire(key, ORDER_CACHE_SECONDS)
+    pipe.execute()
 
 
 def _forget_quietly(key: str) -> None:
@@ -242,12 +279,32 @@ def amend_violations(
 
 def cancel_all(*, user_id: int, requested_by: int, reason: str = "user",
                symbol: str | None = None) -> int:
-    """Request the cancellation of every working order the processor has recorded for the
-    user (optionally in one symbol); return how many were requested."""
-    orders = working_orders_matching(user_id=user_id, symbol=symbol)
-    for order in orders:
-        request_cancel(order=order, requested_by=requested_by, reason=reason)
-    return len(orders)
+    """Request the cancellation of every working order of the user (optionally in one
+    symbol), including those accepted but not yet processed; return how many."""
+    return cancel_working_orders(user_id=user_id, symbol=symbol, requested_by=requested_by,
+                                 reason=reason)
+
+
+def cancel_working_orders(*, user_id: int | None, symbol: str | None,
+                          requested_by: int | None, reason: str) -> int:
+    """Request the cancellation of every working order in scope (a user's, or the venue's
+    with `user_id` None; optionally one symbol): those the processor has recorded and
+    those it has accepted at entry but not recorded yet (the pending index). A request for
+    the latter follows its `order.submitted` on the symbol's partition, so the processor
+    cancels it as soon as it is working. `requested_by` None: each order's own user. The
+    scope is read in full before anything is published; Redis or Kafka down raises
+    `OrderEntryUnavailable`. Returns how many were requested."""
+    try:
+        pending = pending_orders(user_id=user_id, symbol=symbol, limit=100_000)
+    except redis.RedisError as exc:
+        raise OrderEntryUnavailable.caused_by("redis", exc) from exc
+    # A pending order the processor refused (`record_refused_submission`) is final.
+    in_scope = {order.id: order for order in pending if order.is_working}
+    in_scope.update((order.id, order)
+                    for order in working_orders_matching(user_id=user_id, symbol=symbol))
+    for order in in_scope.values():
+        request_cancel(order=order, requested_by=requested_by or order.user_id, reason=reason)
+    return len(in_scope)
 
 
 def upsert_instrument(
@@ -262,15 +319,19 @@ def upsert_instrument(
     min_notional: Decimal,
     maker_fee_rate: Decimal,
     taker_fee_rate: Decimal,
+    max_price: Decimal | None = None,
+    max_notional: Decimal | None = None,
 ) -> InstrumentRules:
-    """Create an instrument or update its trading rules (status is left as it is)."""
+    """Create an instrument or update its trading rules (status is left as it is). Without
+    its own `max_price` or `max_notional`, the global bounds (`OMS_MAX_*`) apply."""
     Instrument.objects.update_or_create(
         symbol=symbol,
         defaults={
             "base_asset": base_asset, "quote_asset": quote_asset, "tick_size": tick_size,
             "lot_size": lot_size, "min_quantity": min_quantity, "max_quantity": max_quantity,
             "min_notional": min_notional, "maker_fee_rate": maker_fee_rate,
-            "taker_fee_rate": taker_fee_rate,
+            "taker_fee_rate": taker_fee_rate, "max_price": max_price,
+            "max_notional": max_notional,
         },
     )
     forget_instrument_rules()
@@ -303,6 +364,19 @@ class OrderState:
     average_fill_price: Decimal | None
     reason_code: str
     updated_at: datetime | None
+
+def record_refused_submission(*, order_id: uuid.UUID, reason_code: str,
+                              updated_at: datetime) -> None:
+    """A submission the processor refused without recording it (a duplicate): the entry
+    cache, which reads and the pending list show until the processor records an order,
+    says REJECTED with the reason instead of NEW. Idempotent; raises `redis.RedisError`."""
+    client = redis_client()
+    cached = client.get(cached_order_key(order_id))
+    if cached is None:
+        return
+    view = replace(OrderView.from_json(cached), status="REJECTED",
+                   reason_code=reason_code, updated_at=updated_at)
+    client.set(cached_order_key(order_id), view.to_json(), keepttl=True)
 
 
 @dataclass(frozen=True, slots=True)

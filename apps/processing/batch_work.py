@@ -12,18 +12,21 @@ fills, ledger, positions, working orders, symbol states and the outbox."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import redis
+from django.db import transaction
 from django.db.models import Count
 
 from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
 from apps.orders import services as orders
-from apps.orders.selectors import InstrumentRules
+from apps.orders.selectors import InstrumentRules, Submission
 from apps.orders.services import FillRecord, OrderState, SubmittedOrder
 from apps.processing import selectors
 from apps.processing.batch_ledger import LOAN, USER, BatchLedger
@@ -35,6 +38,7 @@ from oms.events import Event as Envelope
 from oms.events import validate_event
 from oms.kafka.consumer import ConsumedEvent
 
+logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
 DEFAULT_STP = AccountSettings.SelfTradePrevention.CANCEL_RESTING.value
 
@@ -53,6 +57,7 @@ class BatchWork:
     submitted: dict[str, dict[str, Any]] = field(default_factory=dict)  # order id -> terms
     fills: list[FillRecord] = field(default_factory=list)
     books: set[str] = field(default_factory=set)
+    refused: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # (order, reason)
     _client_order_ids: set[tuple[int, str]] = field(default_factory=set)
 
     @classmethod
@@ -89,16 +94,23 @@ class BatchWork:
 
     # ------------------------------------------------------------------ what the flow asks
 
-    def duplicate_of(self, order_id: str, user_id: int, client_order_id: str) -> str:
-        """'' for a new order; 'same_order' when this very order was recorded before (a
-        redelivery: nothing to do); 'duplicate_client_order_id' when another order of the
-        account holds its client order id."""
-        if uuid.UUID(order_id) in self.recorded.statuses or order_id in self.submitted:
-            return "same_order"
-        key = (user_id, client_order_id)
-        if key in self.recorded.client_order_ids or key in self._client_order_ids:
-            return "duplicate_client_order_id"
-        return ""
+    def classify(self, payload: dict[str, Any]) -> tuple[Submission, str | None]:
+        """What a submission is (new, a repeat to ignore, or a duplicate to refuse), with
+        the status of the order it collides with; orders submitted earlier in the batch
+        count as recorded."""
+        order_id = uuid.UUID(str(payload["order_id"]))
+        user_id, client_order_id = int(payload["user_id"]), str(payload["client_order_id"])
+        earlier = self.submitted.get(str(order_id))
+        if earlier is not None:
+            repeated = earlier["created_at"] == datetime.fromisoformat(payload["submitted_at"])
+            return (Submission.REPEATED if repeated else Submission.DUPLICATE_ORDER_ID,
+                    self.recorded_status(str(order_id)))
+        if (user_id, client_order_id) in self._client_order_ids:
+            return Submission.DUPLICATE_CLIENT_ORDER_ID, None
+        outcome, recorded = self.recorded.classify(
+            order_id=order_id, user_id=user_id, client_order_id=client_order_id,
+            submitted_at=datetime.fromisoformat(payload["submitted_at"]))
+        return outcome, self.recorded_status(str(order_id)) if recorded else None
 
     def record_submission(self, payload: dict[str, Any], *, stop_price: Decimal | None,
                           expires_at: datetime | None) -> None:
@@ -116,7 +128,8 @@ class BatchWork:
         order = self.touched.get(order_id)
         if order is not None:
             return order.actor.status.value
-        return self.recorded.statuses.get(uuid.UUID(order_id))
+        recorded = self.recorded.by_id.get(uuid.UUID(order_id))
+        return recorded.status if recorded else None
 
     def stp_of(self, user_id: int) -> str:
         return self.stp.get(user_id, DEFAULT_STP)
@@ -153,6 +166,8 @@ class BatchWork:
         copy_rows("processing_outboxevent", ("event_id", "topic", "key", "body", "created_at"),
                   [(event.event_id, topic, key, event.to_json(), now)
                    for topic, key, event in self.events])
+        if self.refused:
+            transaction.on_commit(lambda: _show_refusals(self.refused, now))
 
     def _write_orders(self) -> None:
         submitted: list[SubmittedOrder] = []
@@ -184,6 +199,18 @@ class BatchWork:
         copy_rows("processing_workingorder", WORKING_COLUMNS,
                   [working_row(order) for order in self.touched.values()
                    if order.actor.is_working])
+
+
+def _show_refusals(refused: list[tuple[uuid.UUID, str]], now: datetime) -> None:
+    """After the commit: the entry cache of each refused duplicate says REJECTED (the
+    refusal itself is on `executions` already, so a Redis failure here only delays what a
+    read shows until the cache expires)."""
+    try:
+        for order_id, reason in refused:
+            orders.record_refused_submission(order_id=order_id, reason_code=reason,
+                                             updated_at=now)
+    except redis.RedisError:
+        logger.warning("the entry cache of %d refused orders is not updated", len(refused))
 
 
 WORKING_COLUMNS = (

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from apps.orders.selectors import InstrumentRules
+from apps.orders.selectors import InstrumentRules, Submission
 from apps.orders.services import FillRecord
 from apps.processing import events as executions
 from apps.processing.domain import funds
@@ -253,12 +253,16 @@ class OrderFlow:
     def submit(self, payload: dict[str, Any]) -> None:
         order_id = payload["order_id"]
         user_id = int(payload["user_id"])
-        duplicate = self.work.duplicate_of(order_id, user_id, payload["client_order_id"])
-        if duplicate == "same_order":
-            logger.warning("duplicate submission of order %s ignored", order_id)
+        outcome, recorded_status = self.work.classify(payload)
+        if outcome is Submission.REPEATED:
+            logger.info("repeated submission of order %s ignored", order_id)
             return
-        if duplicate:
-            self._refuse(payload, "submit", duplicate)
+        if outcome is not Submission.RECORDED:
+            # A duplicate id leaves the recorded order as it is (its status is said); a
+            # duplicate client order id rejects this new order.
+            self._refuse(payload, "submit", outcome.value, status=recorded_status)
+            if outcome is Submission.DUPLICATE_CLIENT_ORDER_ID:
+                self.work.refused.append((uuid.UUID(order_id), outcome.value))
             return
         quantity = Decimal(payload["quantity"])
         price = None if payload["price"] is None else Decimal(payload["price"])
@@ -405,12 +409,14 @@ class OrderFlow:
         actor.on_amended(quantity=new_total)
         self.apply(engine_events)
 
-    def _refuse(self, payload: dict[str, Any], request: str, reason: str) -> None:
+    def _refuse(self, payload: dict[str, Any], request: str, reason: str, *,
+                status: str | None = None) -> None:
         """A request that cannot apply: said on `executions`, with the order's true status
         (a cancel that lost the race to a fill reports FILLED); state unchanged."""
         live = self.book.live.get(payload["order_id"])
-        status = ("REJECTED" if request == "submit" else live.actor.status.value if live
-                  else self.work.recorded_status(payload["order_id"]) or "CANCELLED")
+        status = status or ("REJECTED" if request == "submit" else live.actor.status.value
+                            if live else self.work.recorded_status(payload["order_id"])
+                            or "CANCELLED")
         logger.info("%s of order %s refused: %s", request, payload["order_id"], reason)
         self.emit(executions.ORDER_REJECTED, {
             "order_id": payload["order_id"], "user_id": int(payload["user_id"]),

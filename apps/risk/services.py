@@ -239,11 +239,10 @@ def engage_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str
                         event_type=events.KILL_SWITCH, subject=str(switch),
                         account=None if user_id is None else str(user_id),
                         before=None, after={"engaged": True, "reason": reason})
-    working = orders.working_orders_matching(user_id=user_id, symbol=symbol or None)
-    for order in working:
-        order_entry.request_cancel(order=order, requested_by=actor_id or order.user_id,
-                                   reason="kill_switch")
-    return len(working)
+    # Working orders include those accepted at entry but not recorded yet: one in the
+    # processor's batch may have passed the decision just before the switch engaged.
+    return order_entry.cancel_working_orders(user_id=user_id, symbol=symbol or None,
+                                             requested_by=actor_id, reason="kill_switch")
 
 
 def release_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str) -> None:

@@ -122,6 +122,12 @@ KAFKA_TOPIC_PARTITIONS_BY_TOPIC = env_int_map("KAFKA_TOPIC_PARTITIONS_BY_TOPIC",
 # Market and stop orders trade with price protection: at most this fraction beyond the best
 # opposite price (or the stop price). A buy reserves funds at that bound.
 OMS_MARKET_SLIPPAGE = env_str("OMS_MARKET_SLIPPAGE", "0.05")
+# Order entry's global maximums of a price, a quantity and a limit order's notional. An
+# instrument may narrow them; oms.money's ceilings (1e9, 1e9, 1e12) cap them, so the money
+# arithmetic always has room.
+OMS_MAX_PRICE = env_str("OMS_MAX_PRICE", "1000000000")
+OMS_MAX_QUANTITY = env_str("OMS_MAX_QUANTITY", "1000000000")
+OMS_MAX_NOTIONAL = env_str("OMS_MAX_NOTIONAL", "1000000000000")
 # Velocity counters live in Redis under this prefix (a replay uses a prefix of its own).
 RISK_COUNTER_PREFIX = env_str("RISK_COUNTER_PREFIX", "")
 # Margin (leveraged accounts): default rates of instruments without their own, and the

@@ -5,6 +5,7 @@ import { type OrderDraft, timesInForce, toOrderRequest, validateOrder } from "..
 const BTC: Instrument = {
   symbol: "BTC-USDT", base_asset: "BTC", quote_asset: "USDT", tick_size: "0.01",
   lot_size: "0.00001", min_quantity: "0.00001", max_quantity: "1000", min_notional: "10",
+  max_price: "1000000", max_notional: "10000000",
   maker_fee_rate: "0.001", taker_fee_rate: "0.001", trading: true,
 };
 const NOW = new Date("2026-01-01T00:00:00Z");
@@ -28,6 +29,11 @@ describe("validateOrder", () => {
     expect(codes(limit({ quantity: "1000.00001" }))).toEqual(["quantity:above_max_quantity"]);
     expect(codes(limit({ quantity: "0.005" }), { ...BTC, min_quantity: "0.01" }))
       .toEqual(["quantity:below_min_quantity"]);
+  });
+
+  it("checks the maximum price and notional", () => {
+    expect(codes(limit({ price: "10000000000000" }))).toEqual(["price:above_max_price"]);
+    expect(codes(limit({ quantity: "200", price: "60000" }))).toEqual(["null:above_max_notional"]);
   });
 
   it("checks prices on the tick, exactly", () => {

@@ -10,7 +10,9 @@ counts against it, and while it is open `publish()` raises `KafkaUnavailable` (a
 `PublishError`, so callers' handling is unchanged) at once instead of each caller
 waiting out the delivery timeout against a dead broker. A failed publish is not retried
 here: librdkafka's idempotent producer already re-sends within `MESSAGE_TIMEOUT_MS`, so
-one more round would only hold the caller longer.
+one more round would only hold the caller longer. A publish that timed out raises
+`PublishOutcomeUnknown` (also a `PublishError`): the event may have been written all the
+same, and callers that must not act twice (order entry) keep that in mind.
 
 A producer that failed for good (a fatal error, or fenced: after a broker outage a broker
 may bump the idempotent producer's epoch and refuse every later send with
@@ -49,6 +51,16 @@ class PublishError(RuntimeError):
 
 class KafkaUnavailable(BreakerOpen, PublishError):
     """The `kafka` breaker is open: the event was not sent."""
+
+
+class PublishOutcomeUnknown(PublishError):
+    """The event was sent but no acknowledgement came in time: it may be in the log or not.
+    A caller that promised an outcome (order entry) must find out before it says either."""
+
+
+# Delivery errors after which the event may nevertheless have been written.
+MAYBE_WRITTEN = frozenset({KafkaError._MSG_TIMED_OUT, KafkaError._TIMED_OUT,
+                           KafkaError.REQUEST_TIMED_OUT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +145,15 @@ class EventProducer:
         started = time.perf_counter()
         self.send(topic, key=key, event=event, on_delivery=pending, validate=validate)
         # librdkafka gives up after MESSAGE_TIMEOUT_MS and reports it; wait a bit longer so
-        # the outcome we act on is always final (never "maybe published").
+        # that its report decides. A timeout, though, may follow a write whose acknowledgement
+        # was lost: that is `PublishOutcomeUnknown`, never "not published".
         if not pending.done.wait((MESSAGE_TIMEOUT_MS + 2000) / 1000):
             EVENTS_PUBLISH_FAILED.labels(topic).inc()
-            raise PublishError(f"no acknowledgement from Kafka for {topic}")
+            raise PublishOutcomeUnknown(f"no acknowledgement from Kafka for {topic}")
+        if pending.error is not None and pending.error.code() in MAYBE_WRITTEN:
+            EVENTS_PUBLISH_FAILED.labels(topic).inc()
+            raise PublishOutcomeUnknown(f"Kafka did not confirm the event on {topic} in time: "
+                                        f"{pending.error}")
         if pending.error is not None or pending.message is None:
             EVENTS_PUBLISH_FAILED.labels(topic).inc()
             raise PublishError(f"Kafka refused the event on {topic}: {pending.error}")

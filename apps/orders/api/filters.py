@@ -1,10 +1,15 @@
-"""Filters of `GET /api/orders`."""
+"""Filters of `GET /api/orders`: on the database's orders (the FilterSet) and, with the
+same meaning, on the orders order entry accepted that the processor has not recorded yet
+(`pending_matches`), which the first page lists too."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import django_filters
 
 from apps.orders.models import Order
+from apps.orders.selectors import OrderView
 from oms.api.filters import UtcDateTimeFilter
 
 
@@ -19,3 +24,16 @@ class OrderFilterSet(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = ["status", "symbol", "side", "client_order_id"]
+
+
+def pending_matches(filters: dict[str, Any], order: OrderView) -> bool:
+    """Whether a pending order passes the FilterSet's cleaned filters."""
+    statuses = filters.get("status")
+    if statuses and order.status not in statuses:
+        return False
+    for name in ("symbol", "side", "client_order_id"):
+        if filters.get(name) and getattr(order, name) != filters[name]:
+            return False
+    after, before = filters.get("created_after"), filters.get("created_before")
+    return (after is None or order.created_at >= after) and (
+        before is None or order.created_at < before)

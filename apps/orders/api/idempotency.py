@@ -1,23 +1,38 @@
 """`Idempotency-Key` for order entry, after the IETF draft and Stripe's practice.
 
 A key is scoped to its user and kept 24 hours in Redis (`idempotency:{user}:{key}`) with a
-fingerprint of the request. The first request claims the key (in flight); its response is
-stored when it completes. Then: the same key and body replay the stored response; the
-same key with another body is 422; a request while the first is in flight is 409. A
-request that fails before taking effect releases the key, so the client may retry."""
+fingerprint of the request. The first request claims the key (in flight, with the time it
+started and the order's submission time); its response is stored when it completes. Then:
+the same key and body replay the stored response; the same key with another body is 422; a
+request while the first is in flight is 409. A request that fails before taking effect
+releases the key, so the client may retry.
+
+Two grey zones are resolved rather than guessed (issue 14):
+- A publish that timed out may have reached Kafka. The key is kept as *unknown* (503 to the
+  client) with the order's submission time, and a retry resolves it: `Outcome.RESOLVE`.
+- A request that published but could not store its response (Redis failed at that moment)
+  leaves the key in flight. Once older than `IN_FLIGHT_SECONDS` (longer than any request
+  lives) a retry resolves it the same way instead of answering 409 for a day.
+Resolving is the view's job: the order's id derives from the key, so it looks the order
+up, and re-sends the very same submission only when the order is nowhere to be found."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from oms.kafka.config import MESSAGE_TIMEOUT_MS
 from oms.redis import redis_client
 
 KEY_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
+# A request in flight for longer has died or could not store its outcome: the publish it
+# waits for gives up after MESSAGE_TIMEOUT_MS, and the rest takes milliseconds.
+IN_FLIGHT_SECONDS = MESSAGE_TIMEOUT_MS // 1000 + 25
 
 
 class Outcome(Enum):
@@ -25,6 +40,7 @@ class Outcome(Enum):
     REPLAY = "replay"
     IN_FLIGHT = "in_flight"
     MISMATCH = "mismatch"
+    RESOLVE = "resolve"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +48,8 @@ class Claim:
     outcome: Outcome
     status: int = 0
     body: Any = None
+    # When the order under this key was (or is to be) submitted: PROCEED, IN_FLIGHT, RESOLVE.
+    submitted_at: datetime | None = None
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -44,20 +62,44 @@ def _redis_key(user_id: int, key: str) -> str:
     return f"idempotency:{user_id}:{key}"
 
 
-def claim(*, user_id: int, key: str, request_fingerprint: str) -> Claim:
+def _in_flight(request_fingerprint: str, *, submitted_at: datetime, now: datetime) -> str:
+    return json.dumps({"state": "in_flight", "fingerprint": request_fingerprint,
+                       "started_at": now.timestamp(), "submitted_at": submitted_at.isoformat()})
+
+
+def claim(*, user_id: int, key: str, request_fingerprint: str, now: datetime) -> Claim:
     redis_key = _redis_key(user_id, key)
-    record = json.dumps({"state": "in_flight", "fingerprint": request_fingerprint})
-    if redis_client().set(redis_key, record, nx=True, ex=KEY_SECONDS):
-        return Claim(Outcome.PROCEED)
+    if redis_client().set(redis_key, _in_flight(request_fingerprint, submitted_at=now, now=now),
+                          nx=True, ex=KEY_SECONDS):
+        return Claim(Outcome.PROCEED, submitted_at=now)
     stored = redis_client().get(redis_key)
     if stored is None:  # released between our SET and GET: the other request failed
         return Claim(Outcome.IN_FLIGHT)
     data = json.loads(stored)
     if data["fingerprint"] != request_fingerprint:
         return Claim(Outcome.MISMATCH)
-    if data["state"] == "in_flight":
-        return Claim(Outcome.IN_FLIGHT)
-    return Claim(Outcome.REPLAY, status=data["status"], body=data["body"])
+    if data["state"] == "done":
+        return Claim(Outcome.REPLAY, status=data["status"], body=data["body"])
+    submitted_at = datetime.fromisoformat(data["submitted_at"])
+    if data["state"] == "unknown" or now.timestamp() - data["started_at"] > IN_FLIGHT_SECONDS:
+        return Claim(Outcome.RESOLVE, submitted_at=submitted_at)
+    return Claim(Outcome.IN_FLIGHT, submitted_at=submitted_at)
+
+
+def resume(*, user_id: int, key: str, request_fingerprint: str, submitted_at: datetime,
+           now: datetime) -> None:
+    """Take a key being resolved back in flight, so a concurrent retry waits (409)."""
+    redis_client().set(_redis_key(user_id, key),
+                       _in_flight(request_fingerprint, submitted_at=submitted_at, now=now),
+                       ex=KEY_SECONDS)
+
+
+def mark_unknown(*, user_id: int, key: str, request_fingerprint: str,
+                 submitted_at: datetime) -> None:
+    """The order may or may not have been published: a retry must find out (RESOLVE)."""
+    record = {"state": "unknown", "fingerprint": request_fingerprint,
+              "submitted_at": submitted_at.isoformat()}
+    redis_client().set(_redis_key(user_id, key), json.dumps(record), ex=KEY_SECONDS)
 
 
 def complete(*, user_id: int, key: str, request_fingerprint: str, status: int, body: Any) -> None:

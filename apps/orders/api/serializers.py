@@ -107,6 +107,8 @@ class InstrumentSerializer(serializers.Serializer):  # type: ignore[type-arg]
     min_quantity = amount()
     max_quantity = amount()
     min_notional = amount()
+    max_price = amount(help_text="The highest price (or stop price) order entry accepts.")
+    max_notional = amount(help_text="The highest price times quantity of a limit order.")
     maker_fee_rate = amount()
     taker_fee_rate = amount()
     trading = serializers.BooleanField()

@@ -3,8 +3,10 @@ render; the rules live in the domain and the services."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -20,7 +22,7 @@ from rest_framework.response import Response
 
 from apps.orders import selectors, services
 from apps.orders.api import idempotency
-from apps.orders.api.filters import OrderFilterSet
+from apps.orders.api.filters import OrderFilterSet, pending_matches
 from apps.orders.api.serializers import (
     AmendOrderSerializer,
     CancelAllResultSerializer,
@@ -36,6 +38,8 @@ from oms.api.errors import Conflict, FieldErrors, ServiceUnavailable, Unprocessa
 from oms.api.pagination import StrictCursorPagination
 from oms.api.throttling import ClientIpRateThrottle, UserRateThrottle
 from oms.auth.roles import sees_everything
+
+logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 # Errors specific to order entry; the common ones (400, 401, 403, 404, 429, 503) are added
@@ -72,6 +76,12 @@ def unavailable(exc: services.OrderEntryUnavailable | redis.RedisError) -> Servi
     """503 with `Retry-After`: the open breaker's remaining time, else a short default."""
     entry = (exc if isinstance(exc, services.OrderEntryUnavailable)
              else services.OrderEntryUnavailable.caused_by("redis", exc))
+    if isinstance(entry, services.OrderOutcomeUnknown):
+        return ServiceUnavailable(
+            "Kafka did not confirm the order in time: it may have been placed. Retry with the "
+            "same Idempotency-Key to learn its outcome (without a key, look for it in "
+            "GET /api/orders before placing it again)",
+            code="order_outcome_unknown", retry_after=entry.retry_after)
     return ServiceUnavailable(f"{entry.dependency} is unavailable; nothing was done, retry later",
                               code=f"{entry.dependency}_unavailable", retry_after=entry.retry_after)
 
@@ -123,11 +133,16 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         serializer = PlaceOrderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user_id = request.user.pk
+        now = datetime.now(UTC)
         if key is None:
-            return self._place(serializer, user_id=user_id, key=None)
+            try:
+                return self._place(serializer, user_id=user_id, key=None, now=now)
+            except services.OrderOutcomeUnknown as exc:
+                raise unavailable(exc) from exc
         fingerprint = idempotency.fingerprint("POST", request.path, request.data)
         try:
-            claim = idempotency.claim(user_id=user_id, key=key, request_fingerprint=fingerprint)
+            claim = idempotency.claim(user_id=user_id, key=key, request_fingerprint=fingerprint,
+                                      now=now)
         except redis.RedisError as exc:
             raise unavailable(exc) from exc
         if claim.outcome is idempotency.Outcome.REPLAY:
@@ -136,32 +151,89 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         if claim.outcome is idempotency.Outcome.MISMATCH:
             raise UnprocessableEntity("this Idempotency-Key was used with a different request",
                                       code="idempotency_key_reused")
-        if claim.outcome is idempotency.Outcome.IN_FLIGHT:
-            raise Conflict("a request with this Idempotency-Key is in progress",
-                           code="idempotency_key_in_flight")
+        resolving = claim.outcome is idempotency.Outcome.RESOLVE
+        if claim.outcome is idempotency.Outcome.IN_FLIGHT or resolving:
+            known = self._known_order(user_id=user_id, key=key, in_database=resolving)
+            if known is not None:
+                response = Response(OrderSerializer(known).data, status=status.HTTP_202_ACCEPTED,
+                                    headers={"Idempotent-Replayed": "true"})
+                self._store(user_id=user_id, key=key, fingerprint=fingerprint, response=response)
+                return response
+            if not resolving:
+                raise Conflict("a request with this Idempotency-Key is in progress",
+                               code="idempotency_key_in_flight")
+        submitted_at = claim.submitted_at or now
         try:
-            response = self._place(serializer, user_id=user_id, key=key)
-        except BaseException:
-            idempotency.release(user_id=user_id, key=key)
+            if resolving:
+                idempotency.resume(user_id=user_id, key=key, request_fingerprint=fingerprint,
+                                   submitted_at=submitted_at, now=now)
+            response = self._place(serializer, user_id=user_id, key=key, now=submitted_at)
+        except BaseException as exc:
+            if resolving or isinstance(exc, services.OrderOutcomeUnknown):
+                self._keep_unknown(user_id=user_id, key=key, fingerprint=fingerprint,
+                                   submitted_at=submitted_at)
+            else:
+                idempotency.release(user_id=user_id, key=key)
+            if isinstance(exc, services.OrderEntryUnavailable | redis.RedisError):
+                raise unavailable(exc) from exc
             raise
-        idempotency.complete(user_id=user_id, key=key, request_fingerprint=fingerprint,
-                             status=response.status_code, body=response.data)
+        self._store(user_id=user_id, key=key, fingerprint=fingerprint, response=response)
         return response
 
-    def _place(self, serializer: PlaceOrderSerializer, *, user_id: int, key: str | None
-               ) -> Response:
+    def _known_order(self, *, user_id: int, key: str, in_database: bool
+                     ) -> selectors.OrderView | None:
+        """The order placed under an Idempotency-Key whose first request did not store its
+        response: in the entry cache once its publish was acknowledged, in the database once
+        the processor recorded it (looked up only when resolving an unknown outcome)."""
+        order_id = services.order_id_for(user_id=user_id, idempotency_key=key)
+        if in_database:
+            return selectors.order_visible_to(order_id=order_id, user_id=user_id,
+                                              sees_all=False)
+        view = selectors.cached_order(order_id=order_id)
+        return view if view is not None and view.user_id == user_id else None
+
+    @staticmethod
+    def _keep_unknown(*, user_id: int, key: str, fingerprint: str,
+                      submitted_at: datetime) -> None:
+        """The order may have been published: the key must not be freed for another order."""
+        try:
+            idempotency.mark_unknown(user_id=user_id, key=key, request_fingerprint=fingerprint,
+                                     submitted_at=submitted_at)
+        except redis.RedisError as exc:
+            # Still in flight: a retry resolves it once IN_FLIGHT_SECONDS have passed.
+            logger.warning("Idempotency-Key of order %s left in flight: %s",
+                           services.order_id_for(user_id=user_id, idempotency_key=key), exc)
+
+    @staticmethod
+    def _store(*, user_id: int, key: str, fingerprint: str, response: Response) -> None:
+        """Store the response for replays. The order is placed whatever happens here: if
+        Redis fails now, the key stays in flight and a retry finds the order (cache or
+        database) instead of a 409 for the key's whole day."""
+        try:
+            idempotency.complete(user_id=user_id, key=key, request_fingerprint=fingerprint,
+                                 status=response.status_code, body=response.data)
+        except redis.RedisError as exc:
+            logger.warning("response to Idempotency-Key of order %s not stored: %s",
+                           response.data.get("id"), exc)
+
+    def _place(self, serializer: PlaceOrderSerializer, *, user_id: int, key: str | None,
+               now: datetime) -> Response:
+        """Place the order; `services.OrderOutcomeUnknown` is left to the caller, which knows
+        whether a key keeps the request resolvable."""
         try:
             order = services.place_order(
                 user_id=user_id,
                 order_id=services.order_id_for(user_id=user_id, idempotency_key=key),
                 client_order_id=serializer.validated_data.get("client_order_id"),
-                terms=serializer.terms(),
+                terms=serializer.terms(), now=now, keyed=key is not None,
             )
         except services.OrderRejected as exc:
             raise violations_error(exc.violations) from exc
         except services.DuplicateClientOrderId as exc:
             raise Conflict(f"client_order_id {exc} is already used",
                            code="duplicate_client_order_id") from exc
+        except services.OrderOutcomeUnknown:
+            raise
         except services.OrderEntryUnavailable as exc:
             raise unavailable(exc) from exc
         return Response(OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
@@ -176,7 +248,31 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         orders = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(orders)
         views = [selectors.order_view(order) for order in page or []]
+        paginator = self.paginator
+        if isinstance(paginator, NewestFirst) and (
+                paginator.cursor_query_param not in request.query_params):
+            views = self._pending(request, shown=views,
+                                  limit=paginator.get_page_size(request)) + views
         return self.get_paginated_response(OrderSerializer(views, many=True).data)
+
+    def _pending(self, request: Request, *, shown: list[selectors.OrderView], limit: int
+                 ) -> list[selectors.OrderView]:
+        """Read your writes: the first page begins with the orders accepted at entry that the
+        processor has not recorded yet (the caller's; an operator's: the venue's), newest
+        first and filtered like the rest, at most a page of them. Later pages hold recorded
+        orders only. Without Redis the list is the database's alone."""
+        filters = OrderFilterSet(request.query_params, queryset=Order.objects.none())
+        if not filters.is_valid():  # filter_queryset already refused it
+            return []
+        sees_all = sees_everything(request.user)
+        try:
+            pending = selectors.pending_orders(user_id=None if sees_all else request.user.pk,
+                                               limit=limit)
+        except redis.RedisError:
+            return []
+        listed = {order.id for order in shown}
+        return [order for order in pending
+                if order.id not in listed and pending_matches(filters.form.cleaned_data, order)]
 
     @extend_schema(responses={200: OrderSerializer})
     def retrieve(self, request: Request, pk: str) -> Response:

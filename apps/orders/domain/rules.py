@@ -1,6 +1,8 @@
 """The trading rules an order must meet before it is published: the instrument trades, the
-quantity is on the lot and within bounds, prices are on the tick, the notional reaches the
-minimum, and the type, time in force, stop price, expiry and post-only fit together.
+quantity is on the lot and within bounds, prices are on the tick and below the maximum, the
+notional lies between the minimum and the maximum, and the type, time in force, stop price,
+expiry and post-only fit together. The bounds come first, so the step checks only ever
+divide numbers of a known size, in the money context (`oms.money.MONEY_CONTEXT`).
 
 Pure functions over explicit inputs (the instrument's rules, the order, `now`), so every
 rule is tested alone and the API only translates the violations."""
@@ -9,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from apps.orders.domain.instruments import InstrumentRules
+from oms.money import MONEY_CONTEXT
 
 LIMIT_TYPES = frozenset({"limit", "stop_limit"})
 STOP_TYPES = frozenset({"stop", "stop_limit"})
@@ -51,31 +54,42 @@ def check_quantity(
 ) -> list[Violation]:
     if quantity <= 0:
         return [Violation(field, "not_positive", "quantity must be greater than zero")]
-    if quantity % rules.lot_size != 0:
+    if quantity > rules.max_quantity:
+        return [Violation(field, "above_max_quantity",
+                          f"quantity must be at most {rules.max_quantity}")]
+    if MONEY_CONTEXT.remainder(quantity, rules.lot_size) != 0:
         return [Violation(field, "lot_size",
                           f"quantity must be a multiple of the lot size {rules.lot_size}")]
     if quantity < rules.min_quantity:
         return [Violation(field, "below_min_quantity",
                           f"quantity must be at least {rules.min_quantity}")]
-    if quantity > rules.max_quantity:
-        return [Violation(field, "above_max_quantity",
-                          f"quantity must be at most {rules.max_quantity}")]
     return []
 
 
 def check_price(rules: InstrumentRules, price: Decimal, field: str) -> list[Violation]:
     if price <= 0:
         return [Violation(field, "not_positive", f"{field} must be greater than zero")]
-    if price % rules.tick_size != 0:
+    if price > rules.max_price:
+        return [Violation(field, "above_max_price",
+                          f"{field} must be at most {rules.max_price}")]
+    if MONEY_CONTEXT.remainder(price, rules.tick_size) != 0:
         return [Violation(field, "tick_size",
                           f"{field} must be a multiple of the tick size {rules.tick_size}")]
     return []
 
 
 def check_notional(rules: InstrumentRules, quantity: Decimal, price: Decimal) -> list[Violation]:
-    if quantity * price < rules.min_notional:
+    """Price times quantity within the instrument's bounds (field null: neither alone is
+    at fault)."""
+    with localcontext(MONEY_CONTEXT):
+        notional = quantity * price
+    if notional < rules.min_notional:
         return [Violation(None, "min_notional",
                           f"price times quantity must be at least {rules.min_notional} "
+                          f"{rules.quote_asset}")]
+    if notional > rules.max_notional:
+        return [Violation(None, "above_max_notional",
+                          f"price times quantity must be at most {rules.max_notional} "
                           f"{rules.quote_asset}")]
     return []
 

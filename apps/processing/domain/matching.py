@@ -47,7 +47,8 @@ Events (see ``orders``): ``Accepted``, ``Rested``, ``Trade``, ``Cancelled``, ``R
 caller's), ``post_only_would_take``, ``unknown_order``, ``invalid_amend``.
 
 Complexity: add/cancel O(1) plus O(log L) over L price levels when a level appears or
-disappears; each fill O(1); stops and expiries use heaps with lazy deletion.
+disappears; each fill O(1); stops and expiries use heaps with lazy deletion, compacted
+(amortised O(1) per order) so that their size stays proportional to the live orders.
 """
 
 from __future__ import annotations
@@ -131,6 +132,10 @@ _STP_CANCEL_INCOMING = SelfTradePrevention.CANCEL_INCOMING
 
 # Cancelled stops leave entries in the trigger heaps; rebuild once they are the majority.
 _STALE_STOPS_BEFORE_COMPACTION = 64
+# Orders that leave before their expiry (cancelled, filled, self-trade) leave entries in the
+# expiry heap; it is rebuilt from the live orders once it outgrows twice their number, so
+# its size stays proportional to the book however far away the expiries are.
+_EXPIRIES_BEFORE_COMPACTION = 64
 
 _HeapEntry = tuple[int, int, OrderNode]
 DepthLevel = tuple[int, int, int]  # (price ticks, total lots, order count)
@@ -239,6 +244,11 @@ class MatchingEngine:
         )
         events.append(Accepted(spec.order_id))
         if spec.expires_at is not None:
+            if len(expiries) > _EXPIRIES_BEFORE_COMPACTION and len(expiries) > 2 * len(
+                    self._orders):
+                self._expiries = expiries = [
+                    entry for entry in expiries if self._orders.get(entry[2].order_id) is entry[2]]
+                heapify(expiries)
             heappush(expiries, (spec.expires_at, seq, node))
         stop_price = spec.stop_price
         if stop_price is None:

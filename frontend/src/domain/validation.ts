@@ -46,6 +46,10 @@ function checkQuantity(rules: Instrument, text: string): [Decimal | null, FieldE
   if (quantity.digits <= 0n) {
     return [null, [error("quantity", "not_positive", "quantity must be greater than zero")]];
   }
+  if (max && compare(quantity, max) > 0) {
+    return [null, [error("quantity", "above_max_quantity",
+      `quantity must be at most ${rules.max_quantity}`)]];
+  }
   if (lot && !isMultipleOf(quantity, lot)) {
     return [null, [error("quantity", "lot_size",
       `quantity must be a multiple of the lot size ${rules.lot_size}`)]];
@@ -53,10 +57,6 @@ function checkQuantity(rules: Instrument, text: string): [Decimal | null, FieldE
   if (min && compare(quantity, min) < 0) {
     return [null, [error("quantity", "below_min_quantity",
       `quantity must be at least ${rules.min_quantity}`)]];
-  }
-  if (max && compare(quantity, max) > 0) {
-    return [null, [error("quantity", "above_max_quantity",
-      `quantity must be at most ${rules.max_quantity}`)]];
   }
   return [quantity, []];
 }
@@ -70,6 +70,10 @@ function checkPrice(rules: Instrument, text: string, field: string, type: OrderT
   if (price === null) return [null, [error(field, "invalid", `${field} must be a number`)]];
   if (price.digits <= 0n) {
     return [null, [error(field, "not_positive", `${field} must be greater than zero`)]];
+  }
+  const max = parseDecimal(rules.max_price);
+  if (max && compare(price, max) > 0) {
+    return [null, [error(field, "above_max_price", `${field} must be at most ${rules.max_price}`)]];
   }
   const tick = parseDecimal(rules.tick_size);
   if (tick && !isMultipleOf(price, tick)) {
@@ -114,10 +118,16 @@ export function validateOrder(draft: OrderDraft, rules: Instrument, now: Date): 
   }
   errors.push(...checkTimeInForce(draft, now));
   const minNotional = parseDecimal(rules.min_notional);
-  if (errors.length === 0 && quantity && price && minNotional
-      && compare(multiply(quantity, price), minNotional) < 0) {
-    errors.push(error(null, "min_notional",
-      `price times quantity must be at least ${rules.min_notional} ${rules.quote_asset}`));
+  const maxNotional = parseDecimal(rules.max_notional);
+  if (errors.length === 0 && quantity && price) {
+    const notional = multiply(quantity, price);
+    if (minNotional && compare(notional, minNotional) < 0) {
+      errors.push(error(null, "min_notional",
+        `price times quantity must be at least ${rules.min_notional} ${rules.quote_asset}`));
+    } else if (maxNotional && compare(notional, maxNotional) > 0) {
+      errors.push(error(null, "above_max_notional",
+        `price times quantity must be at most ${rules.max_notional} ${rules.quote_asset}`));
+    }
   }
   return errors;
 }

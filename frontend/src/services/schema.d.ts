@@ -571,6 +571,16 @@ export interface components {
             max_quantity: string;
             /** Format: decimal */
             min_notional: string;
+            /**
+             * Format: decimal
+             * @description The highest price (or stop price) order entry accepts.
+             */
+            max_price: string;
+            /**
+             * Format: decimal
+             * @description The highest price times quantity of a limit order.
+             */
+            max_notional: string;
             /** Format: decimal */
             maker_fee_rate: string;
             /** Format: decimal */

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import redis as redis_lib
@@ -57,7 +58,8 @@ def test_request_while_the_first_is_in_flight_is_409(
     body = limit_order()
     user_id = alice.user.pk  # type: ignore[attr-defined]
     idempotency.claim(user_id=user_id, key="k-3",
-                      request_fingerprint=idempotency.fingerprint("POST", "/api/orders", body))
+                      request_fingerprint=idempotency.fingerprint("POST", "/api/orders", body),
+                      now=datetime.now(UTC))
     before = orders_topic.end_offsets()
     response = alice.post("/api/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
     assert response.status_code == 409
