@@ -22,7 +22,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import redis
 from confluent_kafka import KafkaException
@@ -50,6 +50,7 @@ from oms.events import new_event, validate_event
 from oms.kafka.consumer import Batch, ConsumedEvent
 from oms.kafka.producer import PublishError
 from oms.kafka.topics import EXECUTIONS, ORDERS, PRICES
+from oms.money import MONEY_CONTEXT
 from oms.resilience.breakers import BreakerOpen
 
 logger = logging.getLogger(__name__)
@@ -199,7 +200,8 @@ class BatchProcessor:
 
     def _commit(self, events: list[ConsumedEvent], offsets: Offsets) -> None:
         """One transaction: fence, read, run the flow in memory, write, store offsets."""
-        with transaction.atomic():
+        # Every amount of the flow in the money context, wide enough for any accepted input.
+        with transaction.atomic(), localcontext(MONEY_CONTEXT):
             self._check_fence({partition for _, partition in offsets})
             if events:
                 now = datetime.now(UTC)
