@@ -1,15 +1,18 @@
-"""Public reads of the processing context."""
+"""Public reads of the processing context: balances, working orders and the exposure of
+accounts as risk needs it, the venue's last trades, and equity from the ledger."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum
 
-from apps.orders.selectors import all_instrument_rules
 from apps.processing.models import LedgerAccount, SymbolState, WorkingOrder
+from apps.risk.selectors import asset_prices
+from apps.risk.services import AccountExposure, WorkingOrders
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,46 @@ def open_exposure(*, user_id: int, symbol: str) -> OpenExposure:
                         sell_quantity=per_side.get("sell") or Decimal(0))
 
 
+_OPEN = F("quantity") - F("filled_quantity")
+
+
+def account_exposures(*, user_ids: Collection[int]) -> dict[int, AccountExposure]:
+    """What each of these accounts has at stake, for risk's buying power: its working
+    orders of every symbol (count, open quantity and notional at their prices, per side),
+    its balances (available plus reserved) and its loans. Two queries, however many
+    accounts: a batch of orders asks once for all the accounts in it. Every account asked
+    about is in the answer."""
+    ids = set(user_ids)
+    working: dict[int, dict[str, WorkingOrders]] = defaultdict(dict)
+    for row in WorkingOrder.objects.filter(user_id__in=ids).order_by().values(
+            "user_id", "symbol", "side").annotate(
+            orders=Count("order_id"), open=Sum(_OPEN),
+            notional=Sum(ExpressionWrapper(_OPEN * F("price"), output_field=DecimalField()))):
+        open_quantity, notional = row["open"] or Decimal(0), row["notional"] or Decimal(0)
+        current = working[row["user_id"]].get(row["symbol"], WorkingOrders())
+        if row["side"] == "buy":
+            current = replace(current, buy_quantity=open_quantity, buy_notional=notional)
+        else:
+            current = replace(current, sell_quantity=open_quantity, sell_notional=notional)
+        working[row["user_id"]][row["symbol"]] = replace(
+            current, orders=current.orders + row["orders"])
+    holdings: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    loans: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for user_id, kind, asset, available, reserved in LedgerAccount.objects.filter(
+            user_id__in=ids, kind__in=[LedgerAccount.Kind.USER, LedgerAccount.Kind.LOAN]
+    ).values_list("user_id", "kind", "asset", "available", "reserved"):
+        amount = available + reserved
+        if not amount:
+            continue
+        if kind == LedgerAccount.Kind.LOAN:
+            loans[user_id][asset] = -amount  # a loan account is never positive
+        else:
+            holdings[user_id][asset] = amount
+    return {user_id: AccountExposure(user_id=user_id, working=working[user_id],
+                                     holdings=holdings[user_id], loans=loans[user_id])
+            for user_id in ids}
+
+
 def marks() -> dict[str, Decimal]:
     """Reference prices: each symbol's last trade as its processor last stored it."""
     return {state.symbol: state.last_trade_price
@@ -63,17 +106,6 @@ def best_prices(*, symbol: str) -> tuple[Decimal | None, Decimal | None]:
     row = WorkingOrder.objects.filter(symbol=symbol, engine_type="limit").aggregate(
         bid=Max("price", filter=Q(side="buy")), ask=Min("price", filter=Q(side="sell")))
     return row["bid"], row["ask"]
-
-
-def asset_prices(marks: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Each asset's price in the valuation asset (`OMS_VALUATION_ASSET`): 1 for itself,
-    the mark of its instrument against it for the others that have one."""
-    valuation = settings.OMS_VALUATION_ASSET
-    prices = {valuation: Decimal(1)}
-    for rules in all_instrument_rules():
-        if rules.quote_asset == valuation and rules.symbol in marks:
-            prices[rules.base_asset] = marks[rules.symbol]
-    return prices
 
 
 def account_equity(*, user_id: int, marks: dict[str, Decimal]) -> Decimal:

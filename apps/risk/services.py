@@ -16,11 +16,11 @@ from django.conf import settings
 from django.db import transaction
 from prometheus_client import Histogram
 
-from apps.marketdata import selectors as marketdata
 from apps.orders import selectors as orders
 from apps.orders import services as order_entry
 from apps.risk import events
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
+from apps.risk.domain.exposure import AccountExposure, RestingOrder, WorkingOrders, for_amend
 from apps.risk.domain.margin import MarginTerms, maintenance_requirement
 from apps.risk.domain.positions import PositionChange, apply_fill
 from apps.risk.models import (
@@ -34,10 +34,12 @@ from apps.risk.models import (
 )
 from apps.risk.selectors import (
     LIMIT_FIELDS,
+    collateral_prices,
     kill_switch_engaged,
     leverage_of,
     margin_rates,
     open_positions,
+    reference_marks,
     resolved_limits,
 )
 from oms.events import new_event
@@ -47,9 +49,12 @@ from oms.money import format_amount
 from oms.redis import redis_client
 
 __all__ = [
+    "AccountExposure",
     "Decision",
     "Limits",
     "PreTradeContext",
+    "RestingOrder",
+    "WorkingOrders",
     "cache_positions",
     "engage_kill_switch",
     "limit_usage",
@@ -77,14 +82,16 @@ def _velocity_keys(user_id: int, now: datetime) -> tuple[str, str, str]:
 
 
 def _velocity(user_id: int, now: datetime, *, claim: tuple[str, Decimal | None] | None,
-              with_notional: bool = True) -> Velocity:
+              amended: str | None = None, with_notional: bool = True) -> Velocity:
     """The account's counts in the current second and minute, before this order. With
     `claim` (order id, notional), the order is first added to the windows in the same
     MULTI/EXEC as the counts are read, so concurrent processors each see a distinct count
     and a limit of N admits N orders, never more. The sets are keyed by order id: a
-    redelivered order is counted once. The minute's notionals are always recorded but read
-    (`with_notional`) only when a notional limit needs them: reading grows with the
-    account's orders of the minute, counting does not."""
+    redelivered order is counted once. An amend (`amended`: its order id) is the same
+    order: it is not counted again, and its earlier notional is left out of the minute's.
+    The minute's notionals are always recorded but read (`with_notional`) only when a
+    notional limit needs them: reading grows with the account's orders of the minute,
+    counting does not."""
     per_second, per_minute, notional_key = _velocity_keys(user_id, now)
     pipe = redis_client().pipeline(transaction=True)
     if claim is not None:
@@ -95,6 +102,9 @@ def _velocity(user_id: int, now: datetime, *, claim: tuple[str, Decimal | None] 
         if notional is not None:
             pipe.hsetnx(notional_key, order_id, str(notional))
             pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
+    if amended is not None:
+        pipe.sismember(per_second, amended)
+        pipe.sismember(per_minute, amended)
     pipe.scard(per_second)
     pipe.scard(per_minute)
     if with_notional:
@@ -102,12 +112,25 @@ def _velocity(user_id: int, now: datetime, *, claim: tuple[str, Decimal | None] 
     results = pipe.execute()
     notionals = results.pop() if with_notional else {}
     seconds, minutes = results[-2:]
-    own = 1 if claim is not None else 0
+    own_second, own_minute = (1, 1) if claim is not None else (
+        (int(results[-4]), int(results[-3])) if amended is not None else (0, 0))
     others = {k.decode(): Decimal(v.decode()) for k, v in notionals.items()}
-    if claim is not None:
-        others.pop(claim[0], None)
-    return Velocity(orders_this_second=int(seconds) - own, orders_this_minute=int(minutes) - own,
+    own = claim[0] if claim is not None else amended
+    if own is not None:
+        others.pop(own, None)
+    return Velocity(orders_this_second=int(seconds) - own_second,
+                    orders_this_minute=int(minutes) - own_minute,
                     notional_this_minute=sum(others.values(), Decimal(0)))
+
+
+def _record_amended_notional(user_id: int, now: datetime, order_id: str,
+                             notional: Decimal) -> None:
+    """An accepted amend's notional replaces the order's in the current minute."""
+    _, _, notional_key = _velocity_keys(user_id, now)
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.hset(notional_key, order_id, str(notional))
+    pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
+    pipe.execute()
 
 
 def _release_velocity(user_id: int, now: datetime, order_id: str) -> None:
@@ -134,48 +157,97 @@ def _daily_pnl(user_id: int, now: datetime, marks: dict[str, Decimal],
     return realized + unrealized
 
 
-def _margin_terms(context: PreTradeContext, equity: Callable[[], Decimal] | None
-                  ) -> MarginTerms | None:
+def _context_account(context: PreTradeContext) -> AccountExposure:
+    """The exposure a caller that passes none gives in its context: the working orders of
+    the order's symbol, valued at the order's price."""
+    price = context.price if context.price is not None else (context.reference_price
+                                                             or Decimal(0))
+    return AccountExposure(user_id=context.user_id, working={context.symbol: WorkingOrders(
+        orders=context.open_orders, buy_quantity=context.open_buy_quantity,
+        sell_quantity=context.open_sell_quantity,
+        buy_notional=context.open_buy_quantity * price,
+        sell_notional=context.open_sell_quantity * price)})
+
+
+def _margin_terms(context: PreTradeContext, account: AccountExposure,
+                  equity: Callable[[], Decimal] | None) -> MarginTerms | None:
     """The buying-power terms of a leveraged account whose order needs more than it has;
-    None (fully funded) otherwise. Equity is asked of the ledger's owner only then."""
+    None (fully funded) otherwise. Equity is asked for only then."""
     if not context.shortfall or equity is None:
         return None
     leverage = leverage_of(user_id=context.user_id)
     if leverage <= 1:
         return None
-    rate = margin_rates([context.symbol])[context.symbol]
-    return MarginTerms(leverage=leverage, initial_margin=rate.initial, equity=equity())
+    rates = margin_rates(sorted({context.symbol, *account.working, *context.exposures}))
+    return MarginTerms(leverage=leverage, equity=equity(),
+                       initial_margins={symbol: rate.initial for symbol, rate in rates.items()})
 
 
 def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,
-                       count: bool = True, equity: Callable[[], Decimal] | None = None
-                       ) -> Decision:
-    """Complete the processor's context with what risk owns (limits, kill switch, position,
-    daily P&L, exposures, velocity, margin), decide, and keep the order counted for
-    velocity when it is accepted (`count=False` for a what-if: nothing is counted).
-    `equity` values the account (in the valuation asset, at marks) for the buying power
-    of leveraged accounts; the caller owns the balances it needs."""
+                       count: bool = True, exposure: AccountExposure | None = None,
+                       amending: RestingOrder | None = None,
+                       equity: Callable[[], Decimal] | None = None) -> Decision:
+    """Complete the caller's context with what risk owns (limits, kill switch, positions,
+    daily P&L, marks, velocity, margin), decide, and keep the order counted for velocity
+    when it is accepted (`count=False` for a what-if: nothing is counted).
+
+    `exposure` (`apps.processing.selectors.account_exposures`) is the account's working
+    orders of every symbol, balances and loans: buying power then counts every symbol,
+    and equity is valued here at the marks. A caller without it gives the working orders
+    of the order's symbol in the context and values the account with `equity`.
+
+    `amending` is the order an amend changes, as it stands: the context holds its new
+    terms (quantity = what is left to trade, required amount = the whole new
+    reservation), and the order's current reservation and working exposure are released
+    before they are decided. The amend is the same order for velocity: not counted again,
+    its new notional replacing the old in the minute.
+
+    Marks and the symbol's reference price are the feeds' reference prices; the
+    context's (the venue's last trades) only where a feed has none."""
     user_id, symbol = context.user_id, context.symbol
-    marks = dict(context.marks)
+    account = exposure if exposure is not None else _context_account(context)
+    if amending is not None:
+        context, account = for_amend(context, account, amending)
     rows = _positions(user_id)
     positions = {p.symbol: p.quantity for p in rows}
+    last_trades = dict(context.marks)
+    if context.reference_price is not None:
+        last_trades[symbol] = context.reference_price
+    marks = reference_marks(symbols={symbol, *positions, *account.working},
+                            fallback=last_trades)
+    working = account.working_in(symbol)
     limits = resolved_limits(user_id=user_id, symbol=symbol)
+    if amending is not None:
+        seen = _velocity(user_id, now, claim=None, amended=order_id,
+                         with_notional=limits.max_notional_per_minute is not None)
+    else:
+        seen = _velocity(user_id, now, claim=(order_id, context.notional) if count else None,
+                         with_notional=limits.max_notional_per_minute is not None)
     full = dataclasses.replace(
         context,
+        reference_price=marks.get(symbol),
+        marks=marks,
         limits=limits,
         kill_switch=kill_switch_engaged(user_id=user_id, symbol=symbol),
         position=positions.get(symbol, Decimal(0)),
+        open_orders=account.open_orders,
+        open_buy_quantity=working.buy_quantity,
+        open_sell_quantity=working.sell_quantity,
         daily_pnl=_daily_pnl(user_id, now, marks, rows),
         exposures={s: abs(q) * marks[s] for s, q in positions.items() if s in marks and q},
-        velocity=_velocity(user_id, now,
-                           claim=(order_id, context.notional) if count else None,
-                           with_notional=limits.max_notional_per_minute is not None),
-        margin=_margin_terms(context, equity),
+        velocity=seen,
+        account=account,
     )
+    full = dataclasses.replace(full, margin=_margin_terms(
+        full, account, equity if exposure is None
+        else (lambda: account.equity(collateral_prices(last_trades=last_trades)))))
     decision = decide(full, clock_ns=time.perf_counter_ns)
     for check, spent in decision.timings_ns.items():
         RISK_CHECK_SECONDS.labels(check).observe(spent / 1e9)
-    if count and not decision.accepted:
+    if amending is not None:
+        if count and decision.accepted and full.notional is not None:
+            _record_amended_notional(user_id, now, order_id, full.notional)
+    elif count and not decision.accepted:
         _release_velocity(user_id, now, order_id)
     return decision
 
@@ -187,8 +259,7 @@ def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decima
     Marks are the market data's reference prices."""
     rows = _positions(user_id)
     positions = {p.symbol: p.quantity for p in rows}
-    marks = {s: mark for s in positions
-             if (mark := marketdata.reference_price(symbol=s)) is not None}
+    marks = reference_marks(symbols=set(positions), fallback={})
     exposures = {s: abs(q) * marks[s] for s, q in positions.items() if s in marks}
     gross = sum(exposures.values(), Decimal(0))
     position = abs(positions.get(symbol, Decimal(0))) if symbol else None

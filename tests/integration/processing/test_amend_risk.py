@@ -43,7 +43,7 @@ def usdt(user_id: int) -> tuple[Decimal, Decimal]:
 def assert_refused_and_unchanged(order_id: str, user_id: int, code: str,
                                  funds: tuple[Decimal, Decimal]) -> None:
     last = executions_of(order_id)[-1]
-    assert (last["type"], last["payload"]["request"], last["payload"]["reason"]) == (
+    assert (last["type"], last["payload"].get("request"), last["payload"].get("reason")) == (
         "order.rejected", "amend", code)
     order = Order.objects.get(id=order_id)
     assert (order.status, order.quantity, order.price, order.filled_quantity) == (

@@ -6,7 +6,6 @@ through the ops API; a fat-finger buy at ten times the market is refused with
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -28,13 +27,12 @@ DEFAULTS = {"price_band": "0.1", "max_order_notional": "1000000",
 
 
 @pytest.fixture
-def fresh_install(btc: None) -> Iterator[None]:
+def fresh_install(btc: None) -> None:
     """The limits as `migrate` leaves them on a new database (the test database starts
     without them: see tests/conftest.py)."""
     RiskLimit.objects.filter(user=None, symbol="").delete()
     call_command("migrate", "risk", "0003", verbosity=0)
     call_command("migrate", "risk", verbosity=0)
-    yield
 
 
 def test_migrate_installs_safe_global_limits_that_operators_change(
