@@ -45,6 +45,11 @@ def test_migrate_installs_safe_global_limits_that_operators_change(
                       format="json")
     assert changed.status_code == 200
     assert trader_client.get("/api/risk/limits").json()["limits"]["price_band"] == "0.05"
+    call_command("set_limits", "max_orders_per_minute=none", "max_order_notional=5000",
+                 verbosity=0)
+    limits = trader_client.get("/api/risk/limits").json()["limits"]
+    assert (limits["max_orders_per_minute"], limits["max_order_notional"]) == (None, "5000")
+    assert limits["max_orders_per_second"] == 50
     # Migrating again leaves an operator's change alone.
     call_command("migrate", "risk", "0003", verbosity=0)
     call_command("migrate", "risk", verbosity=0)
