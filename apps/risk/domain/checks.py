@@ -221,8 +221,9 @@ def insufficient_funds(c: PreTradeContext) -> Decision | None:
     gross = weighted_gross(notionals, c.margin)
     power = buying_power(c.margin)
     if gross > power:
-        return _reject("insufficient_funds", f"gross exposure would be {gross}, above the "
-                       f"buying power {power} (equity {c.margin.equity} x leverage)")
+        return _reject("insufficient_funds", f"gross exposure would be {gross.normalize():f}, "
+                       f"above the buying power {power.normalize():f} (equity "
+                       f"{c.margin.equity.normalize():f} x leverage {c.margin.leverage})")
     return None
 
 
