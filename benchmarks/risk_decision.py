@@ -84,7 +84,7 @@ def main() -> None:
                        exposures={"BTC-USDT": Decimal("25000"), "ETH-USDT": Decimal("12000"),
                                   "SOL-USDT": Decimal("4500")},
                        velocity=Velocity(3, 40, Decimal("12000")), limits=limits,
-                       margin=MarginTerms(leverage=Decimal("3"), initial_margin=Decimal("0.1"),
+                       margin=MarginTerms(leverage=Decimal("3"), initial_margins={},
                                           equity=Decimal("90000")))
     per_check: dict[str, int] = defaultdict(int)
 

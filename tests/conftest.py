@@ -36,3 +36,15 @@ def fresh_topic() -> str:
     ensure_topics(settings.KAFKA_BOOTSTRAP_SERVERS, partitions=3, replication_factor=1,
                   names=[name, dead_letter_topic(name)])
     return name
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
+    """Every test starts without the global limits that `migrate` installs on a fresh
+    database (tests/integration/risk/test_safe_defaults.py installs them again with
+    `migrate`): the flush after each transactional test removes them anyway, so without
+    this the first tests of a run would see limits the others do not."""
+    from apps.risk.models import RiskLimit
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        RiskLimit.objects.filter(user=None, symbol="").delete()

@@ -5,6 +5,7 @@ PostgreSQL), and a day's change and volume. Risk reads `reference_price` from he
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -32,6 +33,7 @@ __all__ = [
     "price_tick",
     "recent_trades",
     "reference_price",
+    "reference_prices",
 ]
 
 
@@ -68,6 +70,21 @@ def reference_price(*, symbol: str) -> Decimal | None:
     tick = price_tick(symbol=symbol)
     value = tick.get("reference_price") if tick else None
     return Decimal(value) if value is not None else None
+
+
+def reference_prices(*, symbols: Collection[str]) -> dict[str, Decimal]:
+    """The feeds' reference prices of these symbols in one Redis round trip; a symbol
+    without a cached tick is left out."""
+    wanted = sorted(symbols)
+    if not wanted:
+        return {}
+    raw = redis_client().mget([price_key(symbol) for symbol in wanted])
+    prices: dict[str, Decimal] = {}
+    for symbol, tick in zip(wanted, raw, strict=True):
+        value = json.loads(tick).get("reference_price") if tick is not None else None
+        if value is not None:
+            prices[symbol] = Decimal(value)
+    return prices
 
 
 def _trade(row: MarketTrade) -> TradePrint:

@@ -21,7 +21,6 @@ from typing import Any
 
 import redis
 from django.db import transaction
-from django.db.models import Count
 
 from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
@@ -30,7 +29,7 @@ from apps.orders.selectors import InstrumentRules, Submission
 from apps.orders.services import FillRecord, OrderState, SubmittedOrder
 from apps.processing import selectors
 from apps.processing.batch_ledger import LOAN, USER, BatchLedger
-from apps.processing.execution import Book, LiveOrder, UserExposure
+from apps.processing.execution import Book, LiveOrder
 from apps.processing.models import AccountSettings, SymbolState, WorkingOrder
 from apps.risk import services as risk
 from oms.db import copy_rows
@@ -51,7 +50,8 @@ class BatchWork:
     marks: dict[str, Decimal]
     recorded: order_selectors.RecordedOrders
     stp: dict[int, str]
-    orders_elsewhere: dict[int, int]  # per account, working orders in books not held here
+    held_books: dict[str, Book]  # every book this process holds (memory is authoritative)
+    working_elsewhere: dict[int, dict[str, risk.WorkingOrders]]  # in books not held here
     events: list[tuple[str, str, Envelope]] = field(default_factory=list)
     touched: dict[str, LiveOrder] = field(default_factory=dict)
     submitted: dict[str, dict[str, Any]] = field(default_factory=dict)  # order id -> terms
@@ -81,16 +81,17 @@ class BatchWork:
                               for _, p in submissions])
         stp = dict(AccountSettings.objects.filter(user_id__in=users)
                    .values_list("user_id", "self_trade_prevention"))
-        elsewhere = dict(WorkingOrder.objects.filter(user_id__in=users)
-                         .exclude(symbol__in=list(books)).values_list("user_id")
-                         .annotate(count=Count("order_id")).values_list("user_id", "count"))
-        claims = [risk.VelocityClaim(int(p["user_id"]), str(p["order_id"]), event.occurred_at)
-                  for event, p in submissions]
+        elsewhere = selectors.working_orders_of(user_ids=users, excluding=list(books))
+        claims = [risk.VelocityClaim(
+            int(p["user_id"]), str(p["order_id"]), consumed.event.occurred_at,
+            counts=consumed.event.type == order_events.ORDER_SUBMITTED)
+            for consumed, p in zip(events, payloads, strict=True)
+            if consumed.event.type != order_events.ORDER_CANCEL_REQUESTED]
         risk_state = risk.risk_batch(
             user_ids=users, days={consumed.event.occurred_at.date() for consumed in events},
             claims=claims)
         return cls(ledger=ledger, risk=risk_state, rules=rules, marks=marks,
-                   recorded=recorded, stp=stp, orders_elsewhere=elsewhere)
+                   recorded=recorded, stp=stp, held_books=books, working_elsewhere=elsewhere)
 
     # ------------------------------------------------------------------ what the flow asks
 
@@ -134,20 +135,26 @@ class BatchWork:
     def stp_of(self, user_id: int) -> str:
         return self.stp.get(user_id, DEFAULT_STP)
 
-    def open_exposure(self, book: Book, user_id: int) -> UserExposure:
-        """The account's working orders: how many in every book, and the open quantity per
-        side in this one."""
-        here = book.exposure.of(user_id)
-        return UserExposure(orders=here.orders + self.orders_elsewhere.get(user_id, 0),
-                            buy_quantity=here.buy_quantity, sell_quantity=here.sell_quantity)
-
-    def equity(self, user_id: int) -> Decimal:
-        """What the account is worth in the valuation asset at the batch's marks: every
-        balance at its price, less its loans (see `selectors.account_equity`)."""
-        prices = selectors.asset_prices(self.marks, self.rules.values())
-        return selectors.equity_at(
-            [(a.asset, a.available + a.reserved) for a in self.ledger.accounts.values()
-             if a.user_id == user_id and a.kind in (USER, LOAN)], prices)
+    def account_exposure(self, user_id: int) -> risk.AccountExposure:
+        """What the account has at stake now: its working orders of every symbol (those of
+        the books held here from memory), its balances and loans (from the locked
+        ledger)."""
+        working = dict(self.working_elsewhere.get(user_id, {}))
+        for symbol, book in self.held_books.items():
+            if user_id in book.exposure.users:
+                working[symbol] = book.exposure.of(user_id)
+        holdings: dict[str, Decimal] = {}
+        loans: dict[str, Decimal] = {}
+        for account in self.ledger.accounts.values():
+            if account.user_id != user_id or not (amount := account.available
+                                                  + account.reserved):
+                continue
+            if account.kind == LOAN:
+                loans[account.asset] = -amount
+            elif account.kind == USER:
+                holdings[account.asset] = amount
+        return risk.AccountExposure(user_id=user_id, working=working, holdings=holdings,
+                                    loans=loans)
 
     # ------------------------------------------------------------------------- writing
 

@@ -104,41 +104,55 @@ class LiveOrder:
 
 
 @dataclass(slots=True)
-class UserExposure:
+class _Working:
     orders: int = 0
     buy_quantity: Decimal = Decimal(0)
     sell_quantity: Decimal = Decimal(0)
+    buy_notional: Decimal = Decimal(0)
+    sell_notional: Decimal = Decimal(0)
 
 
 class BookExposure:
-    """Per account, its working orders in one book and their open quantity per side, kept
-    current as orders change, so a pre-trade decision never scans the book."""
+    """Per account, its working orders in one book: how many, and per side their open
+    quantity and notional (at the orders' prices), kept current as orders change, so a
+    pre-trade decision never scans the book."""
 
     def __init__(self) -> None:
-        self.users: dict[int, UserExposure] = {}
-        self._counted: dict[str, tuple[int, str, Decimal]] = {}  # order -> (user, side, open)
+        self.users: dict[int, _Working] = {}
+        # order -> (user, side, open quantity, notional)
+        self._counted: dict[str, tuple[int, str, Decimal, Decimal]] = {}
 
     def update(self, order: LiveOrder) -> None:
         before = self._counted.pop(order.order_id, None)
         if before is not None:
             self._add(*before, sign=-1)
         if order.actor.is_working:
-            now = (order.user_id, order.side, order.actor.remaining)
+            remaining = order.actor.remaining
+            now = (order.user_id, order.side, remaining, remaining * (order.price or 0))
             self._counted[order.order_id] = now
             self._add(*now, sign=1)
 
-    def _add(self, user_id: int, side: str, quantity: Decimal, *, sign: int) -> None:
-        seen = self.users.setdefault(user_id, UserExposure())
+    def _add(self, user_id: int, side: str, quantity: Decimal, notional: Decimal, *,
+             sign: int) -> None:
+        seen = self.users.setdefault(user_id, _Working())
         seen.orders += sign
         if side == "buy":
             seen.buy_quantity += sign * quantity
+            seen.buy_notional += sign * notional
         else:
             seen.sell_quantity += sign * quantity
+            seen.sell_notional += sign * notional
         if not seen.orders:
             del self.users[user_id]
 
-    def of(self, user_id: int) -> UserExposure:
-        return self.users.get(user_id) or UserExposure()
+    def of(self, user_id: int) -> risk.WorkingOrders:
+        seen = self.users.get(user_id)
+        if seen is None:
+            return risk.WorkingOrders()
+        return risk.WorkingOrders(orders=seen.orders, buy_quantity=seen.buy_quantity,
+                                  sell_quantity=seen.sell_quantity,
+                                  buy_notional=seen.buy_notional,
+                                  sell_notional=seen.sell_notional)
 
 
 @dataclass(slots=True)
@@ -286,18 +300,14 @@ class OrderFlow:
         )
         order.actor.on_created()
         required = self._reservation(order, quantity)
-        exposure = self.work.open_exposure(self.book, user_id)
-        marks = self.work.marks
         decision = self.work.risk.decide(risk.PreTradeContext(
             user_id=user_id, symbol=self.book.symbol, side=side, quantity=quantity,
             price=engine_price, is_limit=payload["type"] in ("limit", "stop_limit"),
             trading=self.rules.trading, required_asset=order.reserve_asset,
             required_amount=required,
             available_amount=self.ledger.user(user_id, order.reserve_asset).available,
-            reference_price=self.book.last_trade_price, open_orders=exposure.orders,
-            open_buy_quantity=exposure.buy_quantity, open_sell_quantity=exposure.sell_quantity,
-            marks=marks,
-        ), order_id=order_id, now=self.now, equity=lambda: self.work.equity(user_id))
+            reference_price=self.book.last_trade_price, marks=self.work.marks,
+        ), order_id=order_id, now=self.now, exposure=self.work.account_exposure(user_id))
         if decision.accepted:
             try:
                 # The loan covers exactly the shortfall, so the reservation after it holds.
@@ -371,16 +381,41 @@ class OrderFlow:
         if new_total <= actor.filled_quantity:
             self._refuse(payload, "amend", "not_above_filled")
             return
+        # The same pre-trade decision as a new order, on the new terms, with what the
+        # order holds now released first.
+        price = new_price or order.price
+        remaining = new_total - actor.filled_quantity
+        needed = funds.reservation_for(
+            side=order.side, remaining=remaining,
+            reserve_price=price if order.side == "buy" else None,
+            maker_rate=order.maker_fee_rate, taker_rate=order.taker_fee_rate)
+        decision = self.work.risk.decide(risk.PreTradeContext(
+            user_id=order.user_id, symbol=self.book.symbol, side=order.side, quantity=remaining,
+            price=price, is_limit=True, trading=self.rules.trading,
+            required_asset=order.reserve_asset, required_amount=needed,
+            available_amount=self.ledger.user(order.user_id, order.reserve_asset).available,
+            reference_price=self.book.last_trade_price, marks=self.work.marks,
+        ), order_id=order.order_id, now=self.now,
+            exposure=self.work.account_exposure(order.user_id),
+            amending=risk.RestingOrder(
+                side=order.side, quantity=actor.remaining,
+                notional=actor.remaining * (order.price or price or 0), reserved=order.reserved,
+                filled_quantity=actor.filled_quantity))
+        if not decision.accepted:
+            self._refuse(payload, "amend", decision.code)
+            return
         self._level_changed(order)  # the level it leaves (if the price changes)
         old_price, old_reserve_price = order.price, order.reserve_price
-        order.price = order.client_price = new_price or order.price
+        order.price = order.client_price = price
         if order.side == "buy":
             order.reserve_price = order.price
-        needed = self._reservation(order, new_total - actor.filled_quantity)
         extra = needed - order.reserved
         reference = f"amend:{order.order_id}:{self.source.event_id}"
         try:
             if extra > 0:
+                borrow(self.ledger, user_id=order.user_id, asset=order.reserve_asset,
+                       amount=decision.borrow,
+                       reference=f"borrow:{order.order_id}:{self.source.event_id}")
                 reserve(self.ledger, user_id=order.user_id, asset=order.reserve_asset,
                         amount=extra, reference=reference)
         except InsufficientFunds:
@@ -392,7 +427,7 @@ class OrderFlow:
             order.order_id, now=self.now_ns,
             new_price=None if new_price is None else funds.to_units(new_price,
                                                                     self.rules.tick_size),
-            new_quantity=funds.to_units(new_total - actor.filled_quantity, self.rules.lot_size),
+            new_quantity=funds.to_units(remaining, self.rules.lot_size),
         )
         if engine_events and isinstance(engine_events[-1], Rejected):
             if extra > 0:
@@ -400,6 +435,8 @@ class OrderFlow:
                         amount=extra, reference=f"{reference}:undo")
             order.price = order.client_price = old_price
             order.reserve_price = old_reserve_price
+            # What the engine did before it refused (orders that expired meanwhile) stands.
+            self.apply(engine_events[:-1])
             self._refuse(payload, "amend", engine_events[-1].reason)
             return
         if extra < 0:

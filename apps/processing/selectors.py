@@ -1,16 +1,18 @@
-"""Public reads of the processing context."""
+"""Public reads of the processing context: balances, working orders and the exposure of
+accounts as risk needs it, the venue's last trades, and equity from the ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum
 
-from apps.orders.selectors import InstrumentRules, all_instrument_rules
 from apps.processing.models import LedgerAccount, SymbolState, WorkingOrder
+from apps.risk.selectors import asset_prices
+from apps.risk.services import AccountExposure, WorkingOrders
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,23 +35,51 @@ def balances_of(*, user_id: int) -> list[Balance]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class OpenExposure:
-    """An account's working orders: how many in all, and the open quantity per side in
-    one symbol."""
-
-    orders: int
-    buy_quantity: Decimal
-    sell_quantity: Decimal
+_OPEN = F("quantity") - F("filled_quantity")
 
 
-def open_exposure(*, user_id: int, symbol: str) -> OpenExposure:
-    rows = WorkingOrder.objects.filter(user_id=user_id).values("symbol", "side").annotate(
-        orders=Count("order_id"), open=Sum(F("quantity") - F("filled_quantity")))
-    per_side = {row["side"]: row["open"] for row in rows if row["symbol"] == symbol}
-    return OpenExposure(orders=sum(row["orders"] for row in rows),
-                        buy_quantity=per_side.get("buy") or Decimal(0),
-                        sell_quantity=per_side.get("sell") or Decimal(0))
+def working_orders_of(*, user_ids: Collection[int], excluding: Collection[str] = ()
+                      ) -> dict[int, dict[str, WorkingOrders]]:
+    """Each account's working orders per symbol (count, open quantity and notional at
+    their prices, per side), in one query; the processor leaves out the symbols whose
+    books it holds in memory (`excluding`)."""
+    working: dict[int, dict[str, WorkingOrders]] = defaultdict(dict)
+    for row in WorkingOrder.objects.filter(user_id__in=set(user_ids)).exclude(
+            symbol__in=list(excluding)).order_by().values("user_id", "symbol", "side").annotate(
+            orders=Count("order_id"), open=Sum(_OPEN),
+            notional=Sum(ExpressionWrapper(_OPEN * F("price"), output_field=DecimalField()))):
+        open_quantity, notional = row["open"] or Decimal(0), row["notional"] or Decimal(0)
+        current = working[row["user_id"]].get(row["symbol"], WorkingOrders())
+        if row["side"] == "buy":
+            current = replace(current, buy_quantity=open_quantity, buy_notional=notional)
+        else:
+            current = replace(current, sell_quantity=open_quantity, sell_notional=notional)
+        working[row["user_id"]][row["symbol"]] = replace(
+            current, orders=current.orders + row["orders"])
+    return working
+
+
+def account_exposures(*, user_ids: Collection[int]) -> dict[int, AccountExposure]:
+    """What each of these accounts has at stake, for risk's buying power: its working
+    orders of every symbol, its balances (available plus reserved) and its loans. Two
+    queries, however many accounts. Every account asked about is in the answer."""
+    ids = set(user_ids)
+    working = working_orders_of(user_ids=ids)
+    holdings: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    loans: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for user_id, kind, asset, available, reserved in LedgerAccount.objects.filter(
+            user_id__in=ids, kind__in=[LedgerAccount.Kind.USER, LedgerAccount.Kind.LOAN]
+    ).values_list("user_id", "kind", "asset", "available", "reserved"):
+        amount = available + reserved
+        if not amount:
+            continue
+        if kind == LedgerAccount.Kind.LOAN:
+            loans[user_id][asset] = -amount  # a loan account is never positive
+        else:
+            holdings[user_id][asset] = amount
+    return {user_id: AccountExposure(user_id=user_id, working=working.get(user_id, {}),
+                                     holdings=holdings[user_id], loans=loans[user_id])
+            for user_id in ids}
 
 
 def marks() -> dict[str, Decimal]:
@@ -66,38 +96,19 @@ def best_prices(*, symbol: str) -> tuple[Decimal | None, Decimal | None]:
     return row["bid"], row["ask"]
 
 
-def asset_prices(marks: dict[str, Decimal],
-                 instruments: Iterable[InstrumentRules] | None = None) -> dict[str, Decimal]:
-    """Each asset's price in the valuation asset (`OMS_VALUATION_ASSET`): 1 for itself,
-    the mark of its instrument against it for the others that have one."""
-    valuation = settings.OMS_VALUATION_ASSET
-    prices = {valuation: Decimal(1)}
-    for rules in all_instrument_rules() if instruments is None else instruments:
-        if rules.quote_asset == valuation and rules.symbol in marks:
-            prices[rules.base_asset] = marks[rules.symbol]
-    return prices
-
-
-def equity_at(balances: Iterable[tuple[str, Decimal]], prices: dict[str, Decimal]) -> Decimal:
-    """What (asset, amount) balances are worth at `prices`, loans being negative amounts. A
-    balance that cannot be priced counts zero; a loan that cannot be priced leaves no equity
-    at all (a debt of unknown size)."""
+def account_equity(*, user_id: int, marks: dict[str, Decimal]) -> Decimal:
+    """What the account is worth in the valuation asset: every balance at its price, less
+    its loans. A balance that cannot be priced counts zero; a loan that cannot be priced
+    leaves no equity at all (a debt of unknown size)."""
+    prices = asset_prices(marks)
     equity = Decimal(0)
-    for asset, amount in balances:
-        price = prices.get(asset)
+    for account in LedgerAccount.objects.filter(
+            user_id=user_id, kind__in=[LedgerAccount.Kind.USER, LedgerAccount.Kind.LOAN]):
+        amount = account.available + account.reserved
+        price = prices.get(account.asset)
         if price is None:
             if amount < 0:
                 return Decimal(0)
             continue
         equity += amount * price
     return equity
-
-
-def account_equity(*, user_id: int, marks: dict[str, Decimal]) -> Decimal:
-    """What the account is worth in the valuation asset: every balance at its price, less
-    its loans."""
-    return equity_at(
-        [(account.asset, account.available + account.reserved)
-         for account in LedgerAccount.objects.filter(
-             user_id=user_id, kind__in=[LedgerAccount.Kind.USER, LedgerAccount.Kind.LOAN])],
-        asset_prices(marks))

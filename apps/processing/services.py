@@ -90,7 +90,8 @@ def adjust_balance(*, actor_id: int | None, user_id: int, asset: str, amount: De
 
 def what_if(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
     """The pre-trade decision the processor would take for this order in the current stored
-    state (funds, working orders, last trades, limits), reserving and counting nothing."""
+    state (funds, working orders of every symbol, loans, marks, limits), reserving and
+    counting nothing."""
     rules = instrument_rules(symbol=terms.symbol)
     if rules is None:
         return Decision(False, "unknown_symbol", f"{terms.symbol} is not a known instrument")
@@ -105,15 +106,12 @@ def what_if(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
     required = funds.reservation_for(side=terms.side, remaining=terms.quantity,
                                      reserve_price=price, maker_rate=rules.maker_fee_rate,
                                      taker_rate=rules.taker_fee_rate)
-    exposure = selectors.open_exposure(user_id=user_id, symbol=terms.symbol)
     marks = selectors.marks()
     return risk.pre_trade_decision(risk.PreTradeContext(
         user_id=user_id, symbol=terms.symbol, side=terms.side, quantity=terms.quantity,
         price=price, is_limit=terms.type in ("limit", "stop_limit"), trading=rules.trading,
         required_asset=asset, required_amount=required,
         available_amount=user_account(user_id, asset).available,
-        reference_price=marks.get(terms.symbol), open_orders=exposure.orders,
-        open_buy_quantity=exposure.buy_quantity, open_sell_quantity=exposure.sell_quantity,
-        marks=marks,
+        reference_price=marks.get(terms.symbol), marks=marks,
     ), order_id="what-if", now=now, count=False,
-        equity=lambda: selectors.account_equity(user_id=user_id, marks=marks))
+        exposure=selectors.account_exposures(user_ids=[user_id])[user_id])

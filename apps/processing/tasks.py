@@ -33,8 +33,10 @@ def reconcile_and_report() -> int:
 @shared_task(name="processing.check_margin")
 def check_margin() -> int:
     """Flag leveraged accounts below their maintenance margin (`risk.breach`). Here, not in
-    the risk context, because equity comes from the ledger, which processing owns."""
-    marks = selectors.marks()
+    the risk context, because equity comes from the ledger, which processing owns. Marks
+    are the feeds' reference prices, the last trades where a feed has none."""
+    last_trades = selectors.marks()
+    marks = risk_selectors.reference_marks(symbols=set(last_trades), fallback=last_trades)
     equities = {user_id: selectors.account_equity(user_id=user_id, marks=marks)
                 for user_id in risk_selectors.leveraged_accounts()}
     return risk.report_margin_calls(equities=equities, marks=marks)

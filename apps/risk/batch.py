@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,7 +27,10 @@ from django.db import connection
 from django.db.models import Q
 from redis.commands.core import Script
 
+from apps.marketdata import selectors as marketdata
+from apps.orders.selectors import all_instrument_rules
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
+from apps.risk.domain.exposure import AccountExposure, RestingOrder, for_amend
 from apps.risk.domain.margin import MarginRate, MarginTerms
 from apps.risk.domain.positions import PositionChange, apply_fill
 from apps.risk.models import (
@@ -38,32 +41,37 @@ from apps.risk.models import (
     Position,
     RiskLimit,
 )
-from apps.risk.selectors import resolve_limits
+from apps.risk.selectors import asset_prices, resolve_limits
 from oms.redis import redis_client
 
 ZERO = Decimal(0)
 FLAT = PositionChange(ZERO, ZERO, ZERO)
 VELOCITY_KEEP_SECONDS = 120
 
-# KEYS: each order's per-second and per-minute window; ARGV: the windows' lifetime, then
-# each order's id. Adds each order to its windows and answers their sizes after it, in
-# order, so the n-th order of an account in a batch sees the n - 1 before it.
-_COUNT_IN_WINDOWS = """
+# KEYS: per entry its per-second and per-minute window; ARGV: the windows' lifetime, then
+# per entry the order's id and '1' to count it ('0': an amend or a what-if, which reads the
+# windows without counting). Answers, per entry and window, the orders in it other than
+# this one, in entry order: the n-th new order of an account in a batch sees the n - 1
+# before it, and an amended order is the same order, never counted again.
+_WINDOWS = """
 local ttl = ARGV[1]
 local sizes = {}
 for i = 1, #KEYS, 2 do
-  local order = ARGV[(i + 1) / 2 + 1]
+  local n = (i + 1) / 2
+  local order = ARGV[2 * n]
+  local counts = ARGV[2 * n + 1] == '1'
   for j = i, i + 1 do
-    redis.call('SADD', KEYS[j], order)
-    redis.call('EXPIRE', KEYS[j], ttl)
-    sizes[#sizes + 1] = redis.call('SCARD', KEYS[j])
+    local own
+    if counts then
+      redis.call('SADD', KEYS[j], order)
+      redis.call('EXPIRE', KEYS[j], ttl)
+      own = 1
+    else
+      own = redis.call('SISMEMBER', KEYS[j], order)
+    end
+    sizes[#sizes + 1] = redis.call('SCARD', KEYS[j]) - own
   end
 end
-return sizes
-"""
-_READ_WINDOWS = """
-local sizes = {}
-for i = 1, #KEYS do sizes[i] = redis.call('SCARD', KEYS[i]) end
 return sizes
 """
 
@@ -75,11 +83,13 @@ def _script(source: str) -> Script:
 
 @dataclass(frozen=True, slots=True)
 class VelocityClaim:
-    """An order that counts for its account's velocity windows at `now`."""
+    """An order in its account's velocity windows at `now`: a new one is counted; an
+    amended one (`counts=False`) is the same order and only reads them."""
 
     user_id: int
     order_id: str
     now: datetime
+    counts: bool = True
 
 
 def velocity_keys(user_id: int, now: datetime) -> tuple[str, str, str]:
@@ -96,11 +106,14 @@ class RiskBatch:
 
     def __init__(self, *, user_ids: Iterable[int], days: Iterable[date],
                  claims: list[VelocityClaim], counting: bool = True) -> None:
-        """Read the state of `user_ids` for the `days` of the batch's events, and put each
-        of `claims` in its velocity windows (`counting=False`, for a what-if: only read
-        the windows, count nothing)."""
+        """Read the state of `user_ids` for the `days` of the batch's events, the feeds'
+        reference prices, and put each of `claims` in its velocity windows
+        (`counting=False`, for a what-if: only read them, count and record nothing)."""
         users = sorted(set(user_ids))
         self._counting = counting
+        self._instruments = all_instrument_rules()
+        self._reference = marketdata.reference_prices(
+            symbols={rules.symbol for rules in self._instruments})
         self._limit_rows = list(RiskLimit.objects.filter(Q(user__isnull=True)
                                                          | Q(user_id__in=users)))
         self._switches = list(KillSwitch.objects.filter(engaged=True).filter(
@@ -121,46 +134,39 @@ class RiskBatch:
         self._default_rate = default
         self._rates = {row.symbol: MarginRate(row.initial_margin, row.maintenance_margin)
                        for row in InstrumentMargin.objects.all()}
+        self._notionals: dict[str, dict[str, Decimal]] = defaultdict(dict)  # key: by order
         self._velocity = self._claim(claims)
-        self._notional_seen: dict[str, Decimal] = defaultdict(Decimal)  # per notional key
         self._refused: list[VelocityClaim] = []
-        self._notionals: list[tuple[str, str, Decimal]] = []  # (key, order id, notional)
+        self._accepted_notionals: list[tuple[str, str, Decimal]] = []  # (key, order, notional)
 
     # ----------------------------------------------------------------------- velocity
 
-    def _claim(self, claims: list[VelocityClaim]) -> dict[str, Velocity]:
-        """Add every order to its account's windows and read the counts before it, in one
-        round trip (a script, in order; only read them when not counting); the minute's
-        notionals are read once per account and minute, when counting only for accounts
-        with a notional limit (reading grows with the account's orders of the minute,
-        counting does not)."""
+    def _claim(self, claims: list[VelocityClaim]) -> dict[str, tuple[int, int]]:
+        """Put each claim in its windows and read the counts before it, in one round trip
+        (a script, in order; nothing is counted when not counting); the minute's notionals
+        are read once per account and minute, when counting only for accounts with a
+        notional limit (reading grows with the account's orders of the minute, counting
+        does not). Returns per order id its (second, minute) counts."""
         if not claims:
             return {}
         pipe = redis_client().pipeline(transaction=False)
         windows = [velocity_keys(claim.user_id, claim.now) for claim in claims]
-        counting_keys = [key for per_second, per_minute, _ in windows
-                         for key in (per_second, per_minute)]
-        if self._counting:
-            _script(_COUNT_IN_WINDOWS)(keys=counting_keys,
-                              args=[VELOCITY_KEEP_SECONDS, *(c.order_id for c in claims)],
-                              client=pipe)
-        else:
-            _script(_READ_WINDOWS)(keys=counting_keys, client=pipe)
-        notional_keys: list[str] = []
+        args: list[object] = [VELOCITY_KEEP_SECONDS]
+        for claim in claims:
+            args += [claim.order_id, "1" if claim.counts and self._counting else "0"]
+        _script(_WINDOWS)(keys=[key for per_second, per_minute, _ in windows
+                                for key in (per_second, per_minute)], args=args, client=pipe)
+        read: list[str] = []
         for claim, (_, _, notional_key) in zip(claims, windows, strict=True):
             reads_notional = not self._counting or self._limits_notional(claim.user_id)
-            if reads_notional and notional_key not in notional_keys:
+            if reads_notional and notional_key not in read:
                 pipe.hgetall(notional_key)
-                notional_keys.append(notional_key)
-        counts, *found = pipe.execute()
-        notionals = {key: sum((Decimal(v.decode()) for v in values.values()), ZERO)
-                     for key, values in zip(notional_keys, found, strict=True)}
-        own = 1 if self._counting else 0
-        return {claim.order_id: Velocity(
-            orders_this_second=int(counts[2 * index]) - own,
-            orders_this_minute=int(counts[2 * index + 1]) - own,
-            notional_this_minute=notionals.get(windows[index][2], ZERO))
-            for index, claim in enumerate(claims)}
+                read.append(notional_key)
+        sizes, *found = pipe.execute()
+        for key, values in zip(read, found, strict=True):
+            self._notionals[key] = {k.decode(): Decimal(v.decode()) for k, v in values.items()}
+        return {claim.order_id: (int(sizes[2 * i]), int(sizes[2 * i + 1]))
+                for i, claim in enumerate(claims)}
 
     def _limits_notional(self, user_id: int) -> bool:
         """Whether any scope of the account limits its notional per minute."""
@@ -187,9 +193,23 @@ class RiskBatch:
                           if user == user_id and p.quantity and symbol in marks), ZERO)
         return realized + unrealized
 
-    def velocity(self, order_id: str) -> Velocity:
-        """The windows as they were before the claimed order `order_id`."""
-        return self._velocity.get(order_id, Velocity())
+    def velocity(self, user_id: int, order_id: str, now: datetime) -> Velocity:
+        """The account's windows before the claimed order `order_id` (other orders only),
+        with the notionals the minute holds besides this order's."""
+        seconds, minutes = self._velocity.get(order_id, (0, 0))
+        others = self._notionals.get(velocity_keys(user_id, now)[2], {})
+        return Velocity(orders_this_second=seconds, orders_this_minute=minutes,
+                        notional_this_minute=sum((v for k, v in others.items()
+                                                  if k != order_id), ZERO))
+
+    def marks(self, last_trades: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        """Reference prices by symbol: the feeds', the venue's `last_trades` only where a
+        feed has none (the venue's own last trade can be moved by two accounts trading
+        with each other)."""
+        return {**last_trades, **self._reference}
+
+    def collateral_prices(self, marks: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        return asset_prices(marks, self._instruments)
 
     def margin_rate(self, symbol: str) -> MarginRate:
         return self._rates.get(symbol, self._default_rate)
@@ -197,43 +217,57 @@ class RiskBatch:
     # ----------------------------------------------------------------------- deciding
 
     def decide(self, context: PreTradeContext, *, order_id: str, now: datetime,
-               equity: Callable[[], Decimal]) -> Decision:
-        """The pre-trade decision on what the batch holds (no database, no Redis)."""
+               exposure: AccountExposure, amending: RestingOrder | None = None) -> Decision:
+        """The pre-trade decision on what the batch holds (no database, no Redis).
+
+        `exposure` is the account's working orders of every symbol, balances and loans:
+        buying power counts every symbol, and equity is valued at the collateral prices.
+        `amending` is the order an amend changes, as it stands: the context holds its new
+        terms, and what the order holds now is released before they are decided (see
+        `domain.exposure.for_amend`); for velocity it is the same order."""
         user_id, symbol = context.user_id, context.symbol
-        marks = dict(context.marks)
+        account = exposure
+        if amending is not None:
+            context, account = for_amend(context, account, amending)
+        last_trades = dict(context.marks)
+        if context.reference_price is not None:
+            last_trades[symbol] = context.reference_price
+        marks = self.marks(last_trades)
         held = {s: p.quantity for (u, s), p in self.positions.items() if u == user_id}
-        limits = self.limits(user_id, symbol)
-        velocity = self.velocity(order_id)
-        notional_key = velocity_keys(user_id, now)[2]
-        if limits.max_notional_per_minute is not None:
-            velocity = dataclasses.replace(velocity, notional_this_minute=(
-                velocity.notional_this_minute + self._notional_seen[notional_key]))
+        working = account.working_in(symbol)
         full = dataclasses.replace(
-            context, limits=limits, kill_switch=self.kill_switch(user_id, symbol),
-            position=held.get(symbol, ZERO), daily_pnl=self.daily_pnl(user_id, now.date(),
-                                                                      marks),
+            context, reference_price=marks.get(symbol), marks=marks,
+            limits=self.limits(user_id, symbol), kill_switch=self.kill_switch(user_id, symbol),
+            position=held.get(symbol, ZERO), open_orders=account.open_orders,
+            open_buy_quantity=working.buy_quantity, open_sell_quantity=working.sell_quantity,
+            daily_pnl=self.daily_pnl(user_id, now.date(), marks),
             exposures={s: abs(q) * marks[s] for s, q in held.items() if s in marks and q},
-            velocity=velocity, margin=self._margin_terms(context, equity))
+            velocity=self.velocity(user_id, order_id, now), account=account)
+        full = dataclasses.replace(full, margin=self._margin_terms(full, account, marks))
         decision = decide(full, clock_ns=time.perf_counter_ns)
         if not self._counting:
             return decision
-        if decision.accepted and context.notional is not None:
-            self._notional_seen[notional_key] += context.notional
-            self._notionals.append((notional_key, order_id, context.notional))
-        else:
+        if decision.accepted and full.notional is not None:
+            notional_key = velocity_keys(user_id, now)[2]
+            self._notionals[notional_key][order_id] = full.notional
+            self._accepted_notionals.append((notional_key, order_id, full.notional))
+        elif not decision.accepted and amending is None:
             self._refused.append(VelocityClaim(user_id=user_id, order_id=order_id, now=now))
         return decision
 
-    def _margin_terms(self, context: PreTradeContext, equity: Callable[[], Decimal]
-                      ) -> MarginTerms | None:
+    def _margin_terms(self, context: PreTradeContext, account: AccountExposure,
+                      marks: Mapping[str, Decimal]) -> MarginTerms | None:
+        """The buying-power terms of a leveraged account whose order needs more than it
+        has; None (fully funded) otherwise."""
         if not context.shortfall:
             return None
         leverage = self._leverage.get(context.user_id, Decimal(1))
         if leverage <= 1:
             return None
+        symbols = {context.symbol, *account.working, *context.exposures}
         return MarginTerms(leverage=leverage,
-                           initial_margin=self.margin_rate(context.symbol).initial,
-                           equity=equity())
+                           equity=account.equity(self.collateral_prices(marks)),
+                           initial_margins={s: self.margin_rate(s).initial for s in symbols})
 
     # ------------------------------------------------------------------------ moving
 
@@ -270,7 +304,7 @@ class RiskBatch:
                     [(u, day, change) for (u, day), change in pnl],
                     conflict="(user_id, day)",
                     update="realized = risk_dailypnl.realized + EXCLUDED.realized")
-        if self._refused or self._notionals:
+        if self._refused or self._accepted_notionals:
             pipe = redis_client().pipeline(transaction=False)
             for claim in self._refused:
                 per_second, per_minute, notional_key = velocity_keys(claim.user_id, claim.now)
@@ -278,7 +312,7 @@ class RiskBatch:
                 pipe.srem(per_minute, claim.order_id)
                 pipe.hdel(notional_key, claim.order_id)
             per_key: dict[str, dict[str, str]] = defaultdict(dict)
-            for notional_key, order_id, notional in self._notionals:
+            for notional_key, order_id, notional in self._accepted_notionals:
                 per_key[notional_key][order_id] = str(notional)
             for notional_key, mapping in per_key.items():
                 pipe.hset(notional_key, mapping=mapping)  # type: ignore[arg-type]

@@ -1,8 +1,10 @@
-"""Public reads of the risk context."""
+"""Public reads of the risk context: positions, the limits in force, kill switches,
+leverage and margin rates, and the marks that value positions and collateral (the feeds'
+reference prices, the venue's last trade only where a feed has none)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +12,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Q
 
+from apps.marketdata import selectors as marketdata
+from apps.orders.selectors import InstrumentRules, all_instrument_rules
 from apps.risk.domain.checks import Limits
 from apps.risk.domain.margin import MarginRate
 from apps.risk.models import (
@@ -111,3 +115,33 @@ def margin_rates(symbols: list[str]) -> dict[str, MarginRate]:
 def open_positions(*, user_id: int) -> dict[str, Decimal]:
     return dict(Position.objects.filter(user_id=user_id).exclude(quantity=0)
                 .values_list("symbol", "quantity"))
+
+
+def reference_marks(*, symbols: Collection[str],
+                    fallback: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """A mark for each of `symbols` that has one: the feed's reference price (one Redis
+    round trip), else the venue's last trade from `fallback`. The venue's own last trade
+    can be moved by two accounts trading with each other; the feeds' price cannot."""
+    marks = {symbol: fallback[symbol] for symbol in symbols if symbol in fallback}
+    marks.update(marketdata.reference_prices(symbols=symbols))
+    return marks
+
+
+def asset_prices(marks: Mapping[str, Decimal],
+                 instruments: Iterable[InstrumentRules] | None = None) -> dict[str, Decimal]:
+    """Each asset's price in the valuation asset (`OMS_VALUATION_ASSET`): 1 for itself,
+    the mark of its instrument against it for the others that have one (`instruments`:
+    every instrument's rules, when the caller has them already)."""
+    valuation = settings.OMS_VALUATION_ASSET
+    prices = {valuation: Decimal(1)}
+    for rules in all_instrument_rules() if instruments is None else instruments:
+        if rules.quote_asset == valuation and rules.symbol in marks:
+            prices[rules.base_asset] = marks[rules.symbol]
+    return prices
+
+
+def collateral_prices(*, last_trades: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """`asset_prices` at the marks of every instrument: collateral is valued at the feeds'
+    reference prices, at the venue's `last_trades` only where a feed has none."""
+    symbols = {rules.symbol for rules in all_instrument_rules()}
+    return asset_prices(reference_marks(symbols=symbols, fallback=last_trades))

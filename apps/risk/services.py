@@ -5,7 +5,7 @@ operator overrides (limits, kill switches), each audited and emitted on `risk-ev
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,12 +14,12 @@ from django.conf import settings
 from django.db import transaction
 from prometheus_client import Histogram
 
-from apps.marketdata import selectors as marketdata
 from apps.orders import selectors as orders
 from apps.orders import services as order_entry
 from apps.risk import events
 from apps.risk.batch import RiskBatch, VelocityClaim
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext
+from apps.risk.domain.exposure import AccountExposure, RestingOrder, WorkingOrders
 from apps.risk.domain.margin import maintenance_requirement
 from apps.risk.models import (
     DailyPnl,
@@ -35,6 +35,7 @@ from apps.risk.selectors import (
     leverage_of,
     margin_rates,
     open_positions,
+    reference_marks,
     resolved_limits,
 )
 from oms.events import new_event
@@ -44,11 +45,14 @@ from oms.money import format_amount
 from oms.redis import redis_client
 
 __all__ = [
+    "AccountExposure",
     "Decision",
     "Limits",
     "PreTradeContext",
+    "RestingOrder",
     "RiskBatch",
     "VelocityClaim",
+    "WorkingOrders",
     "cache_positions",
     "engage_kill_switch",
     "limit_usage",
@@ -95,20 +99,37 @@ def risk_batch(*, user_ids: Iterable[int], days: Iterable[date],
 
 
 def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,
-                       count: bool = True, equity: Callable[[], Decimal] | None = None
-                       ) -> Decision:
-    """One order's decision, as a batch of one: complete the context with what risk owns
-    (limits, kill switch, position, daily P&L, exposures, velocity, margin), decide, and
-    keep the order counted for velocity when it is accepted (`count=False` for a what-if:
-    nothing is counted). `equity` values the account (in the valuation asset, at marks)
-    for the buying power of leveraged accounts; the caller owns the balances it needs."""
+                       count: bool = True, exposure: AccountExposure | None = None,
+                       amending: RestingOrder | None = None) -> Decision:
+    """One order's decision, as a batch of one (`RiskBatch.decide`): complete the caller's
+    context with what risk owns (limits, kill switch, positions, daily P&L, marks,
+    velocity, margin), decide, and keep the order counted for velocity when it is
+    accepted (`count=False` for a what-if: nothing is counted).
+
+    `exposure` (`apps.processing.selectors.account_exposures`) is the account's working
+    orders of every symbol, balances and loans; a caller without it gives the working
+    orders of the order's symbol in the context (and the account has no collateral).
+    `amending` is the order an amend changes, as it stands."""
     batch = RiskBatch(user_ids=[context.user_id], days=[now.date()],
-                      claims=[VelocityClaim(context.user_id, order_id, now)], counting=count)
+                      claims=[VelocityClaim(context.user_id, order_id, now,
+                                            counts=amending is None)], counting=count)
     decision = batch.decide(context, order_id=order_id, now=now,
-                            equity=equity or (lambda: Decimal(0)))
+                            exposure=exposure or _context_account(context), amending=amending)
     observe_check_timings(decision)
     batch.flush(now)
     return decision
+
+
+def _context_account(context: PreTradeContext) -> AccountExposure:
+    """The exposure a caller that passes none gives in its context: the working orders of
+    the order's symbol, valued at the order's price."""
+    price = context.price if context.price is not None else (context.reference_price
+                                                             or Decimal(0))
+    return AccountExposure(user_id=context.user_id, working={context.symbol: WorkingOrders(
+        orders=context.open_orders, buy_quantity=context.open_buy_quantity,
+        sell_quantity=context.open_sell_quantity,
+        buy_notional=context.open_buy_quantity * price,
+        sell_notional=context.open_sell_quantity * price)})
 
 
 def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decimal | int | None]:
@@ -118,13 +139,13 @@ def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decima
     Marks are the market data's reference prices."""
     rows = _positions(user_id)
     positions = {p.symbol: p.quantity for p in rows}
-    marks = {s: mark for s in positions
-             if (mark := marketdata.reference_price(symbol=s)) is not None}
+    marks = reference_marks(symbols=set(positions), fallback={})
     exposures = {s: abs(q) * marks[s] for s, q in positions.items() if s in marks}
     gross = sum(exposures.values(), Decimal(0))
     position = abs(positions.get(symbol, Decimal(0))) if symbol else None
     seen = RiskBatch(user_ids=[user_id], days=[now.date()],
-                     claims=[VelocityClaim(user_id, "", now)], counting=False).velocity("")
+                     claims=[VelocityClaim(user_id, "", now)], counting=False
+                     ).velocity(user_id, "", now)
     return {
         "max_position": position,
         "max_position_notional": exposures.get(symbol, Decimal(0)) if symbol else None,

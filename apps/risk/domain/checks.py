@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from apps.risk.domain.margin import MarginTerms, buying_power
+from apps.risk.domain.exposure import AccountExposure
+from apps.risk.domain.margin import MarginTerms, buying_power, weighted_gross
 
 ZERO = Decimal(0)
 
@@ -62,9 +63,11 @@ class PreTradeContext:
     open_orders: int = 0  # working orders of the account, every symbol
     marks: Mapping[str, Decimal] = field(default_factory=dict)  # reference price by symbol
     daily_pnl: Decimal = ZERO  # realized today plus unrealized at reference prices
-    exposures: Mapping[str, Decimal] = field(default_factory=dict)  # gross, by symbol
+    exposures: Mapping[str, Decimal] = field(default_factory=dict)  # |positions| at marks
     velocity: Velocity = field(default_factory=Velocity)
     margin: MarginTerms | None = None  # leveraged accounts only; None: fully funded
+    account: AccountExposure | None = None  # working orders of every symbol, balances
+    filled_quantity: Decimal = ZERO  # an amend: what the order filled before its new terms
 
     @property
     def notional(self) -> Decimal | None:
@@ -104,11 +107,14 @@ def symbol_halted(c: PreTradeContext) -> Decision | None:
 
 
 def order_size(c: PreTradeContext) -> Decision | None:
+    """The order's size: what is left to trade plus what it filled before (an amend)."""
     limits = c.limits
-    if limits.max_order_quantity is not None and c.quantity > limits.max_order_quantity:
-        return _reject("order_size", f"quantity {c.quantity} is above the "
+    size = c.quantity + c.filled_quantity
+    if limits.max_order_quantity is not None and size > limits.max_order_quantity:
+        return _reject("order_size", f"quantity {size} is above the "
                        f"{limits.max_order_quantity} limit")
-    notional = c.notional
+    price = c.price if c.price is not None else c.reference_price
+    notional = None if price is None else price * size
     if limits.max_order_notional is not None and notional is not None \
             and notional > limits.max_order_notional:
         return _reject("order_size", f"notional {notional} is above the "
@@ -188,9 +194,18 @@ def velocity(c: PreTradeContext) -> Decision | None:
     return None
 
 
+def _working_notionals(c: PreTradeContext, price: Decimal) -> dict[str, Decimal]:
+    """Working orders by symbol at their own prices: of every symbol with the account's
+    exposure, of this symbol alone (valued at this order's price) without it."""
+    if c.account is not None:
+        return {symbol: orders.notional for symbol, orders in c.account.working.items()}
+    return {c.symbol: (c.open_buy_quantity + c.open_sell_quantity) * price}
+
+
 def insufficient_funds(c: PreTradeContext) -> Decision | None:
-    """Fully funded, or (leveraged accounts) within buying power: the gross exposure with
-    this order and the symbol's working orders at most equity x leverage."""
+    """Fully funded, or (leveraged accounts) within buying power: the gross exposure of
+    every symbol (positions at marks, working orders) with this order, each symbol
+    weighted by its initial margin, at most equity x leverage."""
     if not c.shortfall:
         return None
     if c.margin is None:
@@ -199,12 +214,16 @@ def insufficient_funds(c: PreTradeContext) -> Decision | None:
     price = c.price if c.price is not None else c.reference_price
     if price is None:
         return _reject("insufficient_funds", "no price to value a leveraged order with")
-    working = (c.open_buy_quantity + c.open_sell_quantity) * price
-    gross = sum(c.exposures.values(), ZERO) + working + c.quantity * price
+    notionals = dict(c.exposures)
+    for symbol, working in _working_notionals(c, price).items():
+        notionals[symbol] = notionals.get(symbol, ZERO) + working
+    notionals[c.symbol] = notionals.get(c.symbol, ZERO) + c.quantity * price
+    gross = weighted_gross(notionals, c.margin)
     power = buying_power(c.margin)
     if gross > power:
-        return _reject("insufficient_funds", f"gross exposure would be {gross}, above the "
-                       f"buying power {power} (equity {c.margin.equity} x leverage)")
+        return _reject("insufficient_funds", f"gross exposure would be {gross.normalize():f}, "
+                       f"above the buying power {power.normalize():f} (equity "
+                       f"{c.margin.equity.normalize():f} x leverage {c.margin.leverage})")
     return None
 
 

@@ -1,6 +1,6 @@
 """The margin model on the pure functions: a spot account must be fully funded; a
 leveraged one may borrow the shortfall while its gross exposure stays within equity x
-leverage (capped by the instrument's initial margin); maintenance from positions."""
+leverage (each symbol weighted by its initial margin); maintenance from positions."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from apps.risk.domain.margin import (
     MarginRate,
     MarginTerms,
     buying_power,
-    effective_leverage,
     maintenance_requirement,
+    weighted_gross,
 )
 
 # Buys 1 BTC at 100 with 40 available: a shortfall of 60.
@@ -28,7 +28,8 @@ SHORT = PreTradeContext(
 
 def leveraged(equity: str, leverage: str = "3", initial: str = "0.1",
               **changes: object) -> PreTradeContext:
-    terms = MarginTerms(leverage=D(leverage), initial_margin=D(initial), equity=D(equity))
+    terms = MarginTerms(leverage=D(leverage), initial_margins={"BTC-USDT": D(initial)},
+                        equity=D(equity))
     return replace(SHORT, margin=terms, **changes)  # type: ignore[arg-type]
 
 
@@ -59,15 +60,17 @@ def test_gross_exposure_counts_positions_and_working_orders() -> None:
 
 
 def test_instrument_initial_margin_caps_the_leverage() -> None:
-    assert effective_leverage(D("10"), D("0.25")) == D("4")
-    assert effective_leverage(D("2"), D("0.25")) == D("2")
+    terms = MarginTerms(leverage=D("10"), initial_margins={"A": D("0.25"), "B": D("0.05")},
+                        equity=D(1))
+    # A allows 4x of the 10x: it weighs 10 / 4; B allows 20x: the account's 10x decides.
+    assert weighted_gross({"A": D("4"), "B": D("3"), "C": D("1")}, terms) == D("14")
     # 10x asked, 2x allowed by a 50 % initial margin: 40 x 2 = 80 < 100.
     assert not decide(leveraged("40", leverage="10", initial="0.5")).accepted
     assert decide(leveraged("50", leverage="10", initial="0.5")).accepted
 
 
 def test_negative_equity_has_no_buying_power() -> None:
-    assert buying_power(MarginTerms(leverage=D("5"), initial_margin=D("0.1"),
+    assert buying_power(MarginTerms(leverage=D("5"), initial_margins={},
                                     equity=D("-10"))) == 0
 
 

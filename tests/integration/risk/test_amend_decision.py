@@ -1,0 +1,64 @@
+"""The pre-trade decision of an amend, as the processor asks it (the service, with the real
+database and Redis): the order's own reservation and working exposure are released
+before its new terms are decided, and the amend is the same order for velocity, so its
+notional replaces the old one instead of adding to it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from apps.risk import services
+from apps.risk.domain.exposure import AccountExposure, RestingOrder, WorkingOrders
+from tests.integration.conftest import trader
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOW = datetime(2026, 5, 1, 12, 0, 30, tzinfo=UTC)
+
+
+def context(user_id: int, quantity: str, *, available: str) -> services.PreTradeContext:
+    amount = Decimal(quantity) * 50000
+    return services.PreTradeContext(
+        user_id=user_id, symbol="BTC-USDT", side="buy", quantity=Decimal(quantity),
+        price=Decimal("50000"), is_limit=True, trading=True, required_asset="USDT",
+        required_amount=amount, available_amount=Decimal(available),
+        reference_price=Decimal("50000"))
+
+
+def test_an_amend_is_decided_with_its_own_reservation_released(btc: None) -> None:
+    user = trader("amends", USDT="1000")
+    services.set_limits(actor_id=None, user_id=user, symbol="", values={
+        "max_orders_per_minute": 1, "max_notional_per_minute": Decimal("1500"),
+        "max_open_orders": 1})
+    placed = services.pre_trade_decision(context(user, "0.02", available="1000"),
+                                         order_id="resting", now=NOW)
+    assert placed.accepted
+    # The order holds 1000; 500 more is available. Amended to 0.03 (1500): 1000 + 500.
+    account = AccountExposure(user_id=user, working={"BTC-USDT": WorkingOrders(
+        orders=1, buy_quantity=Decimal("0.02"), buy_notional=Decimal("1000"))},
+        holdings={"USDT": Decimal("1500")})
+    resting = RestingOrder(side="buy", quantity=Decimal("0.02"), notional=Decimal("1000"),
+                           reserved=Decimal("1000"))
+    amended = services.pre_trade_decision(
+        context(user, "0.03", available="500"), order_id="resting", now=NOW,
+        exposure=account, amending=resting)
+    assert (amended.accepted, amended.code) == (True, "")
+    # A new order would be the second of the minute (and the second working order).
+    other = services.pre_trade_decision(context(user, "0.001", available="500"),
+                                        order_id="another", now=NOW, exposure=account)
+    assert (other.accepted, other.code) == (False, "order_size")
+    # The minute now holds the amended 1500, not 1000 + 1500: a further amend to 0.031
+    # (1550) is over the notional limit, one back to 0.03 is not.
+    assert services.pre_trade_decision(
+        context(user, "0.031", available="500"), order_id="resting", now=NOW,
+        exposure=account, amending=resting).code == "velocity"
+    assert services.pre_trade_decision(
+        context(user, "0.03", available="500"), order_id="resting", now=NOW,
+        exposure=account, amending=resting).accepted
+    # Beyond what is available with its own reservation released: refused.
+    assert services.pre_trade_decision(
+        context(user, "0.03", available="499.99"), order_id="resting", now=NOW,
+        exposure=account, amending=resting).code == "insufficient_funds"
