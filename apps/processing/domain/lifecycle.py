@@ -12,8 +12,10 @@ and answers with a rejection: never a crash, never a silent change."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+
+AVERAGE_PLACES = Decimal("1e-18")
 
 
 class Status(StrEnum):
@@ -65,7 +67,9 @@ class OrderActor:
     def average_fill_price(self) -> Decimal | None:
         if not self.filled_quantity:
             return None
-        return self.filled_notional / self.filled_quantity
+        # To the 18 places amounts are stored and sent with, whatever the context's precision.
+        return (self.filled_notional / self.filled_quantity).quantize(AVERAGE_PLACES,
+                                                                       ROUND_HALF_EVEN)
 
     @property
     def is_working(self) -> bool:
