@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.views import (
     TokenBlacklistView,
     TokenObtainPairView,
@@ -25,13 +26,25 @@ from apps.accounts.api.serializers import (
     IssuedApiKeySerializer,
 )
 from oms.api.permissions import Scope
-from oms.api.throttling import ClientIpRateThrottle
+from oms.api.throttling import (
+    LOGIN_SCOPE,
+    ApiUserThrottle,
+    ClientIpRateThrottle,
+    UserRateThrottle,
+)
 
 
 class LoginThrottle(ClientIpRateThrottle):
-    """Password guessing: attempts per client IP (`OMS_RATE_LIMITS["auth-ip"]`)."""
+    """Password guessing: attempts per client address, shared with the login forms
+    (`OMS_RATE_LIMITS["auth-ip"]`)."""
 
-    scope = "auth-ip"
+    scope = LOGIN_SCOPE
+
+
+class ApiKeyCreationThrottle(UserRateThrottle):
+    """Minting credentials: keys created per user (`OMS_RATE_LIMITS["api-keys-user"]`)."""
+
+    scope = "api-keys-user"
 
 
 @extend_schema(summary="Obtain an access JWT (5 min) and a refresh JWT (1 day)")
@@ -53,6 +66,11 @@ class ApiKeyViewSet(viewsets.ViewSet):
     """Your API keys. The secret is in the answer to the create, once, and never again."""
 
     lookup_value_regex = "[^/]+"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.action == "create":
+            return [ApiUserThrottle(), ApiKeyCreationThrottle()]
+        return [ApiUserThrottle()]
 
     @extend_schema(responses=ApiKeySerializer(many=True))
     def list(self, request: Request) -> Response:
