@@ -237,13 +237,21 @@ def test_operators_revoke_and_rotate_in_the_admin(alice: APIClient) -> None:
     assert response.status_code == 200
     assert error_code(leaked.send("GET", "/api/balances")) == "key_revoked"
 
-    response = admin.post(url, {"action": "rotate", "_selected_action": [rotated.key_id]},
-                          follow=True)
-    [message] = [str(m) for m in response.context["messages"]]
-    new_key_id, secret = message.split(" rotated to ")[1].split("; ")[0], message.split()[-1]
+    response = admin.post(url, {"action": "rotate", "_selected_action": [rotated.key_id]})
+    assert response.status_code == 200  # the page itself, not a redirect to a message
+    assert "no-store" in response["Cache-Control"]
+    [new] = ApiKey.objects.filter(user_id=alice.user.pk, name="bot", revoked_at=None)  # type: ignore[attr-defined]
+    secret = response.context["rotated"][0]["secret"]
+    assert secret in response.content.decode()
+    new_key_id = new.key_id
+    # Shown on this page only: in no cookie, in no message, not in the session.
+    assert all(secret not in morsel.value for morsel in response.cookies.values())
+    assert all(secret not in morsel.value for morsel in admin.cookies.values())
+    assert secret not in str(dict(admin.session))
+    assert not [str(m) for m in admin.get(url).context["messages"]]
     assert error_code(rotated.send("GET", "/api/balances")) == "key_revoked"
-    new = ApiKey.objects.get(key_id=new_key_id)
     assert (new.user_id, new.name, new.scopes) == (alice.user.pk, "bot", ["read"])  # type: ignore[attr-defined]
+    assert SignedClient(new_key_id, secret).send("GET", "/api/balances").status_code == 200
     assert SignedClient(new_key_id, secret).send("GET", "/api/balances").status_code == 200
 
 
