@@ -5,17 +5,16 @@ like the token endpoint; their routes come before the includes that also define 
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
-from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from oms.api.root import ApiRootView
 from oms.api.throttling import throttled_login
-from oms.observability.views import health, ready
+from oms.observability.views import health, metrics, ready
 
 urlpatterns = [
     path("health", health, name="health"),
     path("ready", ready, name="ready"),
-    path("metrics", ExportToDjangoView, name="metrics"),
+    path("metrics", metrics, name="metrics"),
     path("admin/login/", throttled_login(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", ApiRootView.as_view(), name="api-root"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.settings.environment import env_int, env_int_map, env_list, env_str
+from config.settings.environment import env_bool, env_int, env_int_map, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -208,6 +208,9 @@ OMS_RATE_LIMITS = {
 # Networks (CIDRs) of the proxies in front of the web role whose `X-Forwarded-For` is
 # believed (oms.api.client_address); none by default: the socket address is the client.
 OMS_TRUSTED_PROXIES = env_list("OMS_TRUSTED_PROXIES", "")
+# `/metrics` on the public port of the web roles (oms.observability.views); production turns
+# it off and Prometheus scrapes the probe port (`OMS_PROBE_PORT`) instead.
+OMS_METRICS_ON_WEB = env_bool("OMS_METRICS_ON_WEB", True)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crypto OMS API",
     "DESCRIPTION": "Order entry, order status, instruments, balances, risk and market data.",

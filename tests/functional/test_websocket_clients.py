@@ -10,10 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -22,9 +18,7 @@ from typing import Any
 import pytest
 import requests
 from channels.layers import channel_layers, get_channel_layer
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from rest_framework.authtoken.models import Token
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -35,7 +29,6 @@ from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.pipeline import MarketDataPipeline
 from apps.orders import services as orders
 from oms.events import Event
-from oms.launcher.process import free_port
 from tests.functional.accounts.conftest import PASSWORD, reset_caches
 from tests.marketdata.conftest import book_event, fill_event
 
@@ -65,32 +58,9 @@ def instruments(transactional_db: None) -> None:
 
 
 @pytest.fixture
-def ws_role(instruments: None) -> Iterator[str]:
-    """The ws role on a free port, on the test database; its base URL once it answers."""
-    port = free_port()
-    database_url = settings.DATABASE_URL.rsplit("/", 1)[0] + f"/{connection.settings_dict['NAME']}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oms.serve", "-b", "127.0.0.1", "-p", str(port),
-         "config.asgi:application"],
-        env={**os.environ, "DATABASE_URL": database_url, "OMS_DRAIN_SECONDS": "1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the ws role exited at start"
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "the ws role never answered"
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def ws_role(instruments: None, served_app: str) -> str:
+    """The ws role (the ASGI app under daphne, as the Procfile runs it)."""
+    return served_app
 
 
 def trader(username: str) -> tuple[Any, str]:
