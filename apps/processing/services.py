@@ -109,6 +109,14 @@ def withdraw(*, user_id: int, asset: str, amount: Decimal, reference: str) -> li
     return balances_of(user_id=user_id)
 
 
+def apply_recorded_withdrawal(*, user_id: int, asset: str, amount: Decimal,
+                              reference: str) -> None:
+    """Post a withdrawal the live ledger already made (the replay): it was judged against
+    the loans when it happened, and history is not judged again."""
+    _move_external(LedgerTransaction.Kind.WITHDRAWAL, f"withdrawal:{reference}",
+                   user_id=user_id, asset=asset, amount=-amount)
+
+
 def apply_recorded_adjustment(*, user_id: int, asset: str, amount: Decimal,
                               reference: str) -> None:
     """Post an adjustment that was audited when an operator made it (the replay applies
