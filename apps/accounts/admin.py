@@ -4,7 +4,11 @@ shown once, on the page that answers the rotation, for the operator to hand to i
 never in a message, which Django keeps in a cookie (or the session) until it is shown. Keys are
 never added or deleted here: owners create them through the API, and a revoked key stays
 for the record. Each revocation and rotation is also an audit entry with the key's state
-before and after (never a secret); the audit middleware records the admin request itself."""
+before and after (never a secret); the audit middleware records the admin request itself.
+
+DRF's API tokens are revoked by deleting them in the admin: its token admin is registered
+again here so that a deletion also ends the owner's private streams, as every other
+revocation does."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from apps.accounts import services
 from apps.accounts.models import ApiKey
@@ -68,3 +74,19 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "rotated": rotated})
         add_never_cache_headers(response)  # no-store: no cache keeps the secrets either
         return response
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class RevokingTokenAdmin(TokenAdmin):
+    def delete_model(self, request: HttpRequest, obj: TokenProxy) -> None:
+        super().delete_model(request, obj)
+        services.end_streams_of(user_id=obj.user_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TokenProxy]) -> None:
+        owners = set(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for user_id in owners:
+            services.end_streams_of(user_id=user_id)

@@ -19,6 +19,7 @@ import pytest
 import requests
 from channels.layers import channel_layers, get_channel_layer
 from django.contrib.auth import get_user_model
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -230,4 +231,17 @@ def test_revoking_an_api_key_closes_the_users_private_streams(ws_role: str) -> N
         time.sleep(0.5)
         assert requests.post(f"{ws_role}/api/api-keys/{created['key_id']}/revoke",
                              headers=owner, timeout=10).status_code == 200
+        assert closed_with(stream) == CLOSE_UNAUTHENTICATED
+
+
+def test_deleting_the_api_token_in_the_admin_closes_the_private_stream(ws_role: str) -> None:
+    alice, token = trader("alice")
+    with open_stream(ws_role, "/ws/orders?ticket=" + ticket(
+            ws_role, headers={"Authorization": f"Token {token}"})) as stream:
+        time.sleep(0.5)
+        admin = Client()
+        admin.force_login(get_user_model().objects.create_superuser("root", password="x" * 20))
+        deleted = admin.post(f"/admin/authtoken/tokenproxy/{alice.pk}/delete/", {"post": "yes"})
+        assert deleted.status_code == 302
+        assert not Token.objects.filter(user=alice).exists()
         assert closed_with(stream) == CLOSE_UNAUTHENTICATED
