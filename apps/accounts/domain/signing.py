@@ -57,11 +57,15 @@ def sign(secret: str, message: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def is_signature_shaped(signature: str) -> bool:
+    """64 lower-case hex digits, as every signature is."""
+    return bool(_HEX_SIGNATURE.fullmatch(signature))
+
+
 def signature_matches(secret: str, message: bytes, signature: str) -> bool:
     """Constant-time comparison; anything but 64 hex digits never matches."""
     given = signature.strip().lower()
-    return bool(_HEX_SIGNATURE.fullmatch(given)) and hmac.compare_digest(sign(secret, message),
-                                                                          given)
+    return is_signature_shaped(given) and hmac.compare_digest(sign(secret, message), given)
 
 
 def parse_timestamp(raw: str) -> int | None:
