@@ -7,7 +7,10 @@ sockets (the load balancer's next attempt goes to another pod) and the keep-aliv
 connections (each after the response it owes), then waits until every request in flight
 has been answered, at most `OMS_DRAIN_SECONDS` (25 s by default, inside
 the pods' 45 s grace period; WebSockets never finish by themselves, so the `ws` role sets
-a shorter drain), and only then stops. Every other argument is daphne's."""
+a shorter drain), and only then stops. Every other argument is daphne's.
+
+With `OMS_PROBE_PORT` set it also serves `/health`, `/ready` and `/metrics` there, as every
+other role does, so production scrapes metrics off the public port."""
 
 from __future__ import annotations
 
@@ -101,7 +104,20 @@ class GracefulServer(Server):  # type: ignore[misc]
         return waiting
 
 
+def start_probe_server() -> None:
+    """`/health`, `/ready` and `/metrics` on `OMS_PROBE_PORT` when set, as every other role
+    has: production scrapes the web roles' metrics there, not on their public port."""
+    port = os.environ.get("OMS_PROBE_PORT")
+    if not port:
+        return
+    from oms.observability.health import run_checks
+    from oms.observability.probe_server import ProbeServer
+
+    ProbeServer(port=int(port), role="web", readiness=run_checks).start()
+
+
 def main() -> None:
+    start_probe_server()
     cli = CommandLineInterface()
     cli.server_class = GracefulServer
     cli.run(sys.argv[1:])

@@ -2,9 +2,12 @@
 
 - `ApiKeyAuthentication`: an API key and an HMAC signature of the request (headers
   `X-API-KEY`, `X-API-TIMESTAMP`, `X-API-RECV-WINDOW`, `X-API-SIGNATURE`; the rules are in
-  `domain/signing.py`). Each signature is accepted once: it is remembered in Redis for as
-  long as its request could be fresh, so a captured request cannot be replayed. Without
-  Redis nothing can be checked for replay, so the request is refused (503), not trusted.
+  `domain/signing.py`). The receive window is part of the signed message. Each signature is
+  accepted once: it is remembered in Redis for as long as a request could be fresh under
+  the largest window, so a captured request cannot be replayed, even with its window
+  header changed (its signature then no longer matches, and being known, is `replayed`).
+  Without Redis nothing can be checked for replay, so the request is refused (503), not
+  trusted.
 - `BearerAuthentication`: short-lived JWTs (simplejwt), with one plain error code.
 
 Every refusal is 401 with a stable code: `headers_invalid`, `timestamp_out_of_window`,
@@ -45,6 +48,10 @@ class ApiKeyCredential:
     scopes: frozenset[Scope]
 
 
+def seen_key(key_id: str, signature: str) -> str:
+    return f"apikey:seen:{key_id}:{signature}"
+
+
 def refuse(code: str, message: str) -> AuthenticationFailed:
     return AuthenticationFailed(message, code=code)
 
@@ -58,7 +65,8 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise refuse("headers_invalid", f"signed requests need {', '.join(HEADERS)}")
         raw_timestamp = request.headers["X-API-TIMESTAMP"]
         timestamp = signing.parse_timestamp(raw_timestamp)
-        window = signing.parse_recv_window(request.headers.get("X-API-RECV-WINDOW"))
+        raw_window = request.headers.get("X-API-RECV-WINDOW")
+        window = signing.parse_recv_window(raw_window)
         if timestamp is None or window is None:
             raise refuse("headers_invalid", "X-API-TIMESTAMP must be milliseconds since the "
                          f"epoch; X-API-RECV-WINDOW 1 to {signing.MAX_RECV_WINDOW_MS} ms")
@@ -69,36 +77,48 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = ApiKey.objects.select_related("user").filter(key_id=key_id).first()
         if key is None:
             raise refuse("key_unknown", "no such API key")
-        signature = request.headers["X-API-SIGNATURE"]
-        self.check_signature(request, key, raw_timestamp, signature)
+        signature = request.headers["X-API-SIGNATURE"].strip().lower()
+        if not self.signature_matches(request, key, raw_timestamp, raw_window or "", signature):
+            if signing.is_signature_shaped(signature) and self.seen(key_id, signature):
+                raise refuse("replayed", "this signed request was already received")
+            raise refuse("signature_invalid", "the signature does not match the request")
         if key.revoked_at is not None:
             raise refuse("key_revoked", "this API key is revoked")
         if not key.user.is_active:
             raise refuse("user_inactive", "the key's owner is inactive")
-        self.claim_once(key_id, signature.strip().lower(), window)
+        self.claim_once(key_id, signature)
         services.record_use(key, timezone.now())
         return key.user, ApiKeyCredential(key_id=key_id,
                                           scopes=frozenset(Scope(s) for s in key.scopes))
 
     @staticmethod
-    def check_signature(request: Request, key: ApiKey, timestamp: str, signature: str) -> None:
+    def signature_matches(request: Request, key: ApiKey, timestamp: str, recv_window: str,
+                          signature: str) -> bool:
         secret = services.secret_of(key)
         if signing.secret_hash(secret) != key.secret_hash:
             logger.error("API key %s: its secret no longer derives from the pepper; was "
                          "API_KEY_PEPPER or SECRET_KEY changed?", key.key_id)
-            raise refuse("signature_invalid", "the signature does not match the request")
-        message = signing.signed_message(timestamp=timestamp, method=request.method or "",
-                                         path=request.path,
+            return False
+        message = signing.signed_message(timestamp=timestamp, recv_window=recv_window,
+                                         method=request.method or "", path=request.path,
                                          query=request.META.get("QUERY_STRING", ""),
                                          body=request.body)
-        if not signing.signature_matches(secret, message, signature):
-            raise refuse("signature_invalid", "the signature does not match the request")
+        return signing.signature_matches(secret, message, signature)
 
     @staticmethod
-    def claim_once(key_id: str, signature: str, window_ms: int) -> None:
+    def seen(key_id: str, signature: str) -> bool:
+        """Whether a signature that does not match this request was accepted before: a
+        captured request sent again with altered headers. Asked only on the failure path."""
         try:
-            first = redis_client().set(f"apikey:seen:{key_id}:{signature}", 1, nx=True,
-                                       px=signing.replay_memory_ms(window_ms))
+            return bool(redis_client().exists(seen_key(key_id, signature)))
+        except redis.RedisError:
+            return False
+
+    @staticmethod
+    def claim_once(key_id: str, signature: str) -> None:
+        try:
+            first = redis_client().set(seen_key(key_id, signature), 1, nx=True,
+                                       px=signing.REPLAY_MEMORY_MS)
         except redis.RedisError as exc:
             # Imported here: DRF loads this module while `rest_framework.views` (which
             # `oms.api.errors` needs) is still initialising.

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponseBase
 from rest_framework.permissions import SAFE_METHODS
 
 from apps.audit import services
+from oms.api.client_address import client_address
 from oms.auth.roles import is_ops
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -82,5 +83,5 @@ class PrivilegedRequestAuditMiddleware:
                 kind=services.Kind.REQUEST, actor=request.user, action=action, target=target,
                 method=request.method or "", path=request.path,
                 status_code=response.status_code, payload=payload,
-                client_ip=request.META.get("REMOTE_ADDR"))
+                client_ip=client_address(request.META) or None)
         return response

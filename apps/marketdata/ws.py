@@ -7,8 +7,11 @@ with its sequence); then `delta` messages each carrying the next sequence number
 that sees a gap subscribes again for a fresh snapshot; the server itself sends a fresh
 snapshot instead of a delta that would not follow.
 
-`/ws/orders`: the signed-in user's own `executions` events (session cookie, or
-`?token=<API token>`), from the private group `orders.{user_id}`.
+`/ws/orders`: the signed-in user's own `executions` events, from the private group
+`orders.{user_id}`. It opens with a single-use ticket (`?ticket=`, from `POST
+/api/ws-ticket`) or a browser's session (which `apps.accounts.websocket` lets through only
+with an allowed `Origin`), never with a long-lived token in the URL; it closes (4401) when
+its user logs out or revokes a credential (`apps.accounts.events.STREAMS_ENDED`).
 
 Every connection sends through a bounded `OutboundQueue` drained by its own writer task,
 so a slow client degrades alone (tickers conflate, book backlogs become one snapshot,
@@ -36,9 +39,11 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
-from rest_framework.authtoken.models import Token
 
+from apps.accounts import services as accounts
+from apps.accounts.events import streams_group
 from apps.marketdata import selectors
 from apps.marketdata.bridge import (
     STREAM_GROUP,
@@ -304,24 +309,31 @@ class MarketDataConsumer(QueuedStreamConsumer):
 
 
 @database_sync_to_async
-def _user_of_token(key: str) -> Any:
-    token = Token.objects.select_related("user").filter(key=key).first()
-    return token.user if token is not None and token.user.is_active else AnonymousUser()
+def _user_of_ticket(ticket: str) -> Any:
+    user_id = accounts.redeem_stream_ticket(ticket=ticket)
+    user = (None if user_id is None
+            else get_user_model().objects.filter(pk=user_id, is_active=True).first())
+    return user or AnonymousUser()
 
 
 class OrdersConsumer(QueuedStreamConsumer):
     async def connect(self) -> None:
-        user = self.scope.get("user") or AnonymousUser()
-        if not user.is_authenticated:
-            query = parse_qs(self.scope.get("query_string", b"").decode())
-            if query.get("token"):
-                user = await _user_of_token(query["token"][0])
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        if query.get("ticket"):
+            user = await _user_of_ticket(query["ticket"][0])
+        else:
+            user = self.scope.get("user") or AnonymousUser()
         if not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        await self.join(streams_group(user.id))
         await self.join(orders_group(user.id))
         await self.accept()
         await self.start_streaming()
+
+    async def accounts_streams_ended(self, message: dict[str, Any]) -> None:
+        """The user logged out or revoked a credential."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def orders_event(self, message: dict[str, Any]) -> None:
         await self.enqueue(StreamItem(ORDERS, "*", ORDERS, {

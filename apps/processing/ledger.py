@@ -21,6 +21,17 @@ class InsufficientFunds(LedgerError):
     pass
 
 
+class ReferenceReused(LedgerError):
+    """A reference already posted with other legs: another fact, not a replay of it."""
+
+
+def same_legs(record: LedgerTransaction, legs: list[Leg]) -> bool:
+    """Whether a posted transaction moved exactly `legs` (a replay of the same fact)."""
+    posted = sorted((p.account_id, p.bucket, p.amount)
+                    for p in LedgerPosting.objects.filter(transaction=record))
+    return posted == sorted((leg.account.pk, leg.bucket.value, leg.amount) for leg in legs)
+
+
 @dataclass(frozen=True, slots=True)
 class Leg:
     account: LedgerAccount

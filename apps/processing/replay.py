@@ -106,8 +106,8 @@ def _apply(movement: Movement) -> None:
         services.deposit(user_id=movement.user_id, asset=movement.asset,
                          amount=movement.amount, reference=reference)
     elif movement.kind == LedgerTransaction.Kind.WITHDRAWAL:
-        services.withdraw(user_id=movement.user_id, asset=movement.asset,
-                          amount=-movement.amount, reference=reference)
+        services.apply_recorded_withdrawal(user_id=movement.user_id, asset=movement.asset,
+                                           amount=-movement.amount, reference=reference)
     else:
         services.apply_recorded_adjustment(user_id=movement.user_id, asset=movement.asset,
                                            amount=movement.amount, reference=reference)

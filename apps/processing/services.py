@@ -1,5 +1,11 @@
 """Public writes of the processing context: money entering and leaving the ledger, and the
-what-if pre-trade decision."""
+what-if pre-trade decision.
+
+A deposit or withdrawal is identified by its reference: the same reference with the same
+terms is a replay and moves nothing again; with other terms (user, asset, amount) it is
+another movement under a used name, refused (`ReferenceReused`) rather than ignored. A
+withdrawal may not take the account's equity (its balances at the marks, less its loans)
+below the value of its outstanding loans (`LoansOutstanding`): borrowed funds stay backed."""
 
 from __future__ import annotations
 
@@ -13,7 +19,15 @@ from apps.orders.selectors import instrument_rules
 from apps.orders.services import OrderTerms
 from apps.processing import selectors
 from apps.processing.domain import funds
-from apps.processing.ledger import Leg, post, system_account, user_account
+from apps.processing.ledger import (
+    LedgerError,
+    Leg,
+    ReferenceReused,
+    post,
+    same_legs,
+    system_account,
+    user_account,
+)
 from apps.processing.models import LedgerAccount, LedgerPosting, LedgerTransaction
 from apps.processing.selectors import Balance, balances_of
 from apps.risk import services as risk
@@ -23,16 +37,26 @@ from oms.money import format_amount
 AVAILABLE = LedgerPosting.Bucket.AVAILABLE
 
 
+class LoansOutstanding(LedgerError):
+    """The withdrawal would leave the account's loans backed by less equity than they are."""
+
+
+def _external_legs(*, user_id: int, asset: str, amount: Decimal) -> list[Leg]:
+    return [Leg(system_account(LedgerAccount.Kind.EXTERNAL, asset), AVAILABLE, -amount),
+            Leg(user_account(user_id, asset), AVAILABLE, amount)]
+
+
 def _move_external(kind: LedgerTransaction.Kind, reference: str, *, user_id: int, asset: str,
                    amount: Decimal) -> bool:
     """Move a signed `amount` between the outside world and the user's available balance
     (one balanced transaction; a user balance never goes below zero). False when the
-    reference was posted before (nothing moved again)."""
+    reference was posted before with the same terms (nothing moved again);
+    `ReferenceReused` when it was posted with others."""
+    legs = _external_legs(user_id=user_id, asset=asset, amount=amount)
     with transaction.atomic():
-        _, new = post(kind, reference, [
-            Leg(system_account(LedgerAccount.Kind.EXTERNAL, asset), AVAILABLE, -amount),
-            Leg(user_account(user_id, asset), AVAILABLE, amount),
-        ])
+        record, new = post(kind, reference, legs)
+        if not new and (record.kind != kind or not same_legs(record, legs)):
+            raise ReferenceReused(f"the reference {reference} was used for another movement")
     return new
 
 
@@ -46,14 +70,51 @@ def deposit(*, user_id: int, asset: str, amount: Decimal, reference: str) -> lis
     return balances_of(user_id=user_id)
 
 
+def _check_loans_backed(*, user_id: int, asset: str, amount: Decimal) -> None:
+    """Refuse a withdrawal that leaves the equity below the loans' value. Locks the user's
+    balances and loans first, so no other withdrawal is judged on the same equity."""
+    accounts = list(LedgerAccount.objects.select_for_update().filter(
+        user_id=user_id, kind__in=[LedgerAccount.Kind.USER, LedgerAccount.Kind.LOAN],
+    ).order_by("id"))
+    loans = [a for a in accounts if a.kind == LedgerAccount.Kind.LOAN and a.available < 0]
+    if not loans:
+        return
+    marks = selectors.marks()
+    prices = selectors.asset_prices(marks)
+    if asset not in prices or any(loan.asset not in prices for loan in loans):
+        raise LoansOutstanding("the account has loans that cannot be valued against this "
+                               "withdrawal; repay them first")
+    owed = sum((-loan.available * prices[loan.asset] for loan in loans), Decimal(0))
+    equity_after = (selectors.account_equity(user_id=user_id, marks=marks)
+                    - amount * prices[asset])
+    if equity_after < owed:
+        raise LoansOutstanding(
+            f"the withdrawal would leave equity {format_amount(equity_after)} below the "
+            f"outstanding loans of {format_amount(owed)} {settings.OMS_VALUATION_ASSET}")
+
+
 def withdraw(*, user_id: int, asset: str, amount: Decimal, reference: str) -> list[Balance]:
     """Debit `amount` of available `asset` from the user to the outside world; refuses to
-    overdraw (`InsufficientFunds`)."""
+    overdraw (`InsufficientFunds`) and to leave loans backed by less equity than they are
+    worth (`LoansOutstanding`). A replay of a posted withdrawal moves nothing and is not
+    judged again."""
     if amount <= 0:
         raise ValueError("a withdrawal is a positive amount")
+    reference = f"withdrawal:{reference}"
+    with transaction.atomic():
+        if not LedgerTransaction.objects.filter(reference=reference).exists():
+            _check_loans_backed(user_id=user_id, asset=asset, amount=amount)
+        _move_external(LedgerTransaction.Kind.WITHDRAWAL, reference,
+                       user_id=user_id, asset=asset, amount=-amount)
+    return balances_of(user_id=user_id)
+
+
+def apply_recorded_withdrawal(*, user_id: int, asset: str, amount: Decimal,
+                              reference: str) -> None:
+    """Post a withdrawal the live ledger already made (the replay): it was judged against
+    the loans when it happened, and history is not judged again."""
     _move_external(LedgerTransaction.Kind.WITHDRAWAL, f"withdrawal:{reference}",
                    user_id=user_id, asset=asset, amount=-amount)
-    return balances_of(user_id=user_id)
 
 
 def apply_recorded_adjustment(*, user_id: int, asset: str, amount: Decimal,

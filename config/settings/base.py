@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.settings.environment import env_int, env_int_map, env_list, env_str
+from config.settings.environment import env_bool, env_int, env_int_map, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -197,15 +197,26 @@ REST_FRAMEWORK = {
     # A JSON API: form encodings would turn a blank field into "omitted".
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.ApiUserThrottle"],
 }
 
-# Rate limits per scope (`N/s`, `N/m` or `N/h`), counted in Redis (oms.api.throttling).
+# Rate limits per scope (`N/s`, `N/m` or `N/h`), counted in Redis (oms.api.throttling):
+# order entry per user and per client address; every other API request per user; logins
+# (token endpoint, `/api-auth/login/`, `/admin/login/`) per client address; API-key
+# creation per user.
 OMS_RATE_LIMITS = {
     "orders-user": env_str("RATE_LIMIT_ORDERS_USER", "100/s"),
     "orders-ip": env_str("RATE_LIMIT_ORDERS_IP", "300/s"),
     "api-user": env_str("RATE_LIMIT_API_USER", "50/s"),
     "auth-ip": env_str("RATE_LIMIT_AUTH_IP", "10/m"),
+    "api-keys-user": env_str("RATE_LIMIT_API_KEYS_USER", "10/h"),
 }
+# Networks (CIDRs) of the proxies in front of the web role whose `X-Forwarded-For` is
+# believed (oms.api.client_address); none by default: the socket address is the client.
+OMS_TRUSTED_PROXIES = env_list("OMS_TRUSTED_PROXIES", "")
+# `/metrics` on the public port of the web roles (oms.observability.views); production turns
+# it off and Prometheus scrapes the probe port (`OMS_PROBE_PORT`) instead.
+OMS_METRICS_ON_WEB = env_bool("OMS_METRICS_ON_WEB", True)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Crypto OMS API",
     "DESCRIPTION": "Order entry, order status, instruments, balances, risk and market data.",

@@ -2,7 +2,7 @@
 environment; `manage.py check --deploy` is clean with them given."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.environment import env_int, env_list, env_required
+from config.settings.environment import env_bool, env_int, env_list, env_required
 
 SECRET_KEY = env_required("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "")
@@ -10,8 +10,10 @@ DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True
-# Kubelet probes and Prometheus scrape pods over plain HTTP inside the cluster.
-SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]
+# Kubelet probes scrape pods over plain HTTP inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$"]
+# Metrics only on the probe port (OMS_PROBE_PORT), which no load balancer exposes.
+OMS_METRICS_ON_WEB = env_bool("OMS_METRICS_ON_WEB", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

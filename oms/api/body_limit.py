@@ -2,18 +2,91 @@
 authentication runs, with 413 and the structured error body (nothing takes effect).
 
 The limit is the one of the longest prefix of `settings.REQUEST_BODY_LIMITS` that the path
-starts with (the JSON API: 64 KiB), else Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`. It is
-judged on `Content-Length`: Django reads no more than that many bytes of a body (a body
-sent without one is read as empty), so the declared length bounds what any view sees."""
+starts with (the JSON API: 64 KiB), else Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`.
+
+Two guards, because the declared length is not the whole story:
+- `AsgiBodyLimit` wraps the ASGI application (config/asgi.py, the web roles): it counts
+  the bytes as they arrive, so a chunked body, which declares no length, is refused as
+  soon as it passes the limit, before Django has buffered it. One within the limit gets
+  the `Content-Length` it turned out to have: DRF reads a body without one as empty,
+  while Django (signatures, the audit log) reads all of it, and both must see the same.
+- `RequestBodyLimitMiddleware` judges `Content-Length` in Django's middleware, which is
+  all there is under WSGI and the test client: there Django reads no more than the
+  declared length (a body without one is read as empty), so it bounds what a view sees."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 CODE = "request_too_large"
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def limit_for(path: str) -> int:
+    """The body limit of a path: its longest configured prefix's, else Django's own."""
+    prefixes = sorted(settings.REQUEST_BODY_LIMITS.items(), key=lambda item: len(item[0]),
+                      reverse=True)
+    return next((limit for prefix, limit in prefixes if path.startswith(prefix)),
+                int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+
+
+def error_body(limit: int) -> dict[str, list[dict[str, str | None]]]:
+    return {"errors": [{"field": None, "code": CODE,
+                        "message": f"the request body exceeds {limit} bytes"}]}
+
+
+class AsgiBodyLimit:
+    """Reads an HTTP request's body up to its limit before the application sees any of it,
+    then hands the application the messages it read; past the limit it answers 413 itself
+    and the application never runs. Holding at most the limit in memory is no more than
+    Django would buffer for a body it accepts."""
+
+    def __init__(self, app: Callable[[Message, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = limit_for(scope["path"])
+        received: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away: the application hears it as usual
+            size += len(message.get("body", b""))
+            if size > limit:
+                await self.refuse(send, limit)
+                return
+            if not message.get("more_body", False):
+                break
+        pending = iter(received)
+
+        async def replay() -> Message:
+            return next(pending, None) or await receive()
+
+        headers = scope.get("headers", [])
+        if not any(name == b"content-length" for name, _ in headers):
+            scope = {**scope, "headers": [*headers, (b"content-length", str(size).encode())]}
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def refuse(send: Send, limit: int) -> None:
+        body = json.dumps(error_body(limit)).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
 
 
 def declared_length(request: HttpRequest) -> int:
@@ -28,19 +101,9 @@ def declared_length(request: HttpRequest) -> int:
 class RequestBodyLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
-        self.limits = sorted(settings.REQUEST_BODY_LIMITS.items(),
-                             key=lambda item: len(item[0]), reverse=True)
-        self.default_limit: int = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-
-    def limit_for(self, path: str) -> int:
-        return next((limit for prefix, limit in self.limits if path.startswith(prefix)),
-                    self.default_limit)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        limit = self.limit_for(request.path)
+        limit = limit_for(request.path)
         if declared_length(request) > limit:
-            return JsonResponse(
-                {"errors": [{"field": None, "code": CODE,
-                             "message": f"the request body exceeds {limit} bytes"}]},
-                status=413)
+            return JsonResponse(error_body(limit), status=413)
         return self.get_response(request)

@@ -46,12 +46,19 @@ class ServiceUnavailable(APIException):
 class FieldErrors(APIException):
     """400 with several errors, each naming its field and code."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
 
     def __init__(self, errors: list[tuple[str | None, str, str]]) -> None:
         super().__init__("invalid request")
         self.errors = errors
+
+
+class FieldConflicts(FieldErrors):
+    """409 naming the field whose value conflicts with what is recorded."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
 
 
 def _flatten(detail: Any, field: str | None) -> Iterator[dict[str, Any]]:

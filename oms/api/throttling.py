@@ -1,21 +1,32 @@
 """Rate limits counted in Redis, shared by every web replica: a fixed window per scope and
 identity, one atomic round trip (INCR and EXPIRE in a pipeline). Rates come from
 `settings.OMS_RATE_LIMITS`, e.g. `{"orders-user": "50/s", "orders-ip": "200/s"}`.
-Throttled requests get 429 with `Retry-After` (DRF adds the header from `wait()`)."""
+Throttled requests get 429 with `Retry-After` (DRF adds the header from `wait()`).
+
+The client's address is `oms.api.client_address` (trusted proxies only), never DRF's own
+reading of `X-Forwarded-For`. Django's own login forms (the browsable API's, the admin's)
+are not DRF views: `throttled_login` counts their attempts the same way."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import APIView
 
+from oms.api.client_address import client_address
 from oms.redis import redis_client
+
+if TYPE_CHECKING:  # DRF imports the default throttles while `rest_framework.views` loads
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +39,32 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period.strip()[0]]
 
 
+def seconds_over_limit(scope: str, identity: str) -> float | None:
+    """Count one request of `identity` in `scope`: None while within the rate, else the
+    seconds until its window ends."""
+    rate = settings.OMS_RATE_LIMITS.get(scope)
+    if not rate:
+        return None
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    key = f"ratelimit:{scope}:{identity}:{window}"
+    try:
+        pipeline = redis_client().pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, period + 1)
+        count = int(pipeline.execute()[0])
+    except redis.RedisError as exc:
+        # Counting is best effort: a Redis outage must not take reads down with it.
+        logger.warning("rate limit %s not counted: %s", scope, exc)
+        return None
+    return None if count <= limit else (window + 1) * period - now
+
+
+def retry_after(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
 class RedisRateThrottle(BaseThrottle):
     scope = ""
 
@@ -37,31 +74,19 @@ class RedisRateThrottle(BaseThrottle):
     def identity(self, request: Request) -> str | None:
         raise NotImplementedError
 
+    def get_ident(self, request: Request) -> str:
+        return client_address(request.META)
+
     def allow_request(self, request: Request, view: APIView) -> bool:
-        rate = settings.OMS_RATE_LIMITS.get(self.scope)
         identity = self.identity(request)
-        if not rate or identity is None:
+        wait = None if identity is None else seconds_over_limit(self.scope, identity)
+        if wait is None:
             return True
-        limit, period = parse_rate(rate)
-        now = time.time()
-        window = int(now // period)
-        key = f"ratelimit:{self.scope}:{identity}:{window}"
-        try:
-            pipeline = redis_client().pipeline(transaction=False)
-            pipeline.incr(key)
-            pipeline.expire(key, period + 1)
-            count = int(pipeline.execute()[0])
-        except redis.RedisError as exc:
-            # Counting is best effort: a Redis outage must not take reads down with it.
-            logger.warning("rate limit %s not counted: %s", self.scope, exc)
-            return True
-        if count <= limit:
-            return True
-        self._wait = (window + 1) * period - now
+        self._wait = wait
         return False
 
     def wait(self) -> float:
-        return float(max(1, math.ceil(self._wait)))
+        return float(retry_after(self._wait))
 
 
 class UserRateThrottle(RedisRateThrottle):
@@ -73,3 +98,32 @@ class UserRateThrottle(RedisRateThrottle):
 class ClientIpRateThrottle(RedisRateThrottle):
     def identity(self, request: Request) -> str | None:
         return self.get_ident(request)
+
+
+class ApiUserThrottle(UserRateThrottle):
+    """Every API request of a user (`api-user`): the default of every DRF view; views with
+    limits of their own (order entry) list them instead."""
+
+    scope = "api-user"
+
+
+LOGIN_SCOPE = "auth-ip"
+
+
+def throttled_login(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A Django login view whose POSTs count against `auth-ip` per client address, like the
+    token endpoint's: 429 with `Retry-After` and the structured error once over the rate."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        if request.method == "POST":
+            wait = seconds_over_limit(LOGIN_SCOPE, client_address(request.META))
+            if wait is not None:
+                response = JsonResponse({"errors": [{
+                    "field": None, "code": "throttled",
+                    "message": "too many login attempts; retry later"}]}, status=429)
+                response["Retry-After"] = str(retry_after(wait))
+                return response
+        return view(request, *args, **kwargs)
+
+    return guarded

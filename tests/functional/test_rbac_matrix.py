@@ -69,6 +69,7 @@ MATRIX: dict[str, tuple[str | int, ...]] = {
     "GET /api/api-keys":                             (U, A, A, A, A, A),
     "POST /api/api-keys":                            (U, A, A, A, A, F),
     "POST /api/api-keys/{key}/revoke":               (U, A, H, H, H, F),
+    "POST /api/ws-ticket":                           (U, A, A, A, A, A),
     "GET /api/audit":                                (U, F, F, A, A, A),
 }
 

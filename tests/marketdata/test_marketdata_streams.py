@@ -18,9 +18,9 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apps.accounts import services as accounts
 from apps.marketdata.bridge import Bridge
 from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.pipeline import MarketDataPipeline
@@ -174,14 +174,14 @@ def test_subscribing_to_an_unknown_symbol_or_channel_is_an_error(instruments: No
 
 def test_private_stream_delivers_only_the_users_own_executions(instruments: None) -> None:
     users = [get_user_model().objects.create(username=name) for name in ("alice", "bob")]
-    tokens = [Token.objects.create(user=user).key for user in users]
+    tickets = [accounts.issue_stream_ticket(user_id=user.id).ticket for user in users]
 
     async def scenario() -> None:
         anonymous = WebsocketCommunicator(APP, "/ws/orders")
         connected, _ = await anonymous.connect()
         assert not connected
-        alice = await connect(f"/ws/orders?token={tokens[0]}")
-        bob = await connect(f"/ws/orders?token={tokens[1]}")
+        alice = await connect(f"/ws/orders?ticket={tickets[0]}")
+        bob = await connect(f"/ws/orders?ticket={tickets[1]}")
         alice_fill, bob_fill = fill_event(users[0].id), fill_event(users[1].id)
         await Bridge(get_channel_layer()).fan_out([alice_fill, bob_fill])
         to_alice = await alice.receive_json_from(timeout=5)

@@ -18,8 +18,9 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey", "in": "header", "name": "X-API-KEY",
             "description": "Also send X-API-TIMESTAMP (ms), optional X-API-RECV-WINDOW (ms, "
                            "default 5000, at most 60000) and X-API-SIGNATURE: hex HMAC-SHA256 "
-                           "with the key's secret of timestamp + METHOD + path (+ '?' + "
-                           "query) + body. Each signature is accepted once.",
+                           "with the key's secret of timestamp + X-API-RECV-WINDOW as sent "
+                           "(empty if not sent) + METHOD + path (+ '?' + query) + body. "
+                           "Each signature is accepted once.",
         }
 
 

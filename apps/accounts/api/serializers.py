@@ -28,3 +28,8 @@ class CreateApiKeySerializer(serializers.Serializer):  # type: ignore[type-arg]
         child=serializers.ChoiceField(choices=list(Scope)), min_length=1, max_length=2,
         help_text="`read`: safe methods only; `trade`: also placing, amending and cancelling "
                   "orders (includes `read`).")
+
+
+class StreamTicketSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    ticket = serializers.CharField(help_text="Open `/ws/orders?ticket=<ticket>` with it, once.")
+    expires_in = serializers.IntegerField(help_text="Seconds it stays valid if unused.")

@@ -1,17 +1,24 @@
-"""The accounts API: bearer JWTs (obtain, refresh with rotation, revoke) and the owner's API
-keys (list, create, revoke). Views parse, call `apps.accounts.services` or `selectors`, and
-render."""
+"""The accounts API: bearer JWTs (obtain, refresh with rotation, revoke), the owner's API
+keys (list, create, revoke) and tickets for the private WebSocket. Views parse, call
+`apps.accounts.services` or `selectors`, and render."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
+import redis
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import (
     TokenBlacklistView,
     TokenObtainPairView,
@@ -23,15 +30,29 @@ from apps.accounts.api.serializers import (
     ApiKeySerializer,
     CreateApiKeySerializer,
     IssuedApiKeySerializer,
+    StreamTicketSerializer,
 )
+from oms.api.errors import ServiceUnavailable
 from oms.api.permissions import Scope
-from oms.api.throttling import ClientIpRateThrottle
+from oms.api.throttling import (
+    LOGIN_SCOPE,
+    ApiUserThrottle,
+    ClientIpRateThrottle,
+    UserRateThrottle,
+)
 
 
 class LoginThrottle(ClientIpRateThrottle):
-    """Password guessing: attempts per client IP (`OMS_RATE_LIMITS["auth-ip"]`)."""
+    """Password guessing: attempts per client address, shared with the login forms
+    (`OMS_RATE_LIMITS["auth-ip"]`)."""
 
-    scope = "auth-ip"
+    scope = LOGIN_SCOPE
+
+
+class ApiKeyCreationThrottle(UserRateThrottle):
+    """Minting credentials: keys created per user (`OMS_RATE_LIMITS["api-keys-user"]`)."""
+
+    scope = "api-keys-user"
 
 
 @extend_schema(summary="Obtain an access JWT (5 min) and a refresh JWT (1 day)")
@@ -44,15 +65,44 @@ class RefreshTokenView(TokenRefreshView):
     pass
 
 
-@extend_schema(summary="Revoke a refresh JWT (its access JWTs expire within minutes)")
+@extend_schema(summary="Revoke a refresh JWT (its access JWTs expire within minutes); the "
+                       "user's private streams close")
 class RevokeTokenView(TokenBlacklistView):
-    pass
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().post(request, *args, **kwargs)  # refuses an invalid token
+        # Valid, as the blacklisting just checked: only its claims are read here.
+        revoked = RefreshToken(request.data["refresh"], verify=False)
+        services.end_streams_of(user_id=int(revoked[jwt_settings.USER_ID_CLAIM]))
+        return response
+
+
+class StreamTicketView(APIView):
+    """`POST /api/ws-ticket`: a single-use ticket for `/ws/orders?ticket=`, valid 30 s. Any
+    authenticated user, with any API-key scope (it opens a stream of their own events and
+    changes nothing)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: StreamTicketSerializer},
+                   summary="A ticket that opens your private stream once, within 30 s")
+    def post(self, request: Request) -> Response:
+        try:
+            issued = services.issue_stream_ticket(user_id=request.user.pk)
+        except redis.RedisError as exc:
+            raise ServiceUnavailable("cannot issue a stream ticket now; retry later",
+                                     code="redis_unavailable", retry_after=1) from exc
+        return Response(StreamTicketSerializer(issued).data, status=status.HTTP_201_CREATED)
 
 
 class ApiKeyViewSet(viewsets.ViewSet):
     """Your API keys. The secret is in the answer to the create, once, and never again."""
 
     lookup_value_regex = "[^/]+"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        if self.action == "create":
+            return [ApiUserThrottle(), ApiKeyCreationThrottle()]
+        return [ApiUserThrottle()]
 
     @extend_schema(responses=ApiKeySerializer(many=True))
     def list(self, request: Request) -> Response:

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from apps.orders import services as orders
 from apps.processing import selectors, services
 from apps.processing.ledger import InsufficientFunds
-from oms.api.errors import Conflict
+from oms.api.errors import Conflict, FieldConflicts
 from oms.api.fields import amount
 from oms.api.permissions import IsOps
 
@@ -67,6 +67,12 @@ class MoneyMovementViewSet(viewsets.ViewSet):
                                            amount=data["amount"], reference=data["reference"])
         except InsufficientFunds as exc:
             raise Conflict(str(exc), code="insufficient_funds") from exc
+        except services.LoansOutstanding as exc:
+            raise FieldConflicts([("amount", "loans_outstanding", str(exc))]) from exc
+        except services.ReferenceReused as exc:
+            raise FieldConflicts([("reference", "reference_conflict",
+                                   "this reference was used for another movement (user, "
+                                   "asset or amount); choose a new reference")]) from exc
         return Response(BalanceSerializer(balances, many=True).data,
                         status=status.HTTP_201_CREATED)
 

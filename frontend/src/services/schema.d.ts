@@ -108,7 +108,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revoke a refresh JWT (its access JWTs expire within minutes)
+         * Revoke a refresh JWT (its access JWTs expire within minutes); the user's private streams close
          * @description Takes a token and blacklists it. Must be used with the
          *     `rest_framework_simplejwt.token_blacklist` app installed.
          */
@@ -460,6 +460,28 @@ export interface paths {
          *     reserving nothing.
          */
         post: operations["risk_validate_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ws-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket that opens your private stream once, within 30 s
+         * @description `POST /api/ws-ticket`: a single-use ticket for `/ws/orders?ticket=`, valid 30 s. Any
+         *     authenticated user, with any API-key scope (it opens a stream of their own events and
+         *     changes nothing).
+         */
+        post: operations["ws_ticket_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -873,6 +895,12 @@ export interface components {
          * @enum {string}
          */
         StatusEnum: "NEW" | "ACCEPTED" | "REJECTED" | "PARTIALLY_FILLED" | "FILLED" | "SETTLED" | "CANCELLED";
+        StreamTicket: {
+            /** @description Open `/ws/orders?ticket=<ticket>` with it, once. */
+            ticket: string;
+            /** @description Seconds it stays valid if unused. */
+            expires_in: number;
+        };
         /**
          * @description * `GTC` - GTC
          *     * `IOC` - IOC
@@ -3161,6 +3189,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Decision"];
+                };
+            };
+            /** @description Invalid request: `errors` names each field and a stable code. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable and nothing took effect; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ws_ticket_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicket"];
                 };
             };
             /** @description Invalid request: `errors` names each field and a stable code. */

@@ -76,7 +76,8 @@ def now_ms() -> int:
 
 class SignedClient:
     """Sends requests signed with one API key: X-API-SIGNATURE is hex HMAC-SHA256 with the
-    secret of timestamp + METHOD + path (+ "?" + query) + body."""
+    secret of timestamp + receive window (as sent, empty when not sent) + METHOD + path
+    (+ "?" + query) + body."""
 
     def __init__(self, key_id: str, secret: str) -> None:
         self.key_id, self.secret = key_id, secret
@@ -85,7 +86,8 @@ class SignedClient:
     def headers(self, method: str, target: str, body: bytes, *, timestamp: int | None = None,
                 recv_window: int | None = None) -> dict[str, str]:
         stamp = str(now_ms() if timestamp is None else timestamp)
-        message = f"{stamp}{method}{target}".encode() + body
+        window = "" if recv_window is None else str(recv_window)
+        message = f"{stamp}{window}{method}{target}".encode() + body
         headers = {"HTTP_X_API_KEY": self.key_id, "HTTP_X_API_TIMESTAMP": stamp,
                    "HTTP_X_API_SIGNATURE": hmac.new(self.secret.encode(), message,
                                                     hashlib.sha256).hexdigest()}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.functional.accounts.conftest import reset_caches
+from tests.functional.accounts.conftest import create_instruments, reset_caches
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +16,8 @@ def clean_caches(redis_client: redis.Redis) -> Iterator[None]:
     reset_caches(redis_client)
     yield
     reset_caches(redis_client)
+
+
+@pytest.fixture
+def instruments(db: None) -> None:
+    create_instruments()
