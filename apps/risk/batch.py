@@ -193,14 +193,18 @@ class RiskBatch:
                           if user == user_id and p.quantity and symbol in marks), ZERO)
         return realized + unrealized
 
-    def velocity(self, user_id: int, order_id: str, now: datetime) -> Velocity:
+    def velocity(self, user_id: int, order_id: str, now: datetime, *,
+                 with_notional: bool = True) -> Velocity:
         """The account's windows before the claimed order `order_id` (other orders only),
-        with the notionals the minute holds besides this order's."""
+        with the notionals the minute holds besides this order's (`with_notional`: only
+        when a notional limit reads them, as summing grows with the minute's orders)."""
         seconds, minutes = self._velocity.get(order_id, (0, 0))
-        others = self._notionals.get(velocity_keys(user_id, now)[2], {})
+        notional = ZERO
+        if with_notional:
+            others = self._notionals.get(velocity_keys(user_id, now)[2], {})
+            notional = sum((v for k, v in others.items() if k != order_id), ZERO)
         return Velocity(orders_this_second=seconds, orders_this_minute=minutes,
-                        notional_this_minute=sum((v for k, v in others.items()
-                                                  if k != order_id), ZERO))
+                        notional_this_minute=notional)
 
     def marks(self, last_trades: Mapping[str, Decimal]) -> dict[str, Decimal]:
         """Reference prices by symbol: the feeds', the venue's `last_trades` only where a
@@ -235,14 +239,17 @@ class RiskBatch:
         marks = self.marks(last_trades)
         held = {s: p.quantity for (u, s), p in self.positions.items() if u == user_id}
         working = account.working_in(symbol)
+        limits = self.limits(user_id, symbol)
         full = dataclasses.replace(
             context, reference_price=marks.get(symbol), marks=marks,
-            limits=self.limits(user_id, symbol), kill_switch=self.kill_switch(user_id, symbol),
+            limits=limits, kill_switch=self.kill_switch(user_id, symbol),
             position=held.get(symbol, ZERO), open_orders=account.open_orders,
             open_buy_quantity=working.buy_quantity, open_sell_quantity=working.sell_quantity,
             daily_pnl=self.daily_pnl(user_id, now.date(), marks),
             exposures={s: abs(q) * marks[s] for s, q in held.items() if s in marks and q},
-            velocity=self.velocity(user_id, order_id, now), account=account)
+            velocity=self.velocity(user_id, order_id, now,
+                                   with_notional=limits.max_notional_per_minute is not None),
+            account=account)
         full = dataclasses.replace(full, margin=self._margin_terms(full, account, marks))
         decision = decide(full, clock_ns=time.perf_counter_ns)
         if not self._counting:
