@@ -116,6 +116,7 @@ class RiskBatch:
             symbols={rules.symbol for rules in self._instruments})
         self._limit_rows = list(RiskLimit.objects.filter(Q(user__isnull=True)
                                                          | Q(user_id__in=users)))
+        self._resolved: dict[tuple[int, str], Limits] = {}
         self._switches = list(KillSwitch.objects.filter(engaged=True).filter(
             Q(user__isnull=True) | Q(user_id__in=users)).values_list("user_id", "symbol"))
         self.positions: dict[tuple[int, str], PositionChange] = {
@@ -176,7 +177,13 @@ class RiskBatch:
     # ------------------------------------------------------------------------ reading
 
     def limits(self, user_id: int, symbol: str) -> Limits:
-        return resolve_limits(self._limit_rows, user_id=user_id, symbol=symbol)
+        """The limits in force for the account in `symbol` (resolved once per batch)."""
+        key = (user_id, symbol)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = resolve_limits(self._limit_rows, user_id=user_id,
+                                                         symbol=symbol)
+        return found
 
     def kill_switch(self, user_id: int, symbol: str) -> bool:
         return any(user in (None, user_id) and scope in ("", symbol)
