@@ -1,7 +1,13 @@
 """The runtime every long-running role shares: a probe server (`/health`, `/ready`,
 `/metrics` on `OMS_PROBE_PORT`), SIGTERM and SIGINT handled as "finish the current step,
 then stop", and a heartbeat the main loop advances. A role is a management command that
-subclasses `RoleCommand` and implements `run_role`."""
+subclasses `RoleCommand` and implements `run_role`.
+
+A dependency blip never ends a role: when `run_role` raises one of
+`oms.resilience.dependencies.DEPENDENCY_ERRORS` (Redis, PostgreSQL, the broker, an open
+breaker), the role says so in one line, answers `/ready` with 503 naming `main_loop`,
+and runs `run_role` again after a pause that doubles from half a second up to
+`MAX_RETRY_SECONDS`, so it serves again within seconds of the dependency answering."""
 
 from __future__ import annotations
 
@@ -9,14 +15,23 @@ import logging
 import os
 import signal
 import threading
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
-from oms.observability.health import run_checks
+from oms.observability.health import declare_not_ready, declare_ready, run_checks
 from oms.observability.probe_server import Heartbeat, ProbeServer
+from oms.resilience.dependencies import DEPENDENCY_ERRORS
 
 logger = logging.getLogger(__name__)
+
+FIRST_RETRY_SECONDS = 0.5
+MAX_RETRY_SECONDS = 4.0
+# A main loop that ran this long before failing starts its pauses over.
+STEADY_SECONDS = 60.0
+MAIN_LOOP = "main_loop"
 
 
 class RoleCommand(BaseCommand):
@@ -42,10 +57,32 @@ class RoleCommand(BaseCommand):
         ).start()
         logger.info("%s started (probes on port %s)", self.role, probe.port)
         try:
-            self.run_role(stop=stop, heartbeat=heartbeat, **options)
+            self._run_until_stopped(stop=stop, heartbeat=heartbeat, **options)
         finally:
             probe.stop()
             logger.info("%s stopped", self.role)
+
+    def _run_until_stopped(self, *, stop: threading.Event, heartbeat: Heartbeat,
+                           **options: Any) -> None:
+        delay = FIRST_RETRY_SECONDS
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                self.run_role(stop=stop, heartbeat=heartbeat, **options)
+            except DEPENDENCY_ERRORS as exc:
+                if time.monotonic() - started > STEADY_SECONDS:
+                    delay = FIRST_RETRY_SECONDS
+                detail = f"{type(exc).__name__}: {exc}"[:300]
+                logger.warning("%s: a dependency failed (%s); running again in %.1f s",
+                               self.role, detail, delay)
+                declare_not_ready(MAIN_LOOP, f"retrying after {detail}")
+                heartbeat.beat()
+                stop.wait(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                close_old_connections()
+                declare_ready(MAIN_LOOP)
+            else:
+                return
 
     def run_role(self, *, stop: threading.Event, heartbeat: Heartbeat, **options: Any) -> None:
         raise NotImplementedError
