@@ -126,7 +126,7 @@ def _stored(group: str, topic: str, partitions: Iterable[int]) -> dict[int, tupl
 
 
 def _refuse(name: str, detail: str) -> None:
-    if declared_not_ready().get(name) != detail:
+    if name not in declared_not_ready():
         logger.error("refusing %s: %s; nothing is consumed from it until `%s` resolves it",
                      name, detail, RESOLVE_COMMAND)
     declare_not_ready(name, f"{detail}; run `{RESOLVE_COMMAND}`")
