@@ -7,7 +7,8 @@ A dependency blip never ends a role: when `run_role` raises one of
 `oms.resilience.dependencies.DEPENDENCY_ERRORS` (Redis, PostgreSQL, the broker, an open
 breaker), the role says so in one line, answers `/ready` with 503 naming `main_loop`,
 and runs `run_role` again after a pause that doubles from half a second up to
-`MAX_RETRY_SECONDS`, so it serves again within seconds of the dependency answering."""
+`MAX_RETRY_SECONDS`, so it serves again within seconds of the dependency answering
+(`oms.resilience.probes` closes an open breaker as soon as its dependency answers)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,15 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from oms.observability.health import declare_not_ready, declare_ready, run_checks
+from oms.observability.health import (
+    DEPENDENCY_CHECKS,
+    declare_not_ready,
+    declare_ready,
+    run_checks,
+)
 from oms.observability.probe_server import Heartbeat, ProbeServer
 from oms.resilience.dependencies import DEPENDENCY_ERRORS
+from oms.resilience.probes import BreakerProbe
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +62,13 @@ class RoleCommand(BaseCommand):
             readiness=lambda: run_checks(list(self.dependencies)),
             heartbeat=heartbeat,
         ).start()
+        breaker_probe = BreakerProbe({name: DEPENDENCY_CHECKS[name]
+                                      for name in self.dependencies}).start()
         logger.info("%s started (probes on port %s)", self.role, probe.port)
         try:
             self._run_until_stopped(stop=stop, heartbeat=heartbeat, **options)
         finally:
+            breaker_probe.stop()
             probe.stop()
             logger.info("%s stopped", self.role)
 

@@ -7,7 +7,11 @@ sockets (the load balancer's next attempt goes to another pod) and the keep-aliv
 connections (each after the response it owes), then waits until every request in flight
 has been answered, at most `OMS_DRAIN_SECONDS` (25 s by default, inside
 the pods' 45 s grace period; WebSockets never finish by themselves, so the `ws` role sets
-a shorter drain), and only then stops. Every other argument is daphne's."""
+a shorter drain), and only then stops. Every other argument is daphne's.
+
+Like every role, it runs a `BreakerProbe`: a breaker opened by an outage closes as soon as
+its dependency answers again, so order entry serves again within about a second instead
+of answering 503 for the rest of the breaker's open time."""
 
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ from twisted.internet import reactor as twisted_reactor
 from twisted.web import http
 
 from oms.kafka.shared import close_producers
+from oms.observability.health import DEPENDENCY_CHECKS
+from oms.resilience.probes import BreakerProbe
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +48,11 @@ class GracefulServer(Server):  # type: ignore[misc]
     def run(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
-        super().run()
+        breaker_probe = BreakerProbe(DEPENDENCY_CHECKS).start()
+        try:
+            super().run()
+        finally:
+            breaker_probe.stop()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         # A signal handler may not touch the reactor directly; this wakes it safely.

@@ -170,6 +170,13 @@ class Breaker(pybreaker.CircuitBreakerListener):
         with self.guard(*failures, open_error=open_error):
             return operation(*args, **kwargs)
 
+    def close_answered(self) -> None:
+        """The dependency answered a probe made outside the breaker (`BreakerProbe`):
+        close the circuit now rather than at the end of its open time."""
+        with self._lock:
+            if self.state is not State.CLOSED:
+                self.circuit.close()
+
     def _admit(self, open_error: type[BreakerOpen]) -> None:
         with self._lock:
             if self.state is not State.OPEN:
