@@ -155,6 +155,18 @@ def verified_offsets(*, group: str, topic: str, offsets: Mapping[int, int]) -> d
     return taken
 
 
+def now_matching(*, group: str, topic: str, partitions: Iterable[int]) -> set[int]:
+    """Of these refused partitions, the ones whose stored offsets belong to the broker's
+    current log now (an operator re-based them): to be claimed again."""
+    wanted = set(partitions)
+    try:
+        _, mismatches = find_mismatches(group=group, topic=topic,
+                                        stored=_stored(group, topic, wanted))
+    except KafkaException:
+        return set()
+    return wanted - {mismatch.partition for mismatch in mismatches}
+
+
 def forget(*, topic: str, partitions: Iterable[int]) -> None:
     """Partitions this process no longer owns are no longer its reason to be unready."""
     for partition in partitions:

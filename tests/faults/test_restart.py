@@ -3,8 +3,9 @@
 comes back empty. Earlier orders and balances stay, new crossing orders fill, and an order
 accepted before a stop but never processed is processed after it, never left `NEW`.
 
-And the guard behind it: a stored offset beyond the end of the broker's log is refused,
-`/ready` of the processor names the partition, and `resolve_order_log` lets it go on."""
+And the guard behind it: a stored offset beyond the end of the broker's log, or a log
+recreated under a running processor, is refused, `/ready` of the processor names the
+partition, and `resolve_order_log` lets it go on."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from oms.kafka.topics import ensure_topics
 from oms.launcher import ServiceStack
 from tests.faults.conftest import Venue, trader_pair, wait_until
 
@@ -157,3 +159,37 @@ def test_offset_beyond_the_log_end_is_refused_until_resolved(venue: Venue) -> No
     wait_until(lambda: readiness(venue, processor)[0] == 200, seconds=10,
                what="/ready to answer 200")
     assert processor.poll() is None
+
+
+def test_log_recreated_under_a_running_processor_is_refused_until_resolved(
+    venue: Venue,
+) -> None:
+    venue.start("run_relay")
+    processor = venue.start("run_processor")
+    _, taker = trader_pair(venue, venue.start_web())
+    assert taker.place(side="buy", client_order_id="before").status == 202
+    wait_until(lambda: status_of(venue, "before") == "ACCEPTED", seconds=40,
+               what="the first order")
+
+    broker = venue.stack.service("kafka")  # a memory broker: stopped, its log is gone
+    broker.stop()
+    broker.start()
+    ensure_topics(broker.url, partitions=venue.stack.partitions, replication_factor=1)
+    names = {f"orders[{partition}]" for partition in range(venue.stack.partitions)}
+    wait_until(lambda: names <= set(readiness(venue, processor)[1].get("failing", [])),  # type: ignore[arg-type]
+               seconds=40, what="/ready to name every partition")
+    assert "the log was recreated" in str(readiness(venue, processor)[1]["not_ready"])
+
+    _, taker = trader_pair(venue, venue.start_web())  # a web role that never knew the old broker
+    assert taker.place(side="buy", client_order_id="after").status == 202
+    time.sleep(2)
+    assert status_of(venue, "after") is None  # refused partitions are not consumed
+
+    result = venue.manage("resolve_order_log")
+    assert result.returncode == 0, result.stderr
+    assert "the log was recreated" in result.stdout, result.stdout
+    wait_until(lambda: status_of(venue, "after") == "ACCEPTED", seconds=40,
+               what="the partitions to be taken up again")
+    wait_until(lambda: readiness(venue, processor)[0] == 200, seconds=10,
+               what="/ready to answer 200")
+    assert status_of(venue, "before") == "ACCEPTED"

@@ -57,7 +57,11 @@ class Command(RoleCommand):
             refused.clear()
 
         def take_up_resolved() -> None:
-            resume = processor.claim(sorted(refused))
+            matching = log_identity.now_matching(group=PROCESSOR_GROUP, topic=ORDERS,
+                                                 partitions=refused)
+            if not matching:
+                return
+            resume = processor.claim(sorted(matching))
             refused.difference_update(resume)
             if resume:
                 consumer.add_to_assignment([TopicPartition(ORDERS, partition, offset)
