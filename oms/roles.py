@@ -41,6 +41,21 @@ STEADY_SECONDS = 60.0
 MAIN_LOOP = "main_loop"
 
 
+class LoopHeartbeat(Heartbeat):
+    """The main loop's heartbeat; its first beat after a failure also ends the `main_loop`
+    not-ready condition, since the loop is running again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recovering = False
+
+    def beat(self) -> None:
+        super().beat()
+        if self.recovering:
+            self.recovering = False
+            declare_ready(MAIN_LOOP)
+
+
 class RoleCommand(BaseCommand):
     role: str = ""
     dependencies: tuple[str, ...] = ("postgres", "redis", "kafka")
@@ -55,7 +70,7 @@ class RoleCommand(BaseCommand):
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
-        heartbeat = Heartbeat()
+        heartbeat = LoopHeartbeat()
         probe = ProbeServer(
             port=int(os.environ.get("OMS_PROBE_PORT", "0")),
             role=self.role,
@@ -72,7 +87,7 @@ class RoleCommand(BaseCommand):
             probe.stop()
             logger.info("%s stopped", self.role)
 
-    def _run_until_stopped(self, *, stop: threading.Event, heartbeat: Heartbeat,
+    def _run_until_stopped(self, *, stop: threading.Event, heartbeat: LoopHeartbeat,
                            **options: Any) -> None:
         delay = FIRST_RETRY_SECONDS
         while not stop.is_set():
@@ -85,12 +100,12 @@ class RoleCommand(BaseCommand):
                 detail = f"{type(exc).__name__}: {exc}"[:300]
                 logger.warning("%s: a dependency failed (%s); running again in %.1f s",
                                self.role, detail, delay)
-                declare_not_ready(MAIN_LOOP, f"retrying after {detail}")
                 heartbeat.beat()
+                declare_not_ready(MAIN_LOOP, f"retrying after {detail}")
+                heartbeat.recovering = True
                 stop.wait(delay)
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
                 close_old_connections()
-                declare_ready(MAIN_LOOP)
             else:
                 return
 
