@@ -46,7 +46,6 @@ class Mismatch:
 
     topic: str
     partition: int
-    stored_offset: int
     detail: str
 
     @property
@@ -54,16 +53,20 @@ class Mismatch:
         return f"{self.topic}[{self.partition}]"
 
 
-def _client_config(group: str) -> dict[str, object]:
+def _broker_config() -> dict[str, object]:
     return {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "log_level": 0,
-            **settings.KAFKA_CLIENT_CONFIG, "group.id": f"{group}-log-check",
-            "enable.auto.commit": False, "isolation.level": "read_uncommitted"}
+            **settings.KAFKA_CLIENT_CONFIG}
 
 
-def topic_id(topic: str, *, group: str) -> str:
+def _reader_config(group: str) -> dict[str, object]:
+    """A reader that joins no group and commits nothing: it only looks at the log."""
+    return {**_broker_config(), "group.id": f"{group}-log-check", "enable.auto.commit": False,
+            "isolation.level": "read_uncommitted"}
+
+
+def topic_id(topic: str) -> str:
     """The broker's id of the topic's current incarnation."""
-    admin = AdminClient({key: value for key, value in _client_config(group).items()
-                         if key not in ("group.id", "enable.auto.commit", "isolation.level")})
+    admin = AdminClient(_broker_config())
     futures = admin.describe_topics(TopicCollection([topic]),
                                     request_timeout=BROKER_TIMEOUT_SECONDS)
     return str(futures[topic].result().topic_id)
@@ -94,14 +97,14 @@ def find_mismatches(*, group: str, topic: str,
     """The broker's current topic id, and each partition whose stored (offset, log id)
     does not belong to the current log. Raises `KafkaException` if the broker does not
     answer."""
-    current_id = topic_id(topic, group=group)
+    current_id = topic_id(topic)
     mismatches: list[Mismatch] = []
-    consumer = Consumer(_client_config(group))
+    consumer = Consumer(_reader_config(group))
     try:
         for partition, (offset, log_id) in sorted(stored.items()):
             if log_id and log_id != current_id:
                 mismatches.append(Mismatch(
-                    topic, partition, offset,
+                    topic, partition,
                     f"the log was recreated (topic id {current_id}, offsets stored for "
                     f"{log_id})"))
                 continue
@@ -112,7 +115,7 @@ def find_mismatches(*, group: str, topic: str,
             end = _true_end(consumer, topic, partition, start, high)
             if offset > end:
                 mismatches.append(Mismatch(
-                    topic, partition, offset,
+                    topic, partition,
                     f"the stored offset {offset} is beyond the log's end {end}"))
     finally:
         consumer.close()
@@ -125,11 +128,11 @@ def _stored(group: str, topic: str, partitions: Iterable[int]) -> dict[int, tupl
     return {row.partition: (row.next_offset, row.log_id) for row in rows}
 
 
-def _refuse(name: str, detail: str) -> None:
+def _refuse(name: str, detail: str, *, until: str) -> None:
     if name not in declared_not_ready():
-        logger.error("refusing %s: %s; nothing is consumed from it until `%s` resolves it",
-                     name, detail, RESOLVE_COMMAND)
-    declare_not_ready(name, f"{detail}; run `{RESOLVE_COMMAND}`")
+        logger.error("refusing %s: %s; nothing is consumed from it until %s",
+                     name, detail, until)
+    declare_not_ready(name, f"{detail}; {until}")
 
 
 def verified_offsets(*, group: str, topic: str, offsets: Mapping[int, int]) -> dict[int, int]:
@@ -141,11 +144,12 @@ def verified_offsets(*, group: str, topic: str, offsets: Mapping[int, int]) -> d
             group=group, topic=topic, stored=_stored(group, topic, offsets))
     except KafkaException as exc:
         for partition in offsets:
-            _refuse(f"{topic}[{partition}]", f"its log could not be checked ({exc})")
+            _refuse(f"{topic}[{partition}]", f"its log could not be checked ({exc})",
+                    until="the broker answers")
         return {}
     refused = {mismatch.partition for mismatch in mismatches}
     for mismatch in mismatches:
-        _refuse(mismatch.name, mismatch.detail)
+        _refuse(mismatch.name, mismatch.detail, until=f"`{RESOLVE_COMMAND}` resolves it")
     taken = {partition: offset for partition, offset in offsets.items()
              if partition not in refused}
     PartitionOwnership.objects.filter(group=group, topic=topic, partition__in=list(taken)
@@ -181,7 +185,7 @@ def rebase(*, group: str, topic: str) -> list[Mismatch]:
     stored = _stored(group, topic, PartitionOwnership.objects.filter(
         group=group, topic=topic).values_list("partition", flat=True))
     current_id, mismatches = find_mismatches(group=group, topic=topic, stored=stored)
-    consumer = Consumer(_client_config(group))
+    consumer = Consumer(_reader_config(group))
     try:
         for mismatch in mismatches:
             start, _ = consumer.get_watermark_offsets(

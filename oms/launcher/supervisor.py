@@ -2,12 +2,13 @@
 under `make up`, and keeps them running.
 
 honcho, which did this before, stops every role as soon as one exits: a ten-second Redis
-blip that killed the market maker took the whole stack down. Here a role that exits is
-started again after a pause that doubles from one second up to `MAX_RESTART_DELAY` (and
-starts over once the role has run for `STEADY_SECONDS`), with one log line each time,
-while the other roles keep running. Output is prefixed with the role's name, as honcho
-did. Ctrl-C or SIGTERM stops every role (SIGTERM, then SIGKILL after `STOP_SECONDS`) and
-the supervisor exits 0."""
+blip that killed the market maker took the whole stack down. Here a role that fails (exits
+with a non-zero code or is killed by a signal) is started again after a pause that doubles
+from one second up to `MAX_RESTART_DELAY` (and starts over once the role has run for
+`STEADY_SECONDS`), with one log line each time, while the other roles keep running; a role
+that finishes (exit code 0, such as a role switched off by its settings) stays stopped.
+Output is prefixed with the role's name, as honcho did. Ctrl-C or SIGTERM stops every role
+(SIGTERM, then SIGKILL after `STOP_SECONDS`) and the supervisor exits 0."""
 
 from __future__ import annotations
 
@@ -115,8 +116,12 @@ class Supervisor:
                 if role.process is not None and role.process.poll() is not None:
                     if role.reader is not None:
                         role.reader.join(timeout=1)
-                    self.output.line("supervisor", f"{role.name} exited with code "
-                                                   f"{role.process.returncode}")
+                    code = role.process.returncode
+                    if code == 0:
+                        self.output.line("supervisor", f"{role.name} finished (exit code 0)")
+                        role.process = None
+                        continue
+                    self.output.line("supervisor", f"{role.name} exited with code {code}")
                     self._schedule_restart(role, now)
         self._stop_all()
         return 0

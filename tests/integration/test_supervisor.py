@@ -1,6 +1,7 @@
-"""The supervisor of `make up` (`python -m oms.launcher supervise`): a role that exits is
+"""The supervisor of `make up` (`python -m oms.launcher supervise`): a role that fails is
 started again after a pause that doubles, with a line saying so, while the other roles
-keep running; SIGTERM stops every role and the supervisor exits 0."""
+keep running; one that finishes (exit code 0) stays stopped; SIGTERM stops every role and
+the supervisor exits 0."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def test_a_role_that_exits_is_restarted_with_backoff_and_the_others_keep_running
     procfile = tmp_path / "Procfile"
     procfile.write_text(
         f"steady: {sys.executable} -c \"import time; time.sleep(3600)\"\n"
-        f"flaky: {sys.executable} -u -c \"print('flaky up'); raise SystemExit(3)\"\n")
+        f"flaky: {sys.executable} -u -c \"print('flaky up'); raise SystemExit(3)\"\n"
+        f"done: {sys.executable} -c pass\n")
     supervisor = subprocess.Popen(
         [sys.executable, "-m", "oms.launcher", "supervise", "--procfile", str(procfile)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -38,3 +40,6 @@ def test_a_role_that_exits_is_restarted_with_backoff_and_the_others_keep_running
     assert sum("supervisor | steady started" in line for line in lines) == 1, output
     assert not any("steady exited" in line for line in lines), output
     assert any("supervisor | steady stopped" in line for line in lines), output
+    # A role that finished (exit code 0) is not started again.
+    assert sum("supervisor | done started" in line for line in lines) == 1, output
+    assert any("supervisor | done finished (exit code 0)" in line for line in lines), output
