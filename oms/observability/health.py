@@ -116,8 +116,10 @@ def readiness_report(results: list[CheckResult]) -> tuple[int, dict[str, object]
     declared = declared_not_ready()
     failing = [result.name for result in results if not result.ok] + sorted(declared)
     states = {result.name: breaker(result.name).state for result in results}
+    # An open breaker whose open time is over fails nothing fast: its next call is a trial.
     degraded = [result.name for result in results
-                if result.ok and states[result.name] is State.OPEN]
+                if result.ok and states[result.name] is State.OPEN
+                and breaker(result.name).retry_after() > 0]
     status = "unavailable" if failing else "degraded" if degraded else "ready"
     body: dict[str, object] = {
         "status": status,

@@ -1,13 +1,16 @@
-"""Closes a role's open breaker as soon as its dependency answers again.
+"""Ends a role's open breaker's wait as soon as its dependency answers again.
 
 An open breaker fails every call for its open time (30 s, doubling after a failed trial)
 and only then lets one trial through, so after a ten-second Redis blip a role would stay
 out of service for most of a minute. Each long-running role (`oms.roles`) therefore runs
 a `BreakerProbe`: every second, for each of its dependencies whose breaker is open, it
 runs the readiness check of that dependency (a `PING`, a `SELECT 1`, a metadata request)
-outside the breaker, and closes the breaker when the check passes. The breaker still
-spares the dependency the role's real traffic while it is down; the role serves again
-within about a second of the dependency answering."""
+outside the breaker, and when the check passes it ends the breaker's open time: the role's
+next call is the breaker's trial, which closes it. (The probe does not close the breaker
+itself: the role's own connection may still be the one the outage broke, and only the
+role's trial, such as `oms.resilience.database.database_answers`, renews it.) The breaker
+still spares the dependency the role's real traffic while it is down; the role serves
+again within about a second of the dependency answering."""
 
 from __future__ import annotations
 
@@ -52,5 +55,5 @@ class BreakerProbe:
                     continue
                 finally:
                     close_old_connections()
-                guard.close_answered()
-                logger.info("%s answers again; its breaker is closed", name)
+                guard.end_open_time()
+                logger.info("%s answers again; the next call is its breaker's trial", name)
