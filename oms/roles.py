@@ -8,7 +8,7 @@ A dependency blip never ends a role: when `run_role` raises one of
 breaker), the role says so in one line, answers `/ready` with 503 naming `main_loop`,
 and runs `run_role` again after a pause that doubles from half a second up to
 `MAX_RETRY_SECONDS`, so it serves again within seconds of the dependency answering
-(`oms.resilience.probes` closes an open breaker as soon as its dependency answers)."""
+(`oms.resilience.probes` ends an open breaker's wait as soon as its dependency answers)."""
 
 from __future__ import annotations
 
