@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -53,12 +54,12 @@ class Mismatch:
         return f"{self.topic}[{self.partition}]"
 
 
-def _broker_config() -> dict[str, object]:
+def _broker_config() -> dict[str, Any]:
     return {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "log_level": 0,
             **settings.KAFKA_CLIENT_CONFIG}
 
 
-def _reader_config(group: str) -> dict[str, object]:
+def _reader_config(group: str) -> dict[str, Any]:
     """A reader that joins no group and commits nothing: it only looks at the log."""
     return {**_broker_config(), "group.id": f"{group}-log-check", "enable.auto.commit": False,
             "isolation.level": "read_uncommitted"}

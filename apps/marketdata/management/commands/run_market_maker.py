@@ -30,6 +30,9 @@ from oms.roles import RoleCommand
 
 logger = logging.getLogger(__name__)
 
+# What pauses quoting until the next step: the web role it calls, or a store it reads.
+QUOTING_PAUSES: tuple[type[Exception], ...] = (ApiError, *DEPENDENCY_ERRORS)
+
 
 class Command(RoleCommand):
     help = "Run the demo market maker (quotes through the public API)."
@@ -56,8 +59,7 @@ class Command(RoleCommand):
                 heartbeat.beat()
                 try:
                     maker.step()
-                except (ApiError, *DEPENDENCY_ERRORS) as exc:
-                    # The web role is starting, restarting or busy, or a store blinked.
+                except QUOTING_PAUSES as exc:
                     logger.warning("market-maker: quoting paused: %s: %s",
                                    type(exc).__name__, exc)
                     declare_not_ready("quoting", f"{type(exc).__name__}: {exc}"[:300])
