@@ -15,13 +15,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	touch $@
 
-## up: start PostgreSQL, Redis and Kafka, migrate, load the demo venue, run every role.
+## up: start PostgreSQL, Redis and Kafka, migrate, load the demo venue, re-base the
+## processor's offsets to the broker's new (in-memory) log and publish again the orders it
+## never processed, then run every role, restarting any that exits.
 up: venv ui
 	$(PY) -m oms.launcher run --state .state $(addprefix --require-free-port ,$(PORTS)) -- sh -c '\
 		$(PY) manage.py migrate --noinput -v0 && \
 		$(PY) manage.py collectstatic --noinput -v0 && \
 		$(PY) manage.py seed_demo && \
-		exec $(VENV)/bin/honcho start'
+		$(PY) manage.py resolve_order_log && \
+		exec $(PY) -m oms.launcher supervise'
 
 ## lint: ruff, the import contracts and mypy (strict on the kernel and the domain).
 lint: venv

@@ -10,7 +10,11 @@ the pods' 45 s grace period; WebSockets never finish by themselves, so the `ws` 
 a shorter drain), and only then stops. Every other argument is daphne's.
 
 With `OMS_PROBE_PORT` set it also serves `/health`, `/ready` and `/metrics` there, as every
-other role does, so production scrapes metrics off the public port."""
+other role does, so production scrapes metrics off the public port.
+
+Like every role, it runs a `BreakerProbe`: a breaker opened by an outage closes as soon as
+its dependency answers again, so order entry serves again within about a second instead
+of answering 503 for the rest of the breaker's open time."""
 
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ from twisted.internet import reactor as twisted_reactor
 from twisted.web import http
 
 from oms.kafka.shared import close_producers
+from oms.observability.health import DEPENDENCY_CHECKS
+from oms.resilience.probes import BreakerProbe
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +51,11 @@ class GracefulServer(Server):  # type: ignore[misc]
     def run(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
-        super().run()
+        breaker_probe = BreakerProbe(DEPENDENCY_CHECKS).start()
+        try:
+            super().run()
+        finally:
+            breaker_probe.stop()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         # A signal handler may not touch the reactor directly; this wakes it safely.

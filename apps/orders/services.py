@@ -43,6 +43,7 @@ from apps.orders.selectors import (
     instrument_rules,
     pending_orders,
     pending_orders_key,
+    recorded_orders,
     working_orders_matching,
 )
 from oms.db import copy_rows
@@ -180,15 +181,7 @@ def place_order(
         created_at=now, updated_at=now,
     )
     try:
-        _publish(events.ORDER_SUBMITTED, symbol=terms.symbol, payload={
-            "order_id": str(order_id), "user_id": user_id, "client_order_id": client_order_id,
-            "symbol": terms.symbol, "side": terms.side, "type": terms.type,
-            "time_in_force": terms.time_in_force, "quantity": format_amount(terms.quantity),
-            "price": _amount(terms.price), "stop_price": _amount(terms.stop_price),
-            "post_only": terms.post_only,
-            "expires_at": terms.expires_at.isoformat() if terms.expires_at else None,
-            "submitted_at": now.isoformat(),
-        })
+        _publish(events.ORDER_SUBMITTED, symbol=terms.symbol, payload=_submitted_payload(order))
     except OrderOutcomeUnknown:
         if not keyed:
             _forget_quietly(client_key)
@@ -216,6 +209,41 @@ def _cache_pending(order: OrderView) -> None:
         pipe.zremrangebyscore(key, "-inf", score - ORDER_CACHE_SECONDS)
         pipe.expire(key, ORDER_CACHE_SECONDS)
     pipe.execute()
+
+
+def _submitted_payload(order: OrderView) -> dict[str, object]:
+    """The `order.submitted` payload of a new order (the cached view holds all of it)."""
+    return {
+        "order_id": str(order.id), "user_id": order.user_id,
+        "client_order_id": order.client_order_id, "symbol": order.symbol,
+        "side": order.side, "type": order.type, "time_in_force": order.time_in_force,
+        "quantity": format_amount(order.quantity), "price": _amount(order.price),
+        "stop_price": _amount(order.stop_price), "post_only": order.post_only,
+        "expires_at": order.expires_at.isoformat() if order.expires_at else None,
+        "submitted_at": order.created_at.isoformat(),
+    }
+
+
+def republish_unrecorded_orders() -> list[OrderView]:
+    """Publish `order.submitted` again for each order that entry accepted (it is still in
+    the `order:{id}` cache, an hour) but the processor never recorded, and return them.
+
+    For a log that lost its records (a restarted memory broker): the accepted requests
+    were only there. An order whose request is still in the log too is applied once: the
+    processor ignores a second submission of a recorded order id."""
+    client = redis_client()
+    keys = list(client.scan_iter(match=cached_order_key("*"), count=1000))
+    cached = [OrderView.from_json(raw) for raw in (client.mget(keys) if keys else [])
+              if raw is not None]
+    recorded = recorded_orders(order_ids=[order.id for order in cached],
+                               client_order_ids=[]).by_id
+    # An order the processor refused without recording it (a duplicate) is final.
+    unrecorded = sorted((order for order in cached
+                         if order.id not in recorded and order.status != "REJECTED"),
+                        key=lambda order: order.created_at)
+    for order in unrecorded:
+        _publish(events.ORDER_SUBMITTED, symbol=order.symbol, payload=_submitted_payload(order))
+    return unrecorded
 
 
 def _forget_quietly(key: str) -> None:

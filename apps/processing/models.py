@@ -102,13 +102,17 @@ class PartitionOwnership(models.Model):
 
     `epoch` grows each time a processor takes the partition; a batch commits only if the
     epoch it holds is still current, so a stalled process that lost the partition cannot
-    write. `next_offset` is stored in the same transaction as the state it produced."""
+    write. `next_offset` is stored in the same transaction as the state it produced.
+    `log_id` is the broker's id of the topic those offsets belong to: a topic deleted and
+    created again (a memory broker restarted) has a new id, and its offsets mean nothing
+    here (`apps/processing/log_identity.py`)."""
 
     group = models.CharField(max_length=100)
     topic = models.CharField(max_length=100)
     partition = models.IntegerField()
     epoch = models.BigIntegerField(default=0)
     next_offset = models.BigIntegerField(default=0)
+    log_id = models.CharField(max_length=64, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

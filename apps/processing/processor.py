@@ -39,6 +39,7 @@ from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
 from apps.orders import services as orders
 from apps.processing import events as executions
+from apps.processing import log_identity
 from apps.processing.batch_work import BatchWork
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import OrderActor, Status
@@ -83,7 +84,8 @@ class BatchProcessor:
 
     def claim(self, partitions: Iterable[int]) -> dict[int, int]:
         """Take the partitions (fencing out any previous owner), rebuild their books and
-        return the offset to resume each from."""
+        return the offset to resume each from. A partition whose stored offset does not
+        belong to the broker's current log is left out (refused, see `log_identity`)."""
         resume: dict[int, int] = {}
         with transaction.atomic():
             for partition in partitions:
@@ -95,7 +97,10 @@ class BatchProcessor:
                 row = PartitionOwnership.objects.get(group=self.group, topic=self.topic,
                                                      partition=partition)
                 self.epochs[partition] = row.epoch
-                resume[partition] = self.next_offsets[partition] = row.next_offset
+                resume[partition] = row.next_offset
+        resume = log_identity.verified_offsets(group=self.group, topic=self.topic,
+                                               offsets=resume)
+        self.next_offsets.update(resume)
         self._rebuild(resume)
         self._announce_books(resume)
         logger.info("claimed %s partitions %s at offsets %s", self.topic, sorted(resume), resume)

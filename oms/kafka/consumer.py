@@ -182,6 +182,11 @@ class BatchConsumer:
     def resume(self, partitions: list[TopicPartition]) -> None:
         self._consumer.resume(partitions)
 
+    def add_to_assignment(self, partitions: list[TopicPartition]) -> None:
+        """Start consuming more partitions (each from its given offset) beside the ones
+        already assigned, whose positions are kept."""
+        self._consumer.incremental_assign(partitions)
+
     def assignment(self) -> list[TopicPartition]:
         return list(self._consumer.assignment())
 

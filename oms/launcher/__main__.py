@@ -3,7 +3,10 @@
 Starts the services, runs COMMAND with `DATABASE_URL`, `REDIS_URL` and
 `KAFKA_BOOTSTRAP_SERVERS` pointing at them, and stops the services when COMMAND ends
 or on Ctrl-C. Exit status is COMMAND's. A service that cannot start is one line on
-stderr and exit status 2, never a traceback."""
+stderr and exit status 2, never a traceback.
+
+`python -m oms.launcher supervise [--procfile Procfile]` runs every role of the Procfile
+and restarts one that exits (`oms.launcher.supervisor`); `make up` runs it under `run`."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from oms.launcher.process import LauncherError, port_is_free
 from oms.launcher.stack import ServiceStack
+from oms.launcher.supervisor import supervise
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -32,7 +36,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--require-free-port", type=int, action="append", default=[],
                      metavar="PORT", help="refuse to start if this port is taken (repeatable)")
     run.add_argument("command", nargs=argparse.REMAINDER)
+    roles = sub.add_parser("supervise", help="run every role of a Procfile, restarting any "
+                                             "that exits, until Ctrl-C or SIGTERM")
+    roles.add_argument("--procfile", type=Path, default=Path("Procfile"))
     args = parser.parse_args(argv)
+    if args.action == "supervise":
+        return args
     if args.command and args.command[0] == "--":
         args.command = args.command[1:]
     if not args.command:
@@ -52,6 +61,8 @@ def _run_child(command: list[str], env: dict[str, str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.action == "supervise":
+        return supervise(args.procfile)
     # SIGTERM (from a supervisor or CI) stops the services just as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     taken = [port for port in args.require_free_port if not port_is_free(port)]

@@ -170,6 +170,15 @@ class Breaker(pybreaker.CircuitBreakerListener):
         with self.guard(*failures, open_error=open_error):
             return operation(*args, **kwargs)
 
+    def end_open_time(self) -> None:
+        """The dependency answered a probe made outside the breaker (`BreakerProbe`): let
+        the next call through as the trial now rather than at the end of the open time.
+        The trial itself closes the circuit (or reopens it), so the caller that makes it
+        also renews what the outage broke (a dropped database connection)."""
+        with self._lock:
+            if self.state is State.OPEN:
+                self._opened_at = self._clock() - timedelta(seconds=self.reset_timeout)
+
     def _admit(self, open_error: type[BreakerOpen]) -> None:
         with self._lock:
             if self.state is not State.OPEN:

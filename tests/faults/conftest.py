@@ -46,6 +46,7 @@ class Venue:
         self.env = {**os.environ, **env, "OMS_ENV": "test"}
         self.logs = logs
         self.roles: list[subprocess.Popen[bytes]] = []
+        self.probe_ports: dict[int, int] = {}
 
     def manage(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "manage.py", *args], env=self.env,
@@ -53,10 +54,16 @@ class Venue:
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}-{len(self.roles)}.log").open("wb")
-        process = subprocess.Popen(argv, env={**self.env, "OMS_PROBE_PORT": str(free_port())},
+        probe_port = free_port()
+        process = subprocess.Popen(argv, env={**self.env, "OMS_PROBE_PORT": str(probe_port)},
                                    stdout=log, stderr=subprocess.STDOUT)
         self.roles.append(process)
+        self.probe_ports[process.pid] = probe_port
         return process
+
+    def ready_url(self, process: subprocess.Popen[bytes]) -> str:
+        """`/ready` of a role started here (its probe server)."""
+        return f"http://127.0.0.1:{self.probe_ports[process.pid]}/ready"
 
     def log_of(self, process: subprocess.Popen[bytes]) -> str:
         """What a role started here has written so far."""

@@ -3,7 +3,9 @@ quotes a few levels on both sides of each symbol's reference price through the p
 (`apps/marketdata/market_maker.py`), so the demo venue has a live book to trade against.
 
 Its account (`settings.MARKETDATA_MARKET_MAKER["username"]`) is created and funded once on
-start. Off in production (`MARKETDATA_MARKET_MAKER_ENABLED = False`): the command then logs
+start. A failure of the web role it calls, or of Redis or PostgreSQL that it reads the
+reference price from, pauses quoting until the next step; its quotes stay working. Off in
+production (`MARKETDATA_MARKET_MAKER_ENABLED = False`): the command then logs
 that and exits 0, so the same process list runs everywhere."""
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ from apps.marketdata.market_maker import (
     ensure_account,
     quoting_params,
 )
+from oms.observability.health import declare_not_ready, declare_ready
 from oms.observability.probe_server import Heartbeat
+from oms.resilience.dependencies import DEPENDENCY_ERRORS
 from oms.roles import RoleCommand
 
 logger = logging.getLogger(__name__)
+
+# What pauses quoting until the next step: the web role it calls, or a store it reads.
+QUOTING_PAUSES: tuple[type[Exception], ...] = (ApiError, *DEPENDENCY_ERRORS)
 
 
 class Command(RoleCommand):
@@ -52,8 +59,12 @@ class Command(RoleCommand):
                 heartbeat.beat()
                 try:
                     maker.step()
-                except ApiError as exc:  # the web role is starting, restarting or busy
-                    logger.warning("market-maker: quoting paused: %s", exc)
+                except QUOTING_PAUSES as exc:
+                    logger.warning("market-maker: quoting paused: %s: %s",
+                                   type(exc).__name__, exc)
+                    declare_not_ready("quoting", f"{type(exc).__name__}: {exc}"[:300])
+                else:
+                    declare_ready("quoting")
                 stop.wait(float(config["interval_seconds"]))
         finally:
             try:

@@ -6,17 +6,22 @@ a partition over through the database, so nothing is lost or applied twice.
 A database outage pauses the partitions until PostgreSQL answers again, losing nothing and
 applying nothing twice (`oms.resilience.consumers`). Any other dependency failure in a
 batch (Redis, the broker, an open breaker) rolls the batch back; it is consumed again
-after a backoff, never dead-lettered (D11)."""
+after a backoff, never dead-lettered (D11). A partition whose stored offset does not
+belong to the broker's current log is not consumed (`apps.processing.log_identity`); it
+is checked again every few seconds and taken up once `manage.py resolve_order_log` has
+re-based it."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
 
+from apps.processing import log_identity
 from apps.processing.processor import (
     PROCESSOR_GROUP,
     TRANSIENT_ERRORS,
@@ -33,6 +38,8 @@ from oms.roles import RoleCommand
 
 logger = logging.getLogger(__name__)
 
+REFUSED_RECHECK_SECONDS = 3.0
+
 
 class Command(RoleCommand):
     help = "Run the order processor role."
@@ -43,15 +50,30 @@ class Command(RoleCommand):
 
     def run_role(self, *, stop: threading.Event, heartbeat: Heartbeat, **options: Any) -> None:
         processor = BatchProcessor()
+        refused: set[int] = set()
 
         def on_assign(consumer: Consumer, partitions: list[TopicPartition]) -> None:
             resume = processor.claim([tp.partition for tp in partitions])
-            for tp in partitions:
-                tp.offset = resume[tp.partition]
-            consumer.assign(partitions)
+            refused.clear()
+            refused.update(tp.partition for tp in partitions if tp.partition not in resume)
+            consumer.assign([TopicPartition(ORDERS, partition, offset)
+                             for partition, offset in resume.items()])
 
         def on_revoke(_consumer: Consumer, partitions: list[TopicPartition]) -> None:
             processor.release([tp.partition for tp in partitions])
+            log_identity.forget(topic=ORDERS, partitions=refused)
+            refused.clear()
+
+        def take_up_resolved() -> None:
+            matching = log_identity.now_matching(group=PROCESSOR_GROUP, topic=ORDERS,
+                                                 partitions=refused)
+            if not matching:
+                return
+            resume = processor.claim(sorted(matching))
+            refused.difference_update(resume)
+            if resume:
+                consumer.add_to_assignment([TopicPartition(ORDERS, partition, offset)
+                                            for partition, offset in resume.items()])
 
         consumer = BatchConsumer(
             topics=[ORDERS], group_id=PROCESSOR_GROUP,
@@ -60,10 +82,14 @@ class Command(RoleCommand):
         )
         outage = DatabaseOutageGuard(consumer)
         failures = 0
+        rechecked = time.monotonic()
         try:
             while not stop.is_set():
                 heartbeat.beat()
                 outage.resume_when_recovered()
+                if refused and time.monotonic() - rechecked > REFUSED_RECHECK_SECONDS:
+                    rechecked = time.monotonic()
+                    take_up_resolved()
                 # While paused this returns nothing but serves the group (and rebalances).
                 batch = consumer.poll_batch(max_messages=options["batch_size"], timeout=0.1)
                 if not batch:
