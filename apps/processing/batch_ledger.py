@@ -69,8 +69,10 @@ class BatchLedger:
     """Accounts, transactions and postings of one batch; `flush()` writes them."""
 
     def __init__(self, accounts: Iterable[AccountState] = ()) -> None:
-        self.accounts: dict[AccountKey, AccountState] = {
-            (a.kind, a.user_id, a.asset): a for a in accounts}
+        self.accounts: dict[AccountKey, AccountState] = {}
+        self._of_user: dict[int | None, list[AccountState]] = defaultdict(list)
+        for account in accounts:
+            self._keep(account)
         self.locked_users: set[int] = {a.user_id for a in self.accounts.values()
                                        if a.user_id is not None}
         self.transactions: list[tuple[uuid.UUID, str, str]] = []
@@ -100,9 +102,17 @@ class BatchLedger:
                 raise LedgerError(f"the batch did not lock the accounts of user {user_id}")
             # Not in the database yet (a locked user's new asset), or a system account,
             # whose balance the batch never checks: it only adds to it.
-            found = self.accounts[key] = AccountState(kind=kind, user_id=user_id, asset=asset,
-                                                      id=None)
+            found = self._keep(AccountState(kind=kind, user_id=user_id, asset=asset, id=None))
         return found
+
+    def _keep(self, account: AccountState) -> AccountState:
+        self.accounts[(account.kind, account.user_id, account.asset)] = account
+        self._of_user[account.user_id].append(account)
+        return account
+
+    def accounts_of(self, user_id: int) -> list[AccountState]:
+        """The user's accounts (user and loan) the batch holds."""
+        return self._of_user.get(user_id, [])
 
     def user(self, user_id: int, asset: str) -> AccountState:
         return self.account(USER, user_id, asset)
@@ -112,10 +122,6 @@ class BatchLedger:
 
     def system(self, kind: str, asset: str) -> AccountState:
         return self.account(kind, None, asset)
-
-    def loans_of(self, user_id: int) -> list[AccountState]:
-        return [a for a in self.accounts.values()
-                if a.kind == LOAN and a.user_id == user_id and a.available < 0]
 
     # ------------------------------------------------------------------------- posting
 

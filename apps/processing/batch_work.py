@@ -145,9 +145,8 @@ class BatchWork:
                 working[symbol] = book.exposure.of(user_id)
         holdings: dict[str, Decimal] = {}
         loans: dict[str, Decimal] = {}
-        for account in self.ledger.accounts.values():
-            if account.user_id != user_id or not (amount := account.available
-                                                  + account.reserved):
+        for account in self.ledger.accounts_of(user_id):
+            if not (amount := account.available + account.reserved):
                 continue
             if account.kind == LOAN:
                 loans[account.asset] = -amount

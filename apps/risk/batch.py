@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.db import connection
@@ -95,10 +95,15 @@ class VelocityClaim:
 def velocity_keys(user_id: int, now: datetime) -> tuple[str, str, str]:
     """Redis keys of the account's orders in this second and minute, and of the minute's
     notionals."""
-    prefix = f"{settings.RISK_COUNTER_PREFIX}velocity:{user_id}"
-    second = int(now.timestamp())
+    return _velocity_keys(settings.RISK_COUNTER_PREFIX, user_id, int(now.timestamp()))
+
+
+@lru_cache(maxsize=4096)
+def _velocity_keys(prefix: str, user_id: int, second: int) -> tuple[str, str, str]:
+    """(Asked several times per order: remembered for the accounts of recent seconds.)"""
+    base = f"{prefix}velocity:{user_id}"
     minute = second // 60
-    return f"{prefix}:s:{second}", f"{prefix}:m:{minute}", f"{prefix}:n:{minute}"
+    return f"{base}:s:{second}", f"{base}:m:{minute}", f"{base}:n:{minute}"
 
 
 class RiskBatch:
@@ -119,10 +124,10 @@ class RiskBatch:
         self._resolved: dict[tuple[int, str], Limits] = {}
         self._switches = list(KillSwitch.objects.filter(engaged=True).filter(
             Q(user__isnull=True) | Q(user_id__in=users)).values_list("user_id", "symbol"))
-        self.positions: dict[tuple[int, str], PositionChange] = {
-            (p.user_id, p.symbol): PositionChange(p.quantity, p.average_entry_price,
-                                                  p.realized_pnl)
-            for p in Position.objects.filter(user_id__in=users)}
+        self.positions: dict[int, dict[str, PositionChange]] = defaultdict(dict)
+        for p in Position.objects.filter(user_id__in=users):
+            self.positions[p.user_id][p.symbol] = PositionChange(
+                p.quantity, p.average_entry_price, p.realized_pnl)
         self._moved: set[tuple[int, str]] = set()
         self._realized_today: dict[tuple[int, date], Decimal] = {
             (row.user_id, row.day): row.realized
@@ -186,18 +191,18 @@ class RiskBatch:
         return found
 
     def kill_switch(self, user_id: int, symbol: str) -> bool:
-        return any(user in (None, user_id) and scope in ("", symbol)
-                   for user, scope in self._switches)
+        return bool(self._switches) and any(user in (None, user_id) and scope in ("", symbol)
+                                            for user, scope in self._switches)
 
     def position(self, user_id: int, symbol: str) -> PositionChange:
-        return self.positions.get((user_id, symbol), FLAT)
+        return self.positions[user_id].get(symbol, FLAT)
 
     def daily_pnl(self, user_id: int, day: date, marks: dict[str, Decimal]) -> Decimal:
         realized = (self._realized_today.get((user_id, day), ZERO)
                     + self._realized_change.get((user_id, day), ZERO))
         unrealized = sum(((marks[symbol] - p.average_entry_price) * p.quantity
-                          for (user, symbol), p in self.positions.items()
-                          if user == user_id and p.quantity and symbol in marks), ZERO)
+                          for symbol, p in self.positions[user_id].items()
+                          if p.quantity and symbol in marks), ZERO)
         return realized + unrealized
 
     def velocity(self, user_id: int, order_id: str, now: datetime, *,
@@ -244,20 +249,19 @@ class RiskBatch:
         if context.reference_price is not None:
             last_trades[symbol] = context.reference_price
         marks = self.marks(last_trades)
-        held = {s: p.quantity for (u, s), p in self.positions.items() if u == user_id}
+        held = {s: p.quantity for s, p in self.positions[user_id].items()}
         working = account.working_in(symbol)
         limits = self.limits(user_id, symbol)
+        exposures = {s: abs(q) * marks[s] for s, q in held.items() if s in marks and q}
         full = dataclasses.replace(
             context, reference_price=marks.get(symbol), marks=marks,
             limits=limits, kill_switch=self.kill_switch(user_id, symbol),
             position=held.get(symbol, ZERO), open_orders=account.open_orders,
             open_buy_quantity=working.buy_quantity, open_sell_quantity=working.sell_quantity,
-            daily_pnl=self.daily_pnl(user_id, now.date(), marks),
-            exposures={s: abs(q) * marks[s] for s, q in held.items() if s in marks and q},
+            daily_pnl=self.daily_pnl(user_id, now.date(), marks), exposures=exposures,
             velocity=self.velocity(user_id, order_id, now,
                                    with_notional=limits.max_notional_per_minute is not None),
-            account=account)
-        full = dataclasses.replace(full, margin=self._margin_terms(full, account, marks))
+            account=account, margin=self._margin_terms(context, account, exposures, marks))
         decision = decide(full, clock_ns=time.perf_counter_ns)
         if not self._counting:
             return decision
@@ -270,7 +274,8 @@ class RiskBatch:
         return decision
 
     def _margin_terms(self, context: PreTradeContext, account: AccountExposure,
-                      marks: Mapping[str, Decimal]) -> MarginTerms | None:
+                      exposures: Mapping[str, Decimal], marks: Mapping[str, Decimal]
+                      ) -> MarginTerms | None:
         """The buying-power terms of a leveraged account whose order needs more than it
         has; None (fully funded) otherwise."""
         if not context.shortfall:
@@ -278,7 +283,7 @@ class RiskBatch:
         leverage = self._leverage.get(context.user_id, Decimal(1))
         if leverage <= 1:
             return None
-        symbols = {context.symbol, *account.working, *context.exposures}
+        symbols = {context.symbol, *account.working, *exposures}
         return MarginTerms(leverage=leverage,
                            equity=account.equity(self.collateral_prices(marks)),
                            initial_margins={s: self.margin_rate(s).initial for s in symbols})
@@ -290,7 +295,7 @@ class RiskBatch:
         before = self.position(user_id, symbol)
         after = apply_fill(before, side=side, quantity=quantity, price=price,
                            fee_in_quote=fee_in_quote)
-        self.positions[(user_id, symbol)] = after
+        self.positions[user_id][symbol] = after
         self._moved.add((user_id, symbol))
         self._realized_change[(user_id, when.date())] += after.realized_pnl - before.realized_pnl
 
@@ -302,7 +307,7 @@ class RiskBatch:
         notionals of accepted ones (what a notional limit and the usage read)."""
         moved = sorted(self._moved)
         if moved:
-            rows = [self.positions[key] for key in moved]
+            rows = [self.positions[user][symbol] for user, symbol in moved]
             _upsert(
                 "risk_position", ("user_id", "symbol", "quantity", "average_entry_price",
                                   "realized_pnl", "updated_at"),
