@@ -29,7 +29,8 @@ from apps.orders.selectors import InstrumentRules, Submission
 from apps.orders.services import FillRecord, OrderState, SubmittedOrder
 from apps.processing import selectors
 from apps.processing.batch_ledger import LOAN, USER, BatchLedger
-from apps.processing.execution import Book, LiveOrder
+from apps.processing.domain.orders import Side
+from apps.processing.execution import Book, LiveOrder, publish_book_changes
 from apps.processing.models import AccountSettings, SymbolState, WorkingOrder
 from apps.risk import services as risk
 from oms.db import copy_rows
@@ -58,6 +59,8 @@ class BatchWork:
     fills: list[FillRecord] = field(default_factory=list)
     books: set[str] = field(default_factory=set)
     refused: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # (order, reason)
+    changed_levels: dict[str, set[tuple[Side, int]]] = field(default_factory=dict)
+    last_source: dict[str, Envelope] = field(default_factory=dict)  # by symbol
     _client_order_ids: set[tuple[int, str]] = field(default_factory=set)
 
     @classmethod
@@ -158,7 +161,10 @@ class BatchWork:
     # ------------------------------------------------------------------------- writing
 
     def flush(self, books: dict[str, Book], now: datetime) -> None:
-        """Write everything the batch changed, each table once."""
+        """Publish each changed book once, then write everything the batch changed, each
+        table once."""
+        for symbol, levels in sorted(self.changed_levels.items()):
+            publish_book_changes(books[symbol], levels, self.last_source[symbol], self)
         self.ledger.flush(now)
         self.risk.flush(now)
         self._write_orders()

@@ -221,27 +221,11 @@ class OrderFlow:
                                                                self.rules.tick_size)))
 
     def finish(self) -> None:
-        """Publish the book levels this request changed on `prices`: a delta, or a full
-        snapshot for a new book's first change and every `SNAPSHOT_EVERY` deltas."""
-        if not self._levels:
-            return
-        book = self.book
-        first = book.sequence == 0  # a new book: market data needs a starting point
-        book.sequence += 1
-        book.deltas_since_snapshot += 1
-        if first or book.deltas_since_snapshot >= SNAPSHOT_EVERY:
-            book.deltas_since_snapshot = 0
-            self.emit(executions.BOOK_SNAPSHOT, book.snapshot_payload(), topic=PRICES)
-            return
-        changed: dict[Side, list[list[str]]] = {Side.BUY: [], Side.SELL: []}
-        for side, price in sorted(self._levels, key=lambda level: (level[0].value, level[1])):
-            changed[side].append([
-                format_amount(funds.from_units(price, self.rules.tick_size)),
-                format_amount(funds.from_units(book.engine.level_lots(side, price),
-                                               self.rules.lot_size))])
-        self.emit(executions.BOOK_DELTA, {"symbol": book.symbol, "sequence": book.sequence,
-                                          "bids": changed[Side.BUY],
-                                          "asks": changed[Side.SELL]}, topic=PRICES)
+        """Hand the book levels this request changed to the batch, which publishes them
+        once for all its requests (`publish_book_changes`)."""
+        if self._levels:
+            self.work.changed_levels.setdefault(self.book.symbol, set()).update(self._levels)
+            self.work.last_source[self.book.symbol] = self.source
 
     def next_priority(self) -> int:
         self._priorities += 1
@@ -596,3 +580,31 @@ class OrderFlow:
                 amount=order.reserved, reference=f"release:{order.order_id}:{why}")
         order.reserved = Decimal(0)
 
+
+
+def publish_book_changes(book: Book, levels: set[tuple[Side, int]], source: Envelope,
+                         work: BatchWork) -> None:
+    """The levels a batch changed in one book, as one event on `prices`: a delta (the
+    levels' lots after the batch: market data conflated per batch), or a full snapshot for a
+    new book's first change and every `SNAPSHOT_EVERY` deltas."""
+    first = book.sequence == 0  # a new book: market data needs a starting point
+    book.sequence += 1
+    book.deltas_since_snapshot += 1
+    event_id = str(stable_id(source.event_id, "book", book.symbol, book.sequence))
+    if first or book.deltas_since_snapshot >= SNAPSHOT_EVERY:
+        book.deltas_since_snapshot = 0
+        event_type, payload = executions.BOOK_SNAPSHOT, book.snapshot_payload()
+    else:
+        rules = book.rules
+        changed: dict[Side, list[list[str]]] = {Side.BUY: [], Side.SELL: []}
+        for side, price in sorted(levels, key=lambda level: (level[0].value, level[1])):
+            changed[side].append([
+                format_amount(funds.from_units(price, rules.tick_size)),
+                format_amount(funds.from_units(book.engine.level_lots(side, price),
+                                               rules.lot_size))])
+        event_type, payload = executions.BOOK_DELTA, {
+            "symbol": book.symbol, "sequence": book.sequence, "bids": changed[Side.BUY],
+            "asks": changed[Side.SELL]}
+    work.events.append((PRICES, book.symbol, new_event(
+        event_type, payload, event_id=event_id, occurred_at=source.occurred_at,
+        correlation_id=source.correlation_id)))

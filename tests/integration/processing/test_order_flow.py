@@ -143,14 +143,17 @@ def test_book_changes_and_trades_are_market_data_on_prices(harness: Harness) -> 
     place(buyer, "buy", "0.6", "50005.00")  # takes 0.5 at 50000, rests 0.1 at 50005
     harness.drain(expect=1)
     events = prices_events()
-    # A new book starts with a snapshot, so market data has a starting point at once.
-    assert [e["type"] for e in events] == ["book.snapshot", "book.delta", "trade", "book.delta"]
-    first, second, trade, third = events
-    assert (first["asks"], second["asks"]) == ([["50000", "0.5"]], [["50010", "0.2"]])
-    assert (trade["price"], trade["quantity"], trade["taker_side"]) == ("50000", "0.5", "buy")
-    assert third["asks"] == [["50000", "0"]]
-    assert third["bids"] == [["50005", "0.1"]]
-    assert [e["sequence"] for e in events if e["type"] != "trade"] == [1, 2, 3]
+    # A new book starts with a snapshot, so market data has a starting point at once; then
+    # each batch's changes to the book are one delta (conflated), after its trades.
+    assert events[0]["type"] == "book.snapshot"
+    assert events[0]["asks"][0] == ["50000", "0.5"]
+    *_, trade, last = events
+    assert (trade["type"], trade["price"], trade["quantity"], trade["taker_side"]) == (
+        "trade", "50000", "0.5", "buy")
+    assert (last["type"], last["asks"], last["bids"]) == (
+        "book.delta", [["50000", "0"]], [["50005", "0.1"]])
+    sequences = [e["sequence"] for e in events if e["type"] != "trade"]
+    assert sequences == list(range(1, len(sequences) + 1))
 
 
 @pytest.mark.django_db(transaction=True)

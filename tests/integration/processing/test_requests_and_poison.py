@@ -16,9 +16,10 @@ from apps.orders.models import Order
 from apps.orders.selectors import order_visible_to
 from apps.orders.tasks import expire_due_orders
 from apps.processing import selectors
-from oms.events import new_event
+from apps.processing.models import OutboxEvent
+from oms.events import Event, new_event
 from oms.kafka.shared import event_producer
-from oms.kafka.topics import ORDERS
+from oms.kafka.topics import EXECUTIONS, ORDERS
 from tests.integration.conftest import Harness, place, trader
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -122,3 +123,49 @@ def test_a_poison_event_is_set_aside_and_the_partition_moves_on(harness: Harness
     values = [m.value() for _ in range(10) for m in reader.consume(100, 0.5) if not m.error()]
     reader.close()
     assert any(ghost["order_id"].encode() in (value or b"") for value in values)
+
+
+def _rejections_of(order_id: str) -> list[dict[str, object]]:
+    """The `order.rejected` events the processor wrote for an order."""
+    events = [Event.from_json(bytes(body)) for body in OutboxEvent.objects.filter(
+        topic=EXECUTIONS).values_list("body", flat=True)]
+    return [dict(event.payload) for event in events
+            if event.type == "order.rejected" and event.payload["order_id"] == order_id]
+
+
+def test_a_client_order_id_reused_after_redis_forgot_it_is_rejected(harness: Harness) -> None:
+    """Redis keeps a client order id for days; after that, entry lets a second order with
+    the same id through, and the processor refuses it on `executions` (never in silence)."""
+    buyer = trader("buyer", USDT="100000")
+    first = place(buyer, "buy", "0.01", "40000.00")
+    stored = view(first, buyer)
+    reused = str(uuid.uuid4())
+    payload = {"order_id": reused, "user_id": buyer, "client_order_id": stored.client_order_id,
+               "symbol": "BTC-USDT", "side": "buy", "type": "limit", "time_in_force": "GTC",
+               "quantity": "0.02", "price": "40000", "stop_price": None, "post_only": False,
+               "expires_at": None, "submitted_at": datetime.now(UTC).isoformat()}
+    event_producer().publish(ORDERS, key="BTC-USDT", event=new_event(ORDER_SUBMITTED, payload))
+    harness.drain(expect=2)
+    assert not Order.objects.filter(id=reused).exists()
+    [rejection] = _rejections_of(reused)
+    assert (rejection["reason"], rejection["status"]) == ("duplicate_client_order_id",
+                                                           "REJECTED")
+    assert usdt(buyer) == (Decimal("100000") - Decimal("400.8"), Decimal("400.8"))
+
+
+def test_an_order_id_reused_with_other_terms_is_refused_and_keeps_its_order(
+        harness: Harness) -> None:
+    """An Idempotency-Key reused after Redis forgot it derives the same order id: the new
+    submission is refused with the recorded order's status, which stays as it was."""
+    buyer = trader("buyer", USDT="100000")
+    order_id = place(buyer, "buy", "0.01", "40000.00")
+    payload = {"order_id": order_id, "user_id": buyer, "client_order_id": "other",
+               "symbol": "BTC-USDT", "side": "buy", "type": "limit", "time_in_force": "GTC",
+               "quantity": "0.05", "price": "40000", "stop_price": None, "post_only": False,
+               "expires_at": None,
+               "submitted_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
+    event_producer().publish(ORDERS, key="BTC-USDT", event=new_event(ORDER_SUBMITTED, payload))
+    harness.drain(expect=2)
+    [rejection] = _rejections_of(order_id)
+    assert (rejection["reason"], rejection["status"]) == ("duplicate_order_id", "ACCEPTED")
+    assert Order.objects.get(id=order_id).quantity == Decimal("0.01")
