@@ -178,7 +178,7 @@ def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _TopicWindow:
     """What `executions` holds from a given time on: each event id with its record's
     timestamp (ms), where the reading stopped, and since when the topic is known whole."""
@@ -214,7 +214,7 @@ def _read_executions(*, since: datetime, expected: set[str], seconds: float) -> 
                   for tp in found}
         # Records at or after `since` may be gone where the time index points at the log's
         # first record and the log has lost its beginning.
-        truncated = {p for p, (low, high) in watermarks.items() if 0 < low == starts[p]}
+        truncated = {p for p, (low, _) in watermarks.items() if 0 < low == starts[p]}
         whole_since_ms = _millis(since)
         for p in truncated:
             if starts[p] >= ends[p]:  # everything this partition had is gone
