@@ -12,9 +12,12 @@ Unpublished rows are never pruned, however old. The `event_id` uniqueness stays
 meaningful without the old rows: event ids derive from the consumed input, and the
 processor never consumes committed input again, because the offsets it resumes from are
 stored in the transaction that wrote the outbox rows (D5); so no event whose row was
-pruned is emitted again by the processor. A republished copy (the relay crashed between
-publishing and marking) leaves while its row is still here, and consumers recognise it by
-its `event_id` within their own duplicate window, which the keep time must exceed."""
+pruned is emitted again by the processor. (The one exception is an operator's
+`resolve_order_log` on a log that lost only its end: it re-bases to the log's start, and
+the input replayed there may emit events under ids already used.) A republished copy
+(the relay crashed between publishing and marking) leaves while its row is still here,
+and consumers recognise it by its `event_id` within their own duplicate window, which the
+keep time must exceed."""
 
 from __future__ import annotations
 
