@@ -175,7 +175,8 @@ class WorkingOrder(models.Model):
 
 class OutboxEvent(models.Model):
     """An event written in the same transaction as the state that produced it, published
-    to Kafka by the relay afterwards (in `id` order) and then marked published."""
+    to Kafka by the relay afterwards (in `id` order) and then marked published. Published
+    rows are deleted after `OMS_OUTBOX_KEEP_SECONDS` (`apps.processing.outbox`)."""
 
     id = models.BigAutoField(primary_key=True)
     event_id = models.CharField(max_length=64, unique=True)
@@ -187,7 +188,10 @@ class OutboxEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["id"], condition=models.Q(published_at__isnull=True),
-                                name="outbox_unpublished")]
+                                name="outbox_unpublished"),
+                   models.Index(fields=["published_at"],
+                                condition=models.Q(published_at__isnull=False),
+                                name="outbox_published_at")]
 
     def __str__(self) -> str:
         return f"{self.id} {self.topic} {self.event_id}"

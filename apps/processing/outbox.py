@@ -4,12 +4,25 @@ same transaction as their state, in `id` order, then marks them published (D5).
 One relay leads at a time (a PostgreSQL advisory lock), so events of one symbol are never
 published out of order by two relays. The processor sends `NOTIFY oms_outbox` with each
 batch, so the relay wakes at once instead of polling. A crash between publishing and
-marking publishes some events twice; consumers drop duplicates by `event_id`."""
+marking publishes some events twice; consumers drop duplicates by `event_id`.
+
+Published rows are pruned after `OMS_OUTBOX_KEEP_SECONDS` (`prune_published`, a Celery beat
+task), so the table holds what is in flight plus a recent window, not the whole history.
+Unpublished rows are never pruned, however old. The `event_id` uniqueness stays
+meaningful without the old rows: event ids derive from the consumed input, and the
+processor never consumes committed input again, because the offsets it resumes from are
+stored in the transaction that wrote the outbox rows (D5); so no event whose row was
+pruned is emitted again by the processor. (The one exception is an operator's
+`resolve_order_log` on a log that lost only its end: it re-bases to the log's start, and
+the input replayed there may emit events under ids already used.) A republished copy
+(the relay crashed between publishing and marking) leaves while its row is still here,
+and consumers recognise it by its `event_id` within their own duplicate window, which the
+keep time must exceed."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import KafkaError, Message
 from django.db import connection
@@ -22,6 +35,26 @@ from oms.kafka.producer import EventProducer, PublishError, event_headers
 logger = logging.getLogger(__name__)
 
 RELAY_LOCK_KEY = 0x0AE5_0017  # any constant: one relay leads per database
+PRUNE_CHUNK = 5000  # rows per DELETE: short statements, no long lock on the table
+
+
+def prune_published(*, keep: timedelta, chunk: int = PRUNE_CHUNK) -> int:
+    """Delete the rows published more than `keep` ago, oldest first, `chunk` rows per
+    statement (each its own transaction); return how many were deleted. The horizon is the
+    database's clock, fixed once, so a prune under heavy traffic ends."""
+    deleted = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now() - %s", [keep])
+        (horizon,) = cursor.fetchone()
+        while True:
+            cursor.execute(
+                "DELETE FROM processing_outboxevent WHERE id IN ("
+                " SELECT id FROM processing_outboxevent"
+                " WHERE published_at IS NOT NULL AND published_at < %s"
+                " ORDER BY published_at LIMIT %s)", [horizon, chunk])
+            deleted += cursor.rowcount
+            if cursor.rowcount < chunk:
+                return deleted
 
 
 class OutboxRelay:

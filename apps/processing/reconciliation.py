@@ -8,19 +8,31 @@ differences it finds as plain findings; `manage.py reconcile` prints them and fa
 3. Every trade has its two fills and its one ledger transaction.
 4. Reserved balances equal what the working orders hold.
 5. No book is crossed.
-6. Every outbox event is on `executions`, and every processed event there is in the outbox.
+6. Every outbox event is on `executions`, and every processed event there is in the outbox,
+   over the window both still hold.
+
+The checks run while the processor works. Each database check therefore reads one
+snapshot (`snapshot`: a REPEATABLE READ, read-only transaction), so a batch that commits
+meanwhile is seen whole or not at all: balances are never compared with postings of a
+later moment. The outbox is pruned after `OMS_OUTBOX_KEEP_SECONDS` and the topic loses
+records past its retention, so check 6 compares only events newer than both horizons, and
+never depends on a record older than the outbox keeps.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import wraps
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 
 from apps.orders import selectors as order_selectors
@@ -42,6 +54,30 @@ class Finding:
     detail: str
 
 
+def in_one_snapshot(check: Callable[[], list[Finding]]) -> Callable[[], list[Finding]]:
+    """Run the database check `check` inside `snapshot()`."""
+    @wraps(check)
+    def checked() -> list[Finding]:
+        with snapshot():
+            return check()
+    return checked
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """One REPEATABLE READ, read-only transaction: every query inside sees the database as
+    of the first one, so a processor batch committing meanwhile is seen whole or not at
+    all. Inside a transaction the caller opened, the queries see what that one sees."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+@in_one_snapshot
 def conservation() -> list[Finding]:
     findings = []
     holdings: dict[str, Decimal] = defaultdict(Decimal)
@@ -60,6 +96,7 @@ def conservation() -> list[Finding]:
     return findings
 
 
+@in_one_snapshot
 def balanced_postings() -> list[Finding]:
     findings = [
         Finding("balanced", f"transaction {row['transaction']} {row['account__asset']} "
@@ -78,6 +115,7 @@ def balanced_postings() -> list[Finding]:
     return findings
 
 
+@in_one_snapshot
 def trades_posted() -> list[Finding]:
     findings = []
     trades = order_selectors.fill_counts_by_trade()
@@ -93,6 +131,7 @@ def trades_posted() -> list[Finding]:
     return findings
 
 
+@in_one_snapshot
 def reservations() -> list[Finding]:
     held = {(row["user_id"], row["reserve_asset"]): row["total"] for row in
             WorkingOrder.objects.values("user_id", "reserve_asset")
@@ -108,6 +147,7 @@ def reservations() -> list[Finding]:
     return findings
 
 
+@in_one_snapshot
 def books_not_crossed() -> list[Finding]:
     findings = []
     resting = WorkingOrder.objects.filter(engine_type="limit")
@@ -121,37 +161,132 @@ def books_not_crossed() -> list[Finding]:
     return findings
 
 
-def executions_match_outbox(*, seconds: float = 10.0) -> list[Finding]:
-    """Read `executions` from the beginning and compare event ids with the outbox."""
+# How far the clocks of the processor, the relay and the database may disagree: record
+# timestamps and row times closer than this to a horizon are left out of the comparison.
+CLOCK_SKEW = timedelta(seconds=1)
+LOOKUP_CHUNK = 10_000
+
+
+def _database_now() -> datetime:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        (now,) = cursor.fetchone()
+    return now  # type: ignore[no-any-return]
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class _TopicWindow:
+    """What `executions` holds from a given time on: each event id with its record's
+    timestamp (ms), where the reading stopped, and since when the topic is known whole."""
+
+    seen: dict[str, int]
+    positions: dict[int, int]
+    ends: dict[int, int]
+    whole_since_ms: int
+
+    @property
+    def complete(self) -> bool:
+        return all(self.positions[p] >= self.ends[p] for p in self.ends)
+
+
+def _read_executions(*, since: datetime, expected: set[str], seconds: float) -> _TopicWindow:
+    """Read `executions` from the first record at or after `since` (the broker's time index,
+    so nothing older is fetched) to the end offsets taken now, and on until every id in
+    `expected` was seen (the local broker's end offset can trail its newest records), or
+    `seconds` pass. A partition whose retention removed records at or after `since`
+    is whole only from its first remaining record: `whole_since_ms` is the latest such
+    time over the partitions (`since` where none lost any)."""
     consumer = Consumer(consumer_config(settings.KAFKA_BOOTSTRAP_SERVERS,
                                         f"reconcile-{time.time_ns()}",
                                         settings.KAFKA_CLIENT_CONFIG))
     try:
         partitions = consumer.list_topics(EXECUTIONS, timeout=10).topics[EXECUTIONS].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(EXECUTIONS, p), timeout=10)[1]
-                for p in partitions}
-        consumer.assign([TopicPartition(EXECUTIONS, p, OFFSET_BEGINNING) for p in partitions])
-        on_topic: set[str] = set()
-        positions = {p: 0 for p in partitions}
+        watermarks = {p: consumer.get_watermark_offsets(TopicPartition(EXECUTIONS, p),
+                                                        timeout=10) for p in partitions}
+        found = consumer.offsets_for_times(
+            [TopicPartition(EXECUTIONS, p, _millis(since)) for p in partitions], timeout=10)
+        ends = {p: high for p, (_, high) in watermarks.items()}
+        starts = {tp.partition: tp.offset if tp.offset >= 0 else ends[tp.partition]
+                  for tp in found}
+        # Records at or after `since` may be gone where the time index points at the log's
+        # first record and the log has lost its beginning.
+        truncated = {p for p, (low, _) in watermarks.items() if 0 < low == starts[p]}
+        whole_since_ms = _millis(since)
+        for p in truncated:
+            if starts[p] >= ends[p]:  # everything this partition had is gone
+                whole_since_ms = max(whole_since_ms, int(time.time() * 1000))
+        consumer.assign([TopicPartition(EXECUTIONS, p, starts[p]) for p in partitions])
+        seen: dict[str, int] = {}
+        positions = dict(starts)
+        first_read: set[int] = set()
         deadline = time.monotonic() + seconds
-        while any(positions[p] < ends[p] for p in partitions) and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (
+                all(positions[p] >= ends[p] for p in partitions) and expected <= seen.keys()):
             for message in consumer.consume(1000, 0.5):
                 if message.error() is not None:
                     continue
-                positions[message.partition() or 0] = (message.offset() or 0) + 1
+                partition = message.partition() or 0
+                timestamp = message.timestamp()[1]
+                positions[partition] = (message.offset() or 0) + 1
+                if partition in truncated and partition not in first_read:
+                    whole_since_ms = max(whole_since_ms, timestamp)
+                first_read.add(partition)
                 try:
-                    on_topic.add(Event.from_json(message.value() or b"").event_id)
+                    seen[Event.from_json(message.value() or b"").event_id] = timestamp
                 except InvalidEvent:
                     continue
     finally:
         consumer.close()
-    outbox = OutboxEvent.objects.filter(topic=EXECUTIONS)
-    published = set(outbox.filter(published_at__isnull=False).values_list("event_id", flat=True))
-    everything = set(outbox.values_list("event_id", flat=True))
-    findings = [Finding("executions", f"event {event_id} is marked published but is not on "
-                        f"{EXECUTIONS}") for event_id in sorted(published - on_topic)[:20]]
+    return _TopicWindow(seen, positions, ends, whole_since_ms)
+
+
+def _in_outbox(event_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(event_ids), LOOKUP_CHUNK):
+        found.update(OutboxEvent.objects.filter(
+            event_id__in=event_ids[start:start + LOOKUP_CHUNK]).values_list("event_id",
+                                                                             flat=True))
+    return found
+
+
+def executions_match_outbox(*, seconds: float = 60.0) -> list[Finding]:
+    """Compare `executions` with the outbox over the window both still hold.
+
+    The outbox keeps published rows for `OMS_OUTBOX_KEEP_SECONDS`, the topic its records
+    for its retention. First, in one snapshot, the rows published and created within the
+    keep time: each must be on the topic (unless the topic's retention dropped its
+    record). Then the topic is read from the keep horizon on: each event there must be in
+    the outbox now, unless its record is so old that a prune may have removed its row
+    (a row is published only after its record was written, so a record newer than the
+    keep horizon has a row that no prune has reached)."""
+    keep = timedelta(seconds=settings.OMS_OUTBOX_KEEP_SECONDS)
+    with snapshot():
+        horizon = _database_now() - keep
+        published = dict(OutboxEvent.objects.filter(
+            topic=EXECUTIONS, published_at__isnull=False, created_at__gte=horizon + CLOCK_SKEW,
+        ).values_list("event_id", "created_at"))
+    window = _read_executions(since=horizon, expected=set(published), seconds=seconds)
+    findings = []
+    if not window.complete:
+        findings.append(Finding("executions", f"read {EXECUTIONS} only to offsets "
+                                f"{window.positions} of {window.ends} in {seconds:.0f} s: "
+                                "the comparison is incomplete"))
+    missing = sorted(event_id for event_id, created_at in published.items()
+                     if event_id not in window.seen
+                     and _millis(created_at - CLOCK_SKEW) >= window.whole_since_ms)
+    findings += [Finding("executions", f"event {event_id} is marked published but is not on "
+                         f"{EXECUTIONS}") for event_id in missing[:20]]
+    candidates = sorted(window.seen.keys() - published.keys())
+    recorded = _in_outbox(candidates)
+    prunable_before_ms = _millis(_database_now() - keep + CLOCK_SKEW)
+    strays = [event_id for event_id in candidates
+              if event_id not in recorded and window.seen[event_id] >= prunable_before_ms]
     findings += [Finding("executions", f"event {event_id} is on {EXECUTIONS} but not in the "
-                         "outbox") for event_id in sorted(on_topic - everything)[:20]]
+                         "outbox") for event_id in strays[:20]]
     return findings
 
 

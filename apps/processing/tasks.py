@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 
 from apps.processing import selectors
+from apps.processing.outbox import prune_published
 from apps.processing.reconciliation import reconcile
 from apps.risk import selectors as risk_selectors
 from apps.risk import services as risk
@@ -28,6 +31,16 @@ def reconcile_and_report() -> int:
             RISK_BREACH, {"account": None, "check": f"reconcile.{finding.check}",
                           "detail": finding.detail[:1000]}))
     return len(findings)
+
+
+@shared_task(name="processing.prune_outbox")
+def prune_outbox() -> int:
+    """Delete outbox rows published more than `OMS_OUTBOX_KEEP_SECONDS` ago (never an
+    unpublished one); return how many."""
+    deleted = prune_published(keep=timedelta(seconds=settings.OMS_OUTBOX_KEEP_SECONDS))
+    if deleted:
+        logger.info("outbox: pruned %d published events", deleted)
+    return deleted
 
 
 @shared_task(name="processing.check_margin")

@@ -239,7 +239,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
                            "schedule": float(env_int("MARGIN_CHECK_EVERY_SECONDS", 10))},
     "reconcile": {"task": "processing.reconcile",
                   "schedule": float(env_int("RECONCILE_EVERY_SECONDS", 300))},
+    "prune-outbox": {"task": "processing.prune_outbox",
+                     "schedule": float(env_int("OMS_OUTBOX_PRUNE_EVERY_SECONDS", 60))},
 }
+# How long a published outbox row is kept (apps.processing.outbox.prune_published): longer
+# than any consumer's duplicate window, shorter than the topics' retention; reconcile
+# compares `executions` with the outbox over this window only.
+OMS_OUTBOX_KEEP_SECONDS = env_int("OMS_OUTBOX_KEEP_SECONDS", 24 * 3600)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
