@@ -9,7 +9,9 @@ this over Redis leases because the internal book of a symbol (the processor's
 partition, so the member that owns it is the only one holding what the symbol's ticks and
 cached book are made of; a lease could only agree with the group or be wrong. The group
 moves a partition at once when a member leaves cleanly, and after `session.timeout.ms`
-(6 s) when it dies. A replica assigned no partition is a warm standby.
+(6 s) when it dies. The group rebalances cooperatively (`cooperative-sticky`), so a member
+joining or leaving moves only the partitions that change hands: the others keep writing
+through the rebalance. A replica assigned no partition is a warm standby.
 
 The group's decision reaches a paused member (a long pause, a frozen container, SIGSTOP)
 only at its next poll, and it could write before that. So a claim also takes a fencing
@@ -59,22 +61,25 @@ class SymbolOwnership:
         self._superseded: set[str] = set()
 
     def assign(self, partitions: Iterable[int], *, partition_count: int) -> None:
-        """The group assigned these partitions of `prices` (of `partition_count`)."""
-        self._partitions = frozenset(partitions)
+        """The group added these partitions of `prices` (of `partition_count`); the
+        symbols they hold may be taken again even if they were superseded before."""
+        added = frozenset(partitions)
+        self._partitions |= added
         self._partition_count = partition_count
-        self._epochs = {symbol: epoch for symbol, epoch in self._epochs.items()
-                        if self._in_partitions(symbol)}
-        self._superseded.clear()
-        logger.info("%s: assigned partitions %s of prices", self.replica,
-                    sorted(self._partitions))
+        self._superseded = {symbol for symbol in self._superseded
+                            if partition_for_key(symbol, partition_count) not in added}
+        logger.info("%s: assigned partitions %s of prices, now owns %s", self.replica,
+                    sorted(added), sorted(self._partitions))
 
-    def revoke(self) -> None:
-        """The group took every partition back: write nothing until the next assignment."""
-        if self._epochs:
-            logger.info("%s: released %s", self.replica, sorted(self._epochs))
-        self._partitions = frozenset()
-        self._epochs.clear()
-        self._superseded.clear()
+    def revoke(self, partitions: Iterable[int]) -> None:
+        """The group took these partitions back (or they were lost): write none of their
+        symbols until they are assigned again."""
+        self._partitions -= frozenset(partitions)
+        released = sorted(symbol for symbol in self._epochs if not self._in_partitions(symbol))
+        for symbol in released:
+            del self._epochs[symbol]
+        if released:
+            logger.info("%s: released %s", self.replica, ", ".join(released))
 
     def _in_partitions(self, symbol: str) -> bool:
         return bool(self._partition_count) and (

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 import redis
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -29,7 +29,7 @@ from apps.marketdata.feeds.registry import build_feed
 from apps.marketdata.feeds.simulator import SimulatorFeed
 from apps.marketdata.ownership import Claim, SymbolOwnership, replica_id
 from apps.marketdata.pipeline import MarketDataPipeline
-from oms.kafka.consumer import BatchConsumer
+from oms.kafka.consumer import Batch, BatchConsumer
 from oms.kafka.producer import EventProducer
 from oms.kafka.shared import close_producers, event_producer
 from oms.kafka.topics import PRICES
@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 MARKETDATA_GROUP = "market-data-group"
 # Named in `/ready` while this replica cannot check its claims (Redis unreachable).
 OWNERSHIP_CHECK = "symbol_ownership"
+GROUP_MOVED_ON = frozenset({KafkaError.UNKNOWN_MEMBER_ID, KafkaError.ILLEGAL_GENERATION,
+                            KafkaError.REBALANCE_IN_PROGRESS})
+# A rebalance moves only the partitions that change hands; the rest keep their writer.
+COOPERATIVE = {"partition.assignment.strategy": "cooperative-sticky"}
 
 
 def _log_failure(error: KafkaError | None, _message: Message) -> None:
@@ -97,6 +101,18 @@ class Feeds:
             self._stop(symbol)
 
 
+def _commit(consumer: BatchConsumer, batch: Batch) -> None:
+    """Commit the batch's offsets. A commit refused because the group moved on (this
+    member was frozen past its session) changes nothing: the partitions' new owner
+    consumes those events again, and applying them is idempotent."""
+    try:
+        consumer.commit(batch)
+    except KafkaException as exc:
+        if exc.args[0].code() not in GROUP_MOVED_ON:
+            raise
+        logger.warning("offsets of prices not committed, the group moved on: %s", exc)
+
+
 def _claims(ownership: SymbolOwnership, pipeline: MarketDataPipeline) -> dict[str, Claim]:
     """The symbols this replica may write now; none while Redis cannot confirm it."""
     try:
@@ -124,15 +140,16 @@ class Command(RoleCommand):
                              partition_count=len(topic.partitions))
             feeds.follow(ownership)
 
-        def on_revoke(_consumer: Consumer, _partitions: list[TopicPartition]) -> None:
-            ownership.revoke()
+        def on_revoke(_consumer: Consumer, partitions: list[TopicPartition]) -> None:
+            ownership.revoke([tp.partition for tp in partitions])
             feeds.follow(ownership)
 
         producer = event_producer()
         consumer = BatchConsumer(
             topics=[PRICES], group_id=MARKETDATA_GROUP,
             bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, dead_letters=producer,
-            extra=settings.KAFKA_CLIENT_CONFIG, on_assign=on_assign, on_revoke=on_revoke)
+            extra={**settings.KAFKA_CLIENT_CONFIG, **COOPERATIVE},
+            on_assign=on_assign, on_revoke=on_revoke)
         next_step = next_publish = time.monotonic()
         outage = DatabaseOutageGuard(consumer)  # pauses `prices` while PostgreSQL is down
         try:
@@ -142,7 +159,7 @@ class Command(RoleCommand):
                 batch = consumer.poll_batch(timeout=0.1)
                 if batch and outage.apply(batch, lambda applied: pipeline.apply(
                         consumed.event for consumed in applied.events)):
-                    consumer.commit(batch)
+                    _commit(consumer, batch)
                 now = time.monotonic()
                 if now >= next_step:
                     feeds.advance_simulators()
