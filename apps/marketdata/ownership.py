@@ -21,7 +21,9 @@ Every cache write is a script that writes only while that epoch is still the cur
 replica and epoch in their headers (`md_replica`, `md_epoch`), and a replica that finds
 its epoch superseded drops the symbol (stops its feed) and does not take it back until
 the group assigns it again. While Redis cannot be reached no replica can prove it owns a
-symbol, so none writes (the role reports itself not ready meanwhile)."""
+symbol, so none writes (the role reports itself not ready meanwhile). The broker itself
+cannot check the epoch: a tick already handed to the producer when its replica froze may
+still arrive after the takeover, under its older `md_epoch`, by which a reader can drop it."""
 
 from __future__ import annotations
 
