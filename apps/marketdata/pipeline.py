@@ -5,12 +5,15 @@ reference price), then say which `price.tick` events are due and refresh the Red
 Duplicates are dropped: book events by event id and sequence, trades by `trade_id` in
 the database (so a batch consumed again after a database error records each once). A
 delta that skips a sequence number leaves the book unusable until the next snapshot,
-which the processor sends at least every 100 deltas."""
+which the processor sends at least every 100 deltas.
+
+With several replicas each writes only the symbols it claims (`ownership`): the command
+passes the claims to `due_ticks` and `refresh_cache`, and `forget`s a symbol it lost."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +23,7 @@ from apps.marketdata.domain.candles import TradePrint
 from apps.marketdata.domain.recent_ids import RecentIds
 from apps.marketdata.events import PRICE_TICK
 from apps.marketdata.feeds.base import Feed
+from apps.marketdata.ownership import Claim
 from apps.processing.events import BOOK_DELTA, BOOK_SNAPSHOT, TRADE
 from oms.events import Event, new_event
 from oms.money import format_amount
@@ -93,19 +97,33 @@ class MarketDataPipeline:
             "source": feed.source if feed is not None else "simulator",
         }
 
-    def due_ticks(self) -> list[Event]:
-        """A `price.tick` for each symbol whose prices changed since its last tick."""
+    def forget(self, symbol: str) -> None:
+        """This replica no longer owns the symbol: drop its feed, book and last tick, so a
+        later claim starts from the next snapshot instead of a stale book."""
+        self.feeds.pop(symbol, None)
+        self.books.pop(symbol, None)
+        self.last_trade_prices.pop(symbol, None)
+        self._published.pop(symbol, None)
+
+    def due_ticks(self, symbols: Collection[str] | None = None) -> list[Event]:
+        """A `price.tick` for each symbol (of `symbols`, else of all it knows) whose prices
+        changed since its last tick."""
         ticks = []
         for symbol in self.symbols:
+            if symbols is not None and symbol not in symbols:
+                continue
             payload = self.tick_payload(symbol)
             if payload != self._published.get(symbol):
                 self._published[symbol] = payload
                 ticks.append(new_event(PRICE_TICK, payload))
         return ticks
 
-    def refresh_cache(self) -> None:
-        """Copy the synced books and the last tick of every symbol to Redis."""
-        services.cache_market(
-            books=[book.view() for book in self.books.values() if book.synced],
+    def refresh_cache(self, claims: Mapping[str, Claim]) -> set[str]:
+        """Copy the synced books and the last tick of the claimed symbols to Redis; return
+        the symbols refused because another replica owns them now."""
+        return services.cache_market(
+            books=[book.view() for symbol, book in self.books.items()
+                   if book.synced and symbol in claims],
             prices=[self._published.get(symbol) or self.tick_payload(symbol)
-                    for symbol in self.symbols])
+                    for symbol in self.symbols if symbol in claims],
+            claims=claims)

@@ -1,20 +1,24 @@
 """Public writes of the marketdata context: record the venue's trades (once per
-`trade_id`) with their candles, and refresh the Redis copies of books and prices."""
+`trade_id`) with their candles, and refresh the Redis copies of books and prices (fenced:
+only the replica that owns a symbol writes them, see `ownership`)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from redis.commands.core import Script
 
-from apps.marketdata.cache import book_key, price_key
+from apps.marketdata.cache import book_key, epoch_key, price_key
 from apps.marketdata.domain.book import BookView
 from apps.marketdata.domain.candles import Candle, Interval, TradePrint, fold_trades
 from apps.marketdata.models import Candle as CandleRow
 from apps.marketdata.models import MarketTrade
+from apps.marketdata.ownership import Claim
 from oms.redis import redis_client
 
 
@@ -59,13 +63,44 @@ def _merge_candle(partial: Candle) -> None:
     row.save(update_fields=["high", "low", "close", "volume", "trade_count"])
 
 
-def cache_market(*, books: Iterable[BookView], prices: Iterable[Mapping[str, Any]]) -> None:
-    """Write the current books and prices to Redis (`orderbook:{symbol}`, `price:{symbol}`)
-    with the short TTL of `MARKETDATA_CACHE_TTL_MS`."""
+# Writes a symbol's book (when given) and price only while the epoch it is written under is
+# still the symbol's current fencing token, so a replica that lost the symbol cannot.
+_FENCED_WRITE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4]) end
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+return 1
+"""
+
+
+@functools.cache
+def _fenced_write() -> Script:
+    return redis_client().register_script(_FENCED_WRITE)
+
+
+def cache_market(*, books: Iterable[BookView], prices: Iterable[Mapping[str, Any]],
+                 claims: Mapping[str, Claim]) -> set[str]:
+    """Write the current books and prices of the claimed symbols to Redis
+    (`orderbook:{symbol}`, `price:{symbol}`, with the short TTL of `MARKETDATA_CACHE_TTL_MS`),
+    each symbol only if its claim's epoch is still current (one round trip). The price
+    copy names its `writer` (replica and epoch). Returns the symbols refused: another
+    replica owns them now."""
     ttl = settings.MARKETDATA_CACHE_TTL_MS
+    by_symbol = {book.symbol: book for book in books}
     pipe = redis_client().pipeline(transaction=False)
-    for book in books:
-        pipe.set(book_key(book.symbol), json.dumps(book.to_wire()), px=ttl)
+    written: list[str] = []
     for price in prices:
-        pipe.set(price_key(str(price["symbol"])), json.dumps(dict(price)), px=ttl)
-    pipe.execute()
+        claim = claims.get(str(price["symbol"]))
+        if claim is None:
+            continue
+        book = by_symbol.get(claim.symbol)
+        cached = {**price, "writer": {"replica": claim.replica, "epoch": claim.epoch}}
+        _fenced_write()(
+            keys=[epoch_key(claim.symbol), book_key(claim.symbol), price_key(claim.symbol)],
+            args=[claim.epoch, json.dumps(book.to_wire()) if book is not None else "",
+                  json.dumps(cached), ttl],
+            client=pipe)
+        written.append(claim.symbol)
+    if not written:
+        return set()
+    return {symbol for symbol, done in zip(written, pipe.execute(), strict=True) if not done}

@@ -170,12 +170,15 @@ class EventProducer:
         event: Event,
         on_delivery: DeliveryCallback,
         validate: bool = True,
+        extra_headers: Headers | None = None,
     ) -> None:
-        """Queue the event without waiting; `on_delivery` runs on the callback thread."""
+        """Queue the event without waiting; `on_delivery` runs on the callback thread.
+        `extra_headers` go after the standard ones (the writer of a `price.tick`)."""
         if validate:
             validate_event(event)
         self.produce_raw(topic, key=key.encode(), value=event.to_json(),
-                         headers=event_headers(event), on_delivery=on_delivery)
+                         headers=[*event_headers(event), *(extra_headers or [])],
+                         on_delivery=on_delivery)
 
     def produce_raw(
         self,

@@ -9,6 +9,7 @@ cluster."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,6 +28,12 @@ RETENTION_MS = 7 * 24 * 3600 * 1000  # the seed's 7 days
 def dead_letter_topic(topic: str) -> str:
     """Where messages of `topic` that fail validation go, so they never block a partition."""
     return f"{topic}.dlq"
+
+
+def partition_for_key(key: str, partitions: int) -> int:
+    """The partition our producers put a message with `key` in: librdkafka's default
+    partitioner (`consistent_random`) takes the CRC-32 of a non-empty key modulo the count."""
+    return zlib.crc32(key.encode()) % partitions
 
 
 def all_topics() -> list[str]:

@@ -31,7 +31,7 @@ from apps.marketdata.pipeline import MarketDataPipeline
 from apps.orders import services as orders
 from oms.events import Event
 from tests.functional.accounts.conftest import PASSWORD, reset_caches
-from tests.marketdata.conftest import book_event, fill_event
+from tests.marketdata.conftest import book_event, fill_event, sole_claims
 
 pytestmark = pytest.mark.services
 
@@ -129,7 +129,7 @@ def publish(events: list[Event]) -> None:
 def test_a_client_without_origin_reads_tickers(ws_role: str) -> None:
     pipeline = MarketDataPipeline(feeds=build_feeds({}, seed=7))
     pipeline.apply([book_event("snapshot", 10, [["59999", "1"]], [["60001", "1"]])])
-    pipeline.refresh_cache()
+    pipeline.refresh_cache(sole_claims(pipeline.symbols))
     with open_stream(ws_role, "/ws/market-data") as stream:
         stream.send(json.dumps({"action": "subscribe", "symbol": "BTC-USDT",
                                 "channel": "ticker"}))

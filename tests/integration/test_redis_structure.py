@@ -33,6 +33,7 @@ from tests.functional.accounts.conftest import (
     limit_order,
     reset_caches,
 )
+from tests.marketdata.conftest import sole_claims
 
 pytestmark = pytest.mark.django_db
 
@@ -74,11 +75,26 @@ def test_the_marketdata_role_caches_the_book_and_price_for_a_second(
         redis_client: redis_lib.Redis) -> None:
     book = BookView(symbol="BTC-USDT", sequence=1, bids=((Decimal("100"), Decimal("1")),),
                     asks=((Decimal("101"), Decimal("2")),))
-    marketdata.cache_market(books=[book], prices=[{"symbol": "BTC-USDT", "price": "100.5"}])
+    claims = sole_claims(["BTC-USDT"])
+    refused = marketdata.cache_market(
+        books=[book], prices=[{"symbol": "BTC-USDT", "price": "100.5"}], claims=claims)
+    assert refused == set()
     assert json.loads(redis_client.get("orderbook:BTC-USDT"))["sequence"] == 1
-    assert json.loads(redis_client.get("price:BTC-USDT"))["price"] == "100.5"
+    price = json.loads(redis_client.get("price:BTC-USDT"))
+    assert price["price"] == "100.5"
+    assert price["writer"] == {"replica": "test", "epoch": claims["BTC-USDT"].epoch}
     for key in ("orderbook:BTC-USDT", "price:BTC-USDT"):
         assert 0 < redis_client.pttl(key) <= settings.MARKETDATA_CACHE_TTL_MS == 1000
+
+
+def test_a_superseded_marketdata_replica_cannot_write_the_cache(
+        redis_client: redis_lib.Redis) -> None:
+    stale = sole_claims(["BTC-USDT"])
+    redis_client.incr("marketdata:epoch:BTC-USDT")  # another replica claimed the symbol
+    refused = marketdata.cache_market(
+        books=[], prices=[{"symbol": "BTC-USDT", "price": "99"}], claims=stale)
+    assert refused == {"BTC-USDT"}
+    assert redis_client.get("price:BTC-USDT") is None
 
 
 def test_a_session_lives_in_redis_for_30_idle_minutes(redis_client: redis_lib.Redis) -> None:

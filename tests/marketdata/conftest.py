@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import redis as redis_lib
 
+from apps.marketdata.ownership import Claim, SymbolOwnership
 from apps.orders import services as order_services
 from apps.orders.selectors import forget_instrument_rules
 from apps.processing import events as executions
@@ -36,6 +37,14 @@ def instruments(transactional_db: None) -> None:
             tick_size=Decimal(tick), lot_size=Decimal(lot), min_quantity=Decimal(lot),
             max_quantity=Decimal("1000"), min_notional=Decimal("10"),
             maker_fee_rate=Decimal("0.001"), taker_fee_rate=Decimal("0.001"))
+
+
+def sole_claims(symbols: list[str]) -> dict[str, Claim]:
+    """Claims of a single replica that owns every symbol (a one-partition `prices`), as
+    the role takes them before it writes the Redis copies."""
+    ownership = SymbolOwnership(replica="test")
+    ownership.assign([0], partition_count=1)
+    return ownership.confirm(symbols)
 
 
 def book_event(kind: str, sequence: int, bids: list[list[str]], asks: list[list[str]],

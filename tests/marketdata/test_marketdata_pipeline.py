@@ -16,7 +16,7 @@ from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.models import Candle, MarketTrade
 from apps.marketdata.pipeline import MarketDataPipeline
 from oms.events import validate_event
-from tests.marketdata.conftest import book_event, trade_event
+from tests.marketdata.conftest import book_event, sole_claims, trade_event
 
 pytestmark = pytest.mark.services
 
@@ -89,7 +89,7 @@ def test_rest_serves_the_cached_book_prices_trades_and_candles(
         trade_event("60000", "2", at=now),
     ])
     pipeline.due_ticks()
-    pipeline.refresh_cache()
+    pipeline.refresh_cache(sole_claims(pipeline.symbols))
     assert 0 < redis_client.pttl("orderbook:BTC-USDT") <= 1000
     assert 0 < redis_client.pttl("price:BTC-USDT") <= 1000
     client = APIClient()

@@ -26,7 +26,7 @@ from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.pipeline import MarketDataPipeline
 from apps.marketdata.routing import websocket_urlpatterns
 from apps.marketdata.ws import MarketDataConsumer
-from tests.marketdata.conftest import book_event, fill_event, trade_event
+from tests.marketdata.conftest import book_event, fill_event, sole_claims, trade_event
 
 pytestmark = pytest.mark.services
 APP = URLRouter(websocket_urlpatterns)
@@ -48,7 +48,7 @@ def fresh_channel_layer(transactional_db: None) -> Iterator[None]:
 def pipeline(instruments: None) -> MarketDataPipeline:
     pipeline = MarketDataPipeline(feeds=build_feeds({}, seed=7))
     pipeline.apply([SNAPSHOT])
-    pipeline.refresh_cache()
+    pipeline.refresh_cache(sole_claims(pipeline.symbols))
     return pipeline
 
 
@@ -112,7 +112,7 @@ def test_snapshot_then_deltas_rebuild_exactly_the_rest_book(
             apply_levels(book, delta)
         await client.disconnect()
         pipeline.apply(deltas)
-        await asyncio.to_thread(pipeline.refresh_cache)
+        await asyncio.to_thread(pipeline.refresh_cache, sole_claims(pipeline.symbols))
         rest = (await asyncio.to_thread(
             APIClient().get, "/api/market-data/orderbook/BTC-USDT?depth=100")).json()
         assert rest["sequence"] == sequence == 13
@@ -131,7 +131,7 @@ def test_a_delta_that_does_not_follow_is_replaced_by_a_fresh_snapshot(
         await subscribe(client, "book")
         assert (await client.receive_json_from(timeout=5))["sequence"] == 10
         pipeline.apply([book_event("snapshot", 20, [["59000", "1"]], [])])
-        await asyncio.to_thread(pipeline.refresh_cache)
+        await asyncio.to_thread(pipeline.refresh_cache, sole_claims(pipeline.symbols))
         await Bridge(get_channel_layer()).fan_out([book_event("delta", 21, [], [])])
         fresh = await client.receive_json_from(timeout=5)
         assert (fresh["type"], fresh["sequence"], fresh["bids"]) == (
