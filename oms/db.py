@@ -24,10 +24,11 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
     if not rows:
         return 0
     names = ", ".join(columns)
+    types = _column_types(table, names)  # before the COPY: it holds the connection
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper (errors: Django's)
         with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_column_types(table, names))
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
     return len(rows)
