@@ -15,6 +15,8 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.db import connection
+
 from apps.orders import services as orders
 from apps.orders.events import ORDER_SUBMITTED
 from apps.processing.models import OutboxEvent
@@ -100,3 +102,11 @@ def outbox_of(event_type: str) -> list[Event]:
     return [event for event in (Event.from_json(bytes(row.body))
                                 for row in OutboxEvent.objects.order_by("id"))
             if event.type == event_type]
+
+
+def outbox_count(event_type: str) -> int:
+    """How many outbox events of one type there are (counted in the database)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM processing_outboxevent"
+                       " WHERE convert_from(body, 'UTF8')::jsonb ->> 'type' = %s", [event_type])
+        return int(cursor.fetchone()[0])
