@@ -67,7 +67,8 @@ class DirectFeed:
 def submission(user_id: int, side: str, quantity: Decimal | str, price: Decimal | str | None,
                *, symbol: str, order_type: str = "limit", time_in_force: str = "GTC",
                stop_price: Decimal | str | None = None, post_only: bool = False,
-               order_id: uuid.UUID | None = None) -> Event:
+               order_id: uuid.UUID | None = None,
+               expires_at: datetime | None = None) -> Event:
     """An `order.submitted` as order entry publishes it."""
     order_id = order_id or uuid.uuid4()
     return new_event(ORDER_SUBMITTED, {
@@ -76,7 +77,8 @@ def submission(user_id: int, side: str, quantity: Decimal | str, price: Decimal 
         "quantity": format_amount(Decimal(quantity)),
         "price": None if price is None else format_amount(Decimal(price)),
         "stop_price": None if stop_price is None else format_amount(Decimal(stop_price)),
-        "post_only": post_only, "expires_at": None,
+        "post_only": post_only,
+        "expires_at": None if expires_at is None else expires_at.isoformat(),
         "submitted_at": datetime.now(UTC).isoformat(),
     })
 
