@@ -7,6 +7,7 @@ orders' prices and quantities are whole ticks and lots of the old sizes."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ from tests.integration.processing.feed import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SYMBOL = "BTC-USDT"
-BTC_RULES = {"symbol": SYMBOL, "base_asset": "BTC", "quote_asset": "USDT",
+BTC_RULES: dict[str, Any] = {"symbol": SYMBOL, "base_asset": "BTC", "quote_asset": "USDT",
              "tick_size": Decimal("0.01"), "lot_size": Decimal("0.00001"),
              "min_quantity": Decimal("0.00001"), "max_quantity": Decimal("1000"),
              "min_notional": Decimal("10"), "maker_fee_rate": Decimal("0.001"),
