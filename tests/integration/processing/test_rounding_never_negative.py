@@ -71,3 +71,14 @@ def test_twenty_thousand_random_partial_fills_on_a_fine_instrument_all_settle() 
     assert not LedgerAccount.objects.filter(reserved__lt=0).exists()
     assert not WorkingOrder.objects.filter(reserved__lt=0).exists()
     assert_reconciled()
+
+
+def test_large_holdings_to_the_last_place_are_deposited_and_reconcile() -> None:
+    """Amounts of 10^13 and more at 18 places (beyond the default 28-digit context) are
+    deposited exactly, and conservation sums them exactly: a sum in the default context
+    would round them and report a difference that is not there."""
+    trader("whale", USDT="10000000000000.000000000000000001")
+    trader("dust", USDT="0.000000000000000001")
+    assert LedgerAccount.objects.get(kind="external", asset="USDT").available == Decimal(
+        "-10000000000000.000000000000000002")
+    assert_reconciled()
