@@ -115,8 +115,13 @@ def test_a_tick_or_lot_change_under_resting_orders_is_refused_with_a_reason(
         form = InstrumentForm(data=data, instance=instrument)
         assert not form.is_valid()
         assert "working orders" in str(form.errors)
-    # A fee change under resting orders is allowed (and same tick and lot are no change).
+    # A fee change under resting orders is allowed (and same tick and lot are no change),
+    # in the service and in the admin.
     orders.upsert_instrument(**{**BTC_RULES, "maker_fee_rate": Decimal("0.0005")})
+    instrument = Instrument.objects.get(symbol=SYMBOL)
+    fee_change = {**{k: str(v) for k, v in BTC_RULES.items()}, "maker_fee_rate": "0.0004",
+                  "status": instrument.status, "max_price": "", "max_notional": ""}
+    assert InstrumentForm(data=fee_change, instance=instrument).is_valid()
     # With nothing working any more, the tick may change.
     feed.process([new_event(ORDER_CANCEL_REQUESTED, {
         "order_id": bid.payload["order_id"], "user_id": buyer, "symbol": SYMBOL,
