@@ -32,9 +32,10 @@ from apps.orders.domain.rules import (
     check_price,
     check_quantity,
 )
-from apps.orders.models import Instrument
+from apps.orders.models import Instrument, Order
 from apps.orders.selectors import (
     ORDER_CACHE_SECONDS,
+    WORKING_STATUSES,
     InstrumentRules,
     OrderView,
     cached_order_key,
@@ -335,6 +336,28 @@ def cancel_working_orders(*, user_id: int | None, symbol: str | None,
     return len(in_scope)
 
 
+class InstrumentInUse(ValueError):
+    """A tick or lot change on a symbol with working orders, refused: their prices and
+    quantities are whole ticks and lots of the old sizes, and the processor holds them in
+    those units (#14 item 5)."""
+
+
+def tick_or_lot_change_refusal(*, symbol: str, tick_size: Decimal,
+                               lot_size: Decimal) -> str | None:
+    """Why this tick and lot may not replace the symbol's current ones now (None: they
+    may, because they are unchanged, the symbol is new, or no order of it is working)."""
+    current = Instrument.objects.filter(symbol=symbol).values_list("tick_size",
+                                                                  "lot_size").first()
+    if current is None or (current[0] == tick_size and current[1] == lot_size):
+        return None
+    working = Order.objects.filter(symbol=symbol, status__in=WORKING_STATUSES).count()
+    if not working:
+        return None
+    return (f"{symbol} has {working} working orders: its tick and lot sizes cannot change "
+            "while orders rest; halt it and cancel them (or wait until they are filled), "
+            "then change them")
+
+
 def upsert_instrument(
     *,
     symbol: str,
@@ -351,7 +374,13 @@ def upsert_instrument(
     max_notional: Decimal | None = None,
 ) -> InstrumentRules:
     """Create an instrument or update its trading rules (status is left as it is). Without
-    its own `max_price` or `max_notional`, the global bounds (`OMS_MAX_*`) apply."""
+    its own `max_price` or `max_notional`, the global bounds (`OMS_MAX_*`) apply. A fee,
+    bound or status change applies to the orders that come after it; a tick or lot change
+    while orders of the symbol are working raises `InstrumentInUse`."""
+    refusal = tick_or_lot_change_refusal(symbol=symbol, tick_size=tick_size,
+                                         lot_size=lot_size)
+    if refusal is not None:
+        raise InstrumentInUse(refusal)
     Instrument.objects.update_or_create(
         symbol=symbol,
         defaults={

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from apps.processing.models import LedgerAccount, LedgerPosting, LedgerTransaction
+from oms.money import MONEY_CONTEXT
 
 
 class LedgerError(ValueError):
@@ -57,8 +58,9 @@ def post(
     """Write one balanced transaction; return it and whether it was new. A reference seen
     before returns the earlier transaction and changes nothing (idempotent replays)."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for leg in legs:
-        totals[leg.account.asset] += leg.amount
+    with localcontext(MONEY_CONTEXT):  # exact: amounts have up to 18 places at any size
+        for leg in legs:
+            totals[leg.account.asset] += leg.amount
     if any(total != 0 for total in totals.values()):
         raise LedgerError(f"unbalanced transaction {reference}: {dict(totals)}")
     existing = LedgerTransaction.objects.filter(reference=reference).first()

@@ -43,7 +43,12 @@ REFERENCE_TABLES = [
     # Margin terms decide what a leveraged account may borrow.
     ("risk_marginaccount", "id, user_id, leverage, updated_at"),
     ("risk_instrumentmargin", "id, symbol, initial_margin, maintenance_margin, updated_at"),
+    # Limits decide which orders are accepted: the live ones, not the defaults `migrate`
+    # installs on the empty database (every column, whichever limits exist).
+    ("risk_risklimit", "*"),
 ]
+# Tables `migrate` fills on an empty database, emptied before the live rows are copied.
+REPLACED_TABLES = {"risk_risklimit"}
 
 # What must be equal between live and replayed state: (name, query).
 COMPARED = [
@@ -75,8 +80,12 @@ def _connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
 
 def copy_reference_data(source_url: str) -> None:
     with _connect(source_url) as source, connection.cursor() as target:
-        for table, columns in REFERENCE_TABLES:
-            rows = source.execute(f"SELECT {columns} FROM {table}").fetchall()  # noqa: S608 - fixed names
+        for table, wanted in REFERENCE_TABLES:
+            read = source.execute(f"SELECT {wanted} FROM {table}")  # noqa: S608 - fixed names
+            rows = read.fetchall()
+            columns = ", ".join(column.name for column in read.description or [])
+            if table in REPLACED_TABLES:
+                target.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
             if rows:
                 marks = ", ".join(["%s"] * len(rows[0]))
                 target.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608

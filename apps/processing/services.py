@@ -42,7 +42,9 @@ class LoansOutstanding(LedgerError):
 
 
 def _external_legs(*, user_id: int, asset: str, amount: Decimal) -> list[Leg]:
-    return [Leg(system_account(LedgerAccount.Kind.EXTERNAL, asset), AVAILABLE, -amount),
+    # copy_negate: exact at any size (unary minus rounds to the context's 28 digits).
+    return [Leg(system_account(LedgerAccount.Kind.EXTERNAL, asset), AVAILABLE,
+                amount.copy_negate()),
             Leg(user_account(user_id, asset), AVAILABLE, amount)]
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
 import time
 
+import psycopg
 import pytest
 
+from oms.launcher.stack import DATABASE_URL
 from tests.faults.conftest import Venue, wait_until
 
 pytestmark = pytest.mark.faults
@@ -92,4 +95,59 @@ def test_rebalance_between_two_processors_mid_stream(venue: Venue) -> None:
     assert load.wait(timeout=300) == 0
     wait_until(lambda: settled(venue, orders), seconds=240, what="all orders processed")
     assert second.poll() is None
+    assert_exactly_once(venue, orders)
+
+
+def processor_in_batch_write(venue: Venue) -> bool:
+    """A processor's transaction is open and has started writing the batch: its
+    connection's latest statement is a `COPY` (the batch's bulk writes) and the transaction
+    has not ended. A kill now leaves some tables written and others not, uncommitted."""
+    return bool(venue.scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+        " AND xact_start IS NOT NULL AND state IN ('active', 'idle in transaction')"
+        " AND query ILIKE 'COPY %'"))
+
+
+def wait_for_batch_write(venue: Venue, *, seconds: float) -> None:
+    """Poll `pg_stat_activity` on one connection as fast as it answers (a 500-order
+    batch's writes last milliseconds, too short for `wait_until`'s half second)."""
+    url = venue.env[DATABASE_URL].replace("postgres://", "postgresql://")
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                " AND xact_start IS NOT NULL AND state IN ('active', 'idle in transaction')"
+                " AND query ILIKE 'COPY %'").fetchone() != (0,):
+                return
+    raise AssertionError("never saw the processor inside a batch's write")
+
+
+def test_sigkill_inside_the_write_of_a_500_order_batch_loses_and_repeats_nothing(
+    venue: Venue,
+) -> None:
+    orders = 2000
+    # The whole load waits on the topic first, so every batch the processor takes is full.
+    load = venue.start("simulate_orders", "--users", "maker,taker", "--orders", str(orders),
+                       "--seed", "9")
+    assert load.wait(timeout=300) == 0
+    venue.start("run_relay")
+    processors: list[subprocess.Popen[bytes]] = []
+    for _ in range(3):
+        processor = venue.start("run_processor", "--batch-size", "500")
+        processors.append(processor)
+        wait_for_batch_write(venue, seconds=120)
+        processor.send_signal(signal.SIGKILL)
+        assert processor.wait(timeout=10) == -signal.SIGKILL
+        # The killed connection's transaction is gone (rolled back) before the next start.
+        wait_until(lambda: not processor_in_batch_write(venue), seconds=30,
+                   what="the killed processor's transaction to end", every=0.1)
+    processor = venue.start("run_processor", "--batch-size", "500")
+    processors.append(processor)
+    wait_until(lambda: settled(venue, orders), seconds=180, what="all orders processed")
+    assert processor.poll() is None
+    assert venue.scalar("SELECT count(*) FROM orders_fill") > 0
+    # A kill is not any event's fault: no batch was taken apart, nothing set aside.
+    for each in processors:
+        assert "applying them one at a time" not in venue.log_of(each)
     assert_exactly_once(venue, orders)
