@@ -36,6 +36,7 @@ from apps.orders.models import Instrument, Order
 from apps.orders.selectors import (
     ORDER_CACHE_SECONDS,
     WORKING_STATUSES,
+    FillView,
     InstrumentRules,
     OrderView,
     cached_order_key,
@@ -453,19 +454,6 @@ class SubmittedOrder:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class FillRecord:
-    fill_id: uuid.UUID
-    order_id: uuid.UUID
-    trade_id: uuid.UUID
-    price: Decimal
-    quantity: Decimal
-    fee: Decimal
-    fee_asset: str
-    liquidity: str
-    created_at: datetime
-
-
 _ORDER_COLUMNS = ("id", "user_id", "client_order_id", "symbol", "side", "type",
                   "time_in_force", "expires_at", "post_only", "quantity", "price",
                   "stop_price", "status", "filled_quantity", "average_fill_price",
@@ -473,7 +461,7 @@ _ORDER_COLUMNS = ("id", "user_id", "client_order_id", "symbol", "side", "type",
 
 
 def record_orders(*, submitted: list[SubmittedOrder], changed: list[OrderState],
-                  fills: list[FillRecord]) -> None:
+                  fills: list[FillView]) -> None:
     """Write a batch's orders: the ones it submitted with their terms and state (`COPY`),
     the state of older ones it changed (one `UPDATE … FROM unnest`), and its fills
     (`COPY`)."""
@@ -498,5 +486,5 @@ def record_orders(*, submitted: list[SubmittedOrder], changed: list[OrderState],
                  [o.reason_code for o in changed], [o.updated_at for o in changed]])
     copy_rows("orders_fill", ("id", "order_id", "trade_id", "price", "quantity", "fee",
                               "fee_asset", "liquidity", "created_at"),
-              [(f.fill_id, f.order_id, f.trade_id, f.price, f.quantity, f.fee, f.fee_asset,
+              [(f.id, f.order_id, f.trade_id, f.price, f.quantity, f.fee, f.fee_asset,
                 f.liquidity, f.created_at) for f in fills])

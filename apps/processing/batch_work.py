@@ -25,8 +25,8 @@ from django.db import transaction
 from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
 from apps.orders import services as orders
-from apps.orders.selectors import InstrumentRules, Submission
-from apps.orders.services import FillRecord, OrderState, SubmittedOrder
+from apps.orders.selectors import FillView, InstrumentRules, Submission
+from apps.orders.services import OrderState, SubmittedOrder
 from apps.processing import selectors
 from apps.processing.batch_ledger import LOAN, USER, BatchLedger
 from apps.processing.domain.orders import Side
@@ -56,7 +56,7 @@ class BatchWork:
     events: list[tuple[str, str, Envelope]] = field(default_factory=list)
     touched: dict[str, LiveOrder] = field(default_factory=dict)
     submitted: dict[str, dict[str, Any]] = field(default_factory=dict)  # order id -> terms
-    fills: list[FillRecord] = field(default_factory=list)
+    fills: list[FillView] = field(default_factory=list)
     books: set[str] = field(default_factory=set)
     refused: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # (order, reason)
     changed_levels: dict[str, set[tuple[Side, int]]] = field(default_factory=dict)

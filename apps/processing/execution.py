@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from apps.orders.selectors import InstrumentRules, Submission
-from apps.orders.services import FillRecord
+from apps.orders.selectors import FillView, InstrumentRules, Submission
 from apps.processing import events as executions
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import IllegalTransition, OrderActor, Status
@@ -528,8 +527,8 @@ class OrderFlow:
         actor = order.actor
         actor.on_filled(quantity=quantity, price=price)
         fill_id = stable_id(trade_id, order.order_id)
-        self.work.fills.append(FillRecord(
-            fill_id=fill_id, order_id=uuid.UUID(order.order_id), trade_id=trade_id, price=price,
+        self.work.fills.append(FillView(
+            id=fill_id, order_id=uuid.UUID(order.order_id), trade_id=trade_id, price=price,
             quantity=quantity, fee=fee, fee_asset=self.rules.quote_asset, liquidity=liquidity,
             created_at=self.now))
         self.work.risk.record_fill(user_id=order.user_id, symbol=order.symbol, side=order.side,
