@@ -169,3 +169,19 @@ def test_an_order_id_reused_with_other_terms_is_refused_and_keeps_its_order(
     [rejection] = _rejections_of(order_id)
     assert (rejection["reason"], rejection["status"]) == ("duplicate_order_id", "ACCEPTED")
     assert Order.objects.get(id=order_id).quantity == Decimal("0.01")
+
+
+def test_a_cancel_that_lost_the_race_to_a_fill_reports_the_fill(harness: Harness) -> None:
+    """The cancel arrives after the fill: it is refused with the order's true status, not
+    a `CANCELLED` that never happened."""
+    seller = trader("seller", BTC="1")
+    buyer = trader("buyer", USDT="100000")
+    resting = place(seller, "sell", "0.01", "40000.00")
+    harness.drain(expect=1)
+    place(buyer, "buy", "0.01", "40000.00")
+    orders.request_cancel(order=view(resting, seller), requested_by=seller)
+    harness.drain(expect=2)
+    [refusal] = _rejections_of(resting)
+    assert (refusal["request"], refusal["reason"], refusal["status"]) == (
+        "cancel", "order_not_working", "SETTLED")
+    assert Order.objects.get(id=resting).status == "SETTLED"
