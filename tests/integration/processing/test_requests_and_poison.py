@@ -185,3 +185,34 @@ def test_a_cancel_that_lost_the_race_to_a_fill_reports_the_fill(harness: Harness
     assert (refusal["request"], refusal["reason"], refusal["status"]) == (
         "cancel", "order_not_working", "SETTLED")
     assert Order.objects.get(id=resting).status == "SETTLED"
+
+
+def test_an_amend_refused_by_the_engine_keeps_the_expiries_it_applied(
+        harness: Harness) -> None:
+    """The engine expires due GTD orders before it looks at an amend; when it then refuses
+    the amend (a post-only that would take), those expiries stand: the expired order is
+    cancelled and its reservation released, not left in the book of the database."""
+    seller = trader("seller", BTC="1")
+    buyer = trader("buyer", USDT="100000")
+    place(seller, "sell", "0.01", "50010.00")  # stays: what the amend would take
+    harness.drain(expect=1)
+    expires = datetime.now(UTC) + timedelta(seconds=2)
+    gtd = orders.place_order(
+        user_id=seller, order_id=uuid.uuid4(), client_order_id=None,
+        terms=orders.OrderTerms(symbol="BTC-USDT", side="sell", type="limit",
+                                time_in_force="GTD", quantity=Decimal("0.02"),
+                                price=Decimal("50020"), stop_price=None, post_only=False,
+                                expires_at=expires))
+    bid = place(buyer, "buy", "0.01", "49000.00", post_only=True)
+    harness.drain(expect=2)
+    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.1)
+    orders.request_amend(order=view(bid, buyer), requested_by=buyer,
+                         price=Decimal("50010.00"), quantity=None)
+    harness.drain(expect=1)
+    [refusal] = _rejections_of(bid)
+    assert (refusal["request"], refusal["reason"]) == ("amend", "post_only_would_take")
+    expired = Order.objects.get(id=gtd.id)
+    assert (expired.status, expired.reason_code) == ("CANCELLED", "expired")
+    [btc] = [b for b in selectors.balances_of(user_id=seller) if b.asset == "BTC"]
+    assert btc.reserved == Decimal("0.01")  # only the order that still rests
+    assert Order.objects.get(id=bid).status == "ACCEPTED"
