@@ -6,14 +6,17 @@ no-op; a withdrawal may not take an account's equity below its outstanding loans
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import redis
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from apps.processing import selectors
+from apps.processing.batch_ledger import BatchLedger
 from apps.processing.models import LedgerTransaction
 from apps.processing.settlement import borrow
 from oms.auth.roles import Role
@@ -69,7 +72,11 @@ def test_a_reference_reused_with_other_terms_is_409(ops: APIClient, alice: Any,
 
 def test_a_withdrawal_may_not_take_equity_below_the_loans(ops: APIClient, alice: Any) -> None:
     assert move(ops, "deposits", "10000", "funding").status_code == 201
-    borrow(user_id=alice.pk, asset="USDT", amount=Decimal("3000"), reference="loan-1")
+    with transaction.atomic():  # as the processor lends: in a batch, written at its end
+        ledger = BatchLedger.locked_for([alice.pk])
+        borrow(ledger, user_id=alice.pk, asset="USDT", amount=Decimal("3000"),
+               reference="loan-1")
+        ledger.flush(datetime.now(UTC))
     # 13,000 USDT held, 3,000 owed: equity 10,000 may fall to 3,000, no further.
     refused = move(ops, "withdrawals", "7000.01", "too-much")
     assert refused.status_code == 409
