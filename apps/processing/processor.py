@@ -215,6 +215,10 @@ class BatchProcessor:
                     self._handle(consumed, work)
                 work.flush(self.books, now)
             self._store_offsets(offsets, notify=bool(events))
+        self._advance(offsets)
+
+    def _advance(self, offsets: Offsets) -> None:
+        """After a commit: where each partition's events are applied up to."""
         for (_, partition), offset in offsets.items():
             self.next_offsets[partition] = max(offset, self.next_offsets.get(partition, 0))
 
@@ -261,9 +265,7 @@ class BatchProcessor:
             OutboxEvent.objects.create(event_id=event.event_id, topic=EXECUTIONS, key=symbol,
                                        body=event.to_json())
             self._store_offsets(offsets, notify=True)
-        self.next_offsets[consumed.partition] = max(
-            offsets[(consumed.topic, consumed.partition)],
-            self.next_offsets.get(consumed.partition, 0))
+        self._advance(offsets)
 
     def _check_fence(self, partitions: set[int]) -> None:
         rows = PartitionOwnership.objects.select_for_update().filter(

@@ -96,19 +96,10 @@ def best_prices(*, symbol: str) -> tuple[Decimal | None, Decimal | None]:
     return row["bid"], row["ask"]
 
 
-def account_equity(*, user_id: int, marks: dict[str, Decimal]) -> Decimal:
-    """What the account is worth in the valuation asset: every balance at its price, less
-    its loans. A balance that cannot be priced counts zero; a loan that cannot be priced
-    leaves no equity at all (a debt of unknown size)."""
+def account_equities(*, user_ids: Collection[int],
+                     marks: dict[str, Decimal]) -> dict[int, Decimal]:
+    """What each account is worth in the valuation asset at `marks` (see
+    `AccountExposure.equity`): every balance at its price, less its loans."""
     prices = asset_prices(marks)
-    equity = Decimal(0)
-    for account in LedgerAccount.objects.filter(
-            user_id=user_id, kind__in=[LedgerAccount.Kind.USER, LedgerAccount.Kind.LOAN]):
-        amount = account.available + account.reserved
-        price = prices.get(account.asset)
-        if price is None:
-            if amount < 0:
-                return Decimal(0)
-            continue
-        equity += amount * price
-    return equity
+    return {user_id: exposure.equity(prices)
+            for user_id, exposure in account_exposures(user_ids=user_ids).items()}

@@ -87,7 +87,7 @@ def _check_loans_backed(*, user_id: int, asset: str, amount: Decimal) -> None:
         raise LoansOutstanding("the account has loans that cannot be valued against this "
                                "withdrawal; repay them first")
     owed = sum((-loan.available * prices[loan.asset] for loan in loans), Decimal(0))
-    equity_after = (selectors.account_equity(user_id=user_id, marks=marks)
+    equity_after = (selectors.account_equities(user_ids=[user_id], marks=marks)[user_id]
                     - amount * prices[asset])
     if equity_after < owed:
         raise LoansOutstanding(

@@ -50,6 +50,6 @@ def check_margin() -> int:
     are the feeds' reference prices, the last trades where a feed has none."""
     last_trades = selectors.marks()
     marks = risk_selectors.reference_marks(symbols=set(last_trades), fallback=last_trades)
-    equities = {user_id: selectors.account_equity(user_id=user_id, marks=marks)
-                for user_id in risk_selectors.leveraged_accounts()}
+    equities = selectors.account_equities(user_ids=risk_selectors.leveraged_accounts(),
+                                          marks=marks)
     return risk.report_margin_calls(equities=equities, marks=marks)

@@ -22,7 +22,6 @@ from apps.risk.domain.checks import Decision, Limits, PreTradeContext
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, WorkingOrders
 from apps.risk.domain.margin import maintenance_requirement
 from apps.risk.models import (
-    DailyPnl,
     InstrumentMargin,
     KillSwitch,
     MarginAccount,
@@ -36,7 +35,6 @@ from apps.risk.selectors import (
     margin_rates,
     open_positions,
     reference_marks,
-    resolved_limits,
 )
 from oms.events import new_event
 from oms.kafka.shared import event_producer
@@ -75,20 +73,6 @@ RISK_CHECK_SECONDS = Histogram(
 def observe_check_timings(decision: Decision) -> None:
     for check, spent in decision.timings_ns.items():
         RISK_CHECK_SECONDS.labels(check).observe(spent / 1e9)
-
-
-def _positions(user_id: int) -> list[Position]:
-    return list(Position.objects.filter(user_id=user_id))
-
-
-def _daily_pnl(user_id: int, now: datetime, marks: dict[str, Decimal],
-               positions: list[Position]) -> Decimal:
-    """Realized today plus unrealized at `marks` of the account's `positions`."""
-    realized = DailyPnl.objects.filter(user_id=user_id, day=now.date()).values_list(
-        "realized", flat=True).first() or Decimal(0)
-    unrealized = sum(((marks[p.symbol] - p.average_entry_price) * p.quantity
-                      for p in positions if p.quantity and p.symbol in marks), Decimal(0))
-    return realized + unrealized
 
 
 def risk_batch(*, user_ids: Iterable[int], days: Iterable[date],
@@ -137,15 +121,14 @@ def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decima
     `symbol` (none without one), working orders, today's loss, the symbol's share of gross
     exposure, and the velocity windows. Per-order limits have no standing usage (None).
     Marks are the market data's reference prices."""
-    rows = _positions(user_id)
-    positions = {p.symbol: p.quantity for p in rows}
+    state = RiskBatch(user_ids=[user_id], days=[now.date()],
+                      claims=[VelocityClaim(user_id, "", now)], counting=False)
+    positions = {s: p.quantity for s, p in state.positions[user_id].items()}
     marks = reference_marks(symbols=set(positions), fallback={})
     exposures = {s: abs(q) * marks[s] for s, q in positions.items() if s in marks}
     gross = sum(exposures.values(), Decimal(0))
     position = abs(positions.get(symbol, Decimal(0))) if symbol else None
-    seen = RiskBatch(user_ids=[user_id], days=[now.date()],
-                     claims=[VelocityClaim(user_id, "", now)], counting=False
-                     ).velocity(user_id, "", now)
+    seen = state.velocity(user_id, "", now)
     return {
         "max_position": position,
         "max_position_notional": exposures.get(symbol, Decimal(0)) if symbol else None,
@@ -153,7 +136,7 @@ def limit_usage(*, user_id: int, symbol: str, now: datetime) -> dict[str, Decima
         "max_order_notional": None,
         "max_open_orders": len(orders.working_orders_matching(user_id=user_id, symbol=None)),
         "price_band": None,
-        "daily_loss": max(-_daily_pnl(user_id, now, marks, rows), Decimal(0)),
+        "daily_loss": max(-state.daily_pnl(user_id, now.date(), marks), Decimal(0)),
         "concentration": exposures.get(symbol, Decimal(0)) / gross if symbol and gross
         else None,
         "max_orders_per_second": seen.orders_this_second,
@@ -284,10 +267,11 @@ def report_breaches(*, marks: dict[str, Decimal], now: datetime) -> int:
     symbols = list(marks)
     users = set(Position.objects.filter(symbol__in=symbols).exclude(quantity=0)
                 .values_list("user_id", flat=True))
+    state = RiskBatch(user_ids=users, days=[now.date()], claims=[])
     reported = 0
     for user_id in sorted(users):
-        limit = resolved_limits(user_id=user_id, symbol="").daily_loss
-        pnl = _daily_pnl(user_id, now, marks, _positions(user_id))
+        limit = state.limits(user_id, "").daily_loss
+        pnl = state.daily_pnl(user_id, now.date(), marks)
         if limit is None or -pnl < limit:
             continue
         key = f"{settings.RISK_COUNTER_PREFIX}breach:daily_loss:{user_id}:{now.date()}"
