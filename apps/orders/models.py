@@ -103,8 +103,10 @@ class Order(models.Model):
         GTD = "GTD"
 
     id = models.UUIDField(primary_key=True, editable=False)
+    # No index of its own: the (user, client order id) constraint and the (user, created)
+    # index both start with it, and each index is one more write per order (D10).
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="orders")
+                             related_name="orders", db_index=False)
     client_order_id = models.CharField(max_length=64)
     symbol = models.CharField(max_length=25)
     side = models.CharField(max_length=4, choices=Side.choices)
@@ -146,7 +148,9 @@ class Fill(models.Model):
         TAKER = "taker"
 
     id = models.UUIDField(primary_key=True, editable=False)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fills")
+    # No index of its own: the (order, trade) constraint starts with it.
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fills",
+                              db_index=False)
     trade_id = models.UUIDField()
     price = amount_field()
     quantity = amount_field()

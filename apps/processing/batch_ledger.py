@@ -25,6 +25,7 @@ from django.db.models import Q
 from apps.processing.ledger import InsufficientFunds, LedgerError
 from apps.processing.models import LedgerAccount, LedgerPosting
 from oms.db import copy_rows
+from oms.ids import name_based_uuid
 
 ZERO = Decimal(0)
 AVAILABLE = LedgerPosting.Bucket.AVAILABLE
@@ -145,7 +146,7 @@ class BatchLedger:
             if leg.account.kind == LOAN and balance > 0:
                 raise LedgerError(f"loan {leg.account.user_id}:{leg.account.asset} would be "
                                   f"positive after {reference}")
-        transaction_id = uuid.uuid5(TRANSACTION_IDS, reference)
+        transaction_id = name_based_uuid(TRANSACTION_IDS, reference)
         for leg in legs:
             account = leg.account
             if leg.bucket == AVAILABLE:

@@ -40,6 +40,7 @@ from apps.processing.settlement import TradeSettlement, borrow, release, reserve
 from apps.risk import services as risk
 from oms.events import Event as Envelope
 from oms.events import new_event
+from oms.ids import name_based_uuid
 from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.money import format_amount
 
@@ -56,7 +57,7 @@ SNAPSHOT_EVERY = 100  # book deltas between two snapshots on `prices`
 
 def stable_id(*parts: object) -> uuid.UUID:
     """An id derived from the input that caused it, so a replay derives the same id."""
-    return uuid.uuid5(ID_NAMESPACE, ":".join(str(part) for part in parts))
+    return name_based_uuid(ID_NAMESPACE, ":".join(map(str, parts)))
 
 
 def epoch_ns(moment: datetime) -> int:

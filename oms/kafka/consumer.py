@@ -114,7 +114,13 @@ class BatchConsumer:
 
     def poll_batch(self, *, max_messages: int = 500, timeout: float = 0.5) -> Batch:
         batch = Batch()
-        for message in self._consumer.consume(max_messages, timeout):
+        # Wait only for the first message, then take what has already arrived: asking
+        # librdkafka for `max_messages` would hold a quiet partition's first message for
+        # the whole timeout, while under load the queue fills a batch at once.
+        messages = self._consumer.consume(1, timeout)
+        if messages and max_messages > 1:
+            messages.extend(self._consumer.consume(max_messages - 1, 0))
+        for message in messages:
             error = message.error()
             if error is not None:
                 if error.code() != KafkaError._PARTITION_EOF:
