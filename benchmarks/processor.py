@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import subprocess
 import sys
@@ -102,6 +103,20 @@ class BareRun:
 
 
 @dataclass(frozen=True, slots=True)
+class SteadyCpu:
+    """CPU seconds of the processor and of PostgreSQL spent on the orders after the first
+    batch: on a shared, noisy machine the work per order holds still where the rate does
+    not."""
+
+    processor: float | None
+    postgres: float | None
+    orders: int
+
+    def per_order_us(self, seconds: float | None) -> float:
+        return math.nan if seconds is None or not self.orders else seconds / self.orders * 1e6
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessorRun:
     batch_size: int
     orders: int
@@ -111,6 +126,7 @@ class ProcessorRun:
     first_batch: int  # orders seen at the first committed batch
     cpu: float | None  # cores the processor used over the run
     statuses: dict[str, int]
+    steady_cpu: SteadyCpu  # CPU per order after the first batch: processor, PostgreSQL
 
     @property
     def total_rate(self) -> float:
@@ -278,6 +294,16 @@ def order_counts() -> tuple[int, int]:
     return int(total), int(new)
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of every PostgreSQL process of the database's cluster (backends and
+    background workers), from /proc: the bench runs on the database's machine."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity")
+        seconds = [process_cpu_seconds(int(pid)) for (pid,) in cursor.fetchall()]
+    known = [value for value in seconds if value is not None]
+    return sum(known) if known else None
+
+
 def working_orders() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM processing_workingorder")
@@ -304,9 +330,11 @@ def run_processor(batch_size: int, loaded: Preloaded, timeout: float | None,
         process = start_role("run_processor", "--batch-size", str(batch_size), log=log)
         try:
             cpu_before = process_cpu_seconds(process.pid)
-            first_at, first_count = _wait_for_offsets(process, loaded, started, timeout)
+            first_at, first_count, first_cpu = _wait_for_offsets(process, loaded, started,
+                                                                 timeout)
             finished = time.perf_counter()
             cpu_after = process_cpu_seconds(process.pid)
+            pg_after = postgres_cpu_seconds()
         finally:
             stop_process(process)
     total, new = order_counts()
@@ -318,15 +346,24 @@ def run_processor(batch_size: int, loaded: Preloaded, timeout: float | None,
         startup_seconds=first_at - started, total_seconds=finished - started,
         first_batch=first_count, cpu=cpu_used(cpu_before, cpu_after, finished - started),
         statuses=statuses_since(loaded.count),
+        steady_cpu=SteadyCpu(
+            processor=_spent(first_cpu[0], cpu_after), postgres=_spent(first_cpu[1], pg_after),
+            orders=loaded.count - first_count),
     )
 
 
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
 def _wait_for_offsets(process: subprocess.Popen[bytes], loaded: Preloaded, started: float,
-                      timeout: float | None) -> tuple[float, int]:
+                      timeout: float | None
+                      ) -> tuple[float, int, tuple[float | None, float | None]]:
     """Poll the stored offsets until they pass every pre-loaded message; return when the
-    first batch was committed and how many of the orders it held."""
+    first batch was committed, how many of the orders it held, and the CPU time of the
+    processor and of PostgreSQL then."""
     ends = {p: first + count for p, (first, count) in loaded.ranges.items()}
-    first: tuple[float, int] | None = None
+    first: tuple[float, int, tuple[float | None, float | None]] | None = None
     progress = (started, 0)  # when the applied count last moved, and to what
     while True:
         offsets = stored_offsets()
@@ -334,7 +371,7 @@ def _wait_for_offsets(process: subprocess.Popen[bytes], loaded: Preloaded, start
         applied = sum(max(0, min(offsets.get(p, 0), end) - loaded.ranges[p][0])
                       for p, end in ends.items())
         if first is None and applied > 0:
-            first = (now, applied)
+            first = (now, applied, (process_cpu_seconds(process.pid), postgres_cpu_seconds()))
         if first is not None and applied >= loaded.count:
             return first
         if applied != progress[1]:
@@ -355,25 +392,33 @@ def _wait_for_offsets(process: subprocess.Popen[bytes], loaded: Preloaded, start
 TABLE = (Column("name", 18, left=True), Column("batch", 6), Column("depth", 7),
          Column("orders", 7), Column("startup s", 10, ".2f"), Column("seconds", 8, ".2f"),
          Column("total/s", 8, ".0f"), Column("sustained/s", 12, ".0f"),
-         Column("ratio", 7, ".2f"), Column("cpu", 6))
+         Column("ratio", 7, ".2f"), Column("cpu", 6), Column("µs cpu/order", 13),
+         Column("µs db/order", 12))
 
 
 def print_report(runs: list[tuple[BareRun, BareRun, ProcessorRun]]) -> None:
     rows: list[list[object]] = []
     for bare, floor, run in runs:
         rows.append(["bare consumer", BARE_POLL_SIZE, "-", bare.orders, 0.0, bare.seconds,
-                     bare.rate, bare.rate, 1.0, "-"])
+                     bare.rate, bare.rate, 1.0, "-", "-", "-"])
         rows.append(["copy exactly-once", run.batch_size, "-", floor.orders, 0.0,
-                     floor.seconds, floor.rate, floor.rate, floor.rate / bare.rate, "-"])
+                     floor.seconds, floor.rate, floor.rate, floor.rate / bare.rate, "-", "-",
+                     "-"])
+        steady = run.steady_cpu
         rows.append(["processor", run.batch_size, run.book_depth, run.orders,
                      run.startup_seconds, run.total_seconds, run.total_rate,
-                     run.sustained_rate, run.sustained_rate / bare.rate, format_cpu(run.cpu)])
+                     run.sustained_rate, run.sustained_rate / bare.rate, format_cpu(run.cpu),
+                     f"{steady.per_order_us(steady.processor):.0f}",
+                     f"{steady.per_order_us(steady.postgres):.0f}"])
     print("\nOrder processor, one symbol (BTC-USDT, one partition), each batch one transaction.")
     print_table(TABLE, rows)
     print("depth = working orders in the book when the run started; startup s = processor\n"
           "start to first committed batch (Python and Django start-up, group join, partition\n"
           "claim); total/s includes it, sustained/s does not; ratio = sustained/s over the\n"
-          "bare consumer's rate; cpu = cores the processor process used over the run.")
+          "bare consumer's rate; cpu = cores the processor process used over the run;\n"
+          "µs cpu/order and µs db/order = CPU time of the processor and of PostgreSQL per\n"
+          "order after the first batch (what holds still on a busy machine: 2 cores are\n"
+          "5,000 orders/s only if they stay under 400 together).")
     for _, floor, run in runs:
         print(f"batch {run.batch_size}: processor / copy exactly-once = "
               f"{run.sustained_rate / floor.rate:.2f}")

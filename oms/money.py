@@ -18,6 +18,7 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
+from functools import lru_cache
 
 MAX_DIGITS = 38
 DECIMAL_PLACES = 18
@@ -65,8 +66,10 @@ def parse_amount(value: object) -> Decimal:
     return amount
 
 
+@lru_cache(maxsize=1 << 16)
 def format_amount(amount: Decimal) -> str:
-    """The shortest plain string of an amount: no exponent, no trailing zeros."""
+    """The shortest plain string of an amount: no exponent, no trailing zeros.
+    (Remembered: equal amounts have one string, and events repeat prices and sizes.)"""
     if amount == 0:
         return "0"
     return format(amount.normalize(MONEY_CONTEXT), "f")

@@ -8,7 +8,12 @@ the result once: the new transactions and postings with `COPY`, and each account
 as one `UPDATE … FROM (VALUES …)`. Balances are written as deltas (`available +
 change`), so an account another writer created or credited meanwhile (a deposit, a second
 processor) still sums exactly; the checks are exact because every debited user account
-was read under its lock."""
+was read under its lock.
+
+A pipelined batch (see `processor`) reads the accounts without the lock, while the batch
+before it is still being written, and adds what that batch changed (`overlay`); its write
+then locks them and checks that they still hold what it started from (`LedgerWrite`),
+else the batch is computed again under the lock."""
 
 from __future__ import annotations
 
@@ -36,6 +41,12 @@ FEES = LedgerAccount.Kind.FEES
 TRANSACTION_IDS = uuid.UUID("5d0a3f7e-2b1c-4e8f-9a6d-7c5b4a3e2f10")
 
 AccountKey = tuple[str, int | None, str]  # (kind, user id or None, asset)
+Balances = tuple[Decimal, Decimal]  # (available, reserved)
+
+
+class StaleBalances(RuntimeError):
+    """An account changed between a pipelined batch's read and its write (a deposit,
+    another processor): the batch must be computed again on what its lock shows."""
 
 
 @dataclass(slots=True)
@@ -67,31 +78,52 @@ class BatchLeg:
 
 
 class BatchLedger:
-    """Accounts, transactions and postings of one batch; `flush()` writes them."""
+    """Accounts, transactions and postings of one batch; `seal()` makes its write."""
 
-    def __init__(self, accounts: Iterable[AccountState] = ()) -> None:
+    def __init__(self, accounts: Iterable[AccountState] = (), *,
+                 users: Iterable[int] = ()) -> None:
         self.accounts: dict[AccountKey, AccountState] = {}
         self._of_user: dict[int | None, list[AccountState]] = defaultdict(list)
         for account in accounts:
             self._keep(account)
-        self.locked_users: set[int] = {a.user_id for a in self.accounts.values()
-                                       if a.user_id is not None}
+        self.users: set[int] = set(users)  # whose accounts the batch read (all of them)
         self.transactions: list[tuple[uuid.UUID, str, str]] = []
         self.postings: list[tuple[uuid.UUID, AccountState, str, Decimal]] = []
         self._references: set[str] = set()
+        self._started: dict[AccountKey, Balances] = {}
 
     @classmethod
     def locked_for(cls, user_ids: Iterable[int]) -> BatchLedger:
         """The user and loan accounts of `user_ids`, locked for this transaction."""
-        users = sorted(set(user_ids))
-        rows = (LedgerAccount.objects.select_for_update().filter(user_id__in=users)
-                .order_by("id").values_list("id", "kind", "user_id", "asset", "available",
-                                            "reserved"))
-        ledger = cls(AccountState(kind=kind, user_id=user_id, asset=asset, id=pk,
-                                  available=available, reserved=reserved)
-                     for pk, kind, user_id, asset, available, reserved in rows)
-        ledger.locked_users.update(users)
+        return cls._read(user_ids, lock=True)
+
+    @classmethod
+    def read_for(cls, user_ids: Iterable[int], *, overlay: BatchLedger | None) -> BatchLedger:
+        """The accounts of `user_ids` as the database shows them, unlocked, plus what
+        `overlay` (the batch still being written, when this read cannot see it yet)
+        changed; its write checks them under the lock (`LedgerWrite.verify`)."""
+        ledger = cls._read(user_ids, lock=False)
+        if overlay is not None:
+            for key, account in overlay.accounts.items():
+                if account.changed and key[1] in ledger.users:
+                    mine = ledger.account(*key)
+                    mine.available += account.available_change
+                    mine.reserved += account.reserved_change
+        ledger._started = {key: (a.available, a.reserved)
+                           for key, a in ledger.accounts.items() if key[1] is not None}
         return ledger
+
+    @classmethod
+    def _read(cls, user_ids: Iterable[int], *, lock: bool) -> BatchLedger:
+        users = sorted(set(user_ids))
+        rows = LedgerAccount.objects.filter(user_id__in=users)
+        if lock:
+            rows = rows.select_for_update()
+        return cls((AccountState(kind=kind, user_id=user_id, asset=asset, id=pk,
+                                 available=available, reserved=reserved)
+                    for pk, kind, user_id, asset, available, reserved in rows.order_by("id")
+                    .values_list("id", "kind", "user_id", "asset", "available", "reserved")),
+                   users=users)
 
     # ------------------------------------------------------------------------ accounts
 
@@ -99,13 +131,12 @@ class BatchLedger:
         key = (kind, user_id, asset)
         found = self.accounts.get(key)
         if found is None:
-            if user_id is not None and user_id not in self.locked_users:
-                raise LedgerError(f"the batch did not lock the accounts of user {user_id}")
-            # Not in the database yet (a locked user's new asset), or a system account,
-            # whose balance the batch never checks: it only adds to it.
+            if user_id is not None and user_id not in self.users:
+                raise LedgerError(f"the batch did not read the accounts of user {user_id}")
+            # Not in the database yet (a user's new asset), or a system account, whose
+            # balance the batch never checks: it only adds to it.
             found = self._keep(AccountState(kind=kind, user_id=user_id, asset=asset, id=None))
         return found
-
     def _keep(self, account: AccountState) -> AccountState:
         self.accounts[(account.kind, account.user_id, account.asset)] = account
         self._of_user[account.user_id].append(account)
@@ -162,46 +193,83 @@ class BatchLedger:
 
     # --------------------------------------------------------------------------- writing
 
+    def seal(self) -> LedgerWrite:
+        """What the batch writes, as plain values (the batch after it may go on changing
+        its own copies of the same accounts while this is written)."""
+        changed = [(key, a.id, a.available_change, a.reserved_change)
+                   for key, a in self.accounts.items() if a.changed]
+        return LedgerWrite(
+            users=sorted(self.users), started=self._started, changed=changed,
+            transactions=list(self.transactions),
+            postings=[(txn, (a.kind, a.user_id, a.asset), a.id, bucket, amount)
+                      for txn, a, bucket, amount in self.postings])
+
     def flush(self, now: datetime) -> None:
-        """Write the batch's ledger: new accounts, balance changes, transactions and
-        postings, in a fixed number of statements."""
-        self._create_missing_accounts()
-        changed = sorted((a for a in self.accounts.values() if a.changed),
-                         key=lambda a: a.id or 0)
+        self.seal().write(now)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerWrite:
+    """One batch's ledger changes, written in a fixed number of statements."""
+
+    users: list[int]
+    started: dict[AccountKey, Balances]  # pipelined: the balances the batch started from
+    changed: list[tuple[AccountKey, int | None, Decimal, Decimal]]  # key, id, changes
+    transactions: list[tuple[uuid.UUID, str, str]]
+    postings: list[tuple[uuid.UUID, AccountKey, int | None, str, Decimal]]
+
+    def verify(self) -> None:
+        """Lock the users' accounts (in id order, as `locked_for` does) and check that
+        each holds what the batch started from; `StaleBalances` if one does not."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT kind, user_id, asset, available, reserved FROM "
+                           "processing_ledgeraccount WHERE user_id = ANY(%s) ORDER BY id "
+                           "FOR UPDATE", [self.users])
+            now = {(kind, user, asset): (available, reserved)
+                   for kind, user, asset, available, reserved in cursor.fetchall()}
+        for key in now.keys() | self.started.keys():
+            if now.get(key, (ZERO, ZERO)) != self.started.get(key, (ZERO, ZERO)):
+                raise StaleBalances(f"account {key} changed since the batch read it")
+
+    def write(self, now: datetime) -> None:
+        """New accounts, balance changes (as deltas), transactions and postings."""
+        ids = self._create_missing_accounts()
+        changed = sorted(((ids.get(key) or pk, da, dr) for key, pk, da, dr in self.changed),
+                         key=lambda row: row[0] or 0)
         if changed:
             with connection.cursor() as cursor:
                 # System accounts (fees) are shared by every processor: lock them in id
                 # order, after the users' accounts, so that no two batches wait on each other
                 # in a cycle.
                 cursor.execute("SELECT id FROM processing_ledgeraccount WHERE id = ANY(%s) "
-                               "ORDER BY id FOR UPDATE", [[a.id for a in changed]])
+                               "ORDER BY id FOR UPDATE", [[pk for pk, _, _ in changed]])
                 cursor.execute(
                     "UPDATE processing_ledgeraccount AS a SET available = a.available + v.da, "
                     "reserved = a.reserved + v.dr, updated_at = %s "
                     "FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[]) AS v (id, da, dr) "
                     "WHERE a.id = v.id",
-                    [now, [a.id for a in changed], [a.available_change for a in changed],
-                     [a.reserved_change for a in changed]])
+                    [now, [pk for pk, _, _ in changed], [da for _, da, _ in changed],
+                     [dr for _, _, dr in changed]])
         copy_rows("processing_ledgertransaction", ("id", "kind", "reference", "created_at"),
                   [(pk, kind, reference, now) for pk, kind, reference in self.transactions])
         copy_rows("processing_ledgerposting",
                   ("transaction_id", "account_id", "bucket", "amount"),
-                  [(txn, account.id, bucket, amount)
-                   for txn, account, bucket, amount in self.postings])
+                  [(txn, ids.get(key) or pk, bucket, amount)
+                   for txn, key, pk, bucket, amount in self.postings])
 
-    def _create_missing_accounts(self) -> None:
-        missing = [a for a in self.accounts.values() if a.id is None and a.changed]
+    def _create_missing_accounts(self) -> dict[AccountKey, int]:
+        """Create the accounts the batch changed that had no row when it read them; their
+        ids by key (a row another writer created meanwhile is found, not duplicated)."""
+        missing = {key for key, pk, _, _ in self.changed if pk is None}
         if not missing:
-            return
+            return {}
         LedgerAccount.objects.bulk_create(
-            [LedgerAccount(kind=a.kind, user_id=a.user_id, asset=a.asset) for a in missing],
-            ignore_conflicts=True)
-        wanted = {(a.kind, a.user_id, a.asset) for a in missing}
-        users = {a.user_id for a in missing if a.user_id is not None}
+            [LedgerAccount(kind=kind, user_id=user, asset=asset)
+             for kind, user, asset in sorted(missing, key=str)], ignore_conflicts=True)
+        users = {user for _, user, _ in missing if user is not None}
         rows = LedgerAccount.objects.filter(
-            Q(user_id__in=users) | Q(user__isnull=True), asset__in={a.asset for a in missing},
+            Q(user_id__in=users) | Q(user__isnull=True),
+            asset__in={asset for _, _, asset in missing},
         ).values_list("id", "kind", "user_id", "asset")
-        for pk, kind, user_id, asset in rows:
-            if (kind, user_id, asset) in wanted:
-                self.accounts[(kind, user_id, asset)].id = pk
-
+        return {(kind, user, asset): pk for pk, kind, user, asset in rows
+                if (kind, user, asset) in missing}

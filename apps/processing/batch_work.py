@@ -7,8 +7,13 @@ every account that may trade (the batch's own and those with orders in its books
 the risk state of those accounts with the velocity claims of its submissions; the
 instruments' rules (so a halt or a fee change takes effect within one batch); the marks;
 the accounts' self-trade prevention and their working orders in books this process does
-not hold. The flow then runs in memory, and `flush` writes each table once: orders and
-fills, ledger, positions, working orders, symbol states and the outbox."""
+not hold. The flow then runs in memory; `seal` turns what it changed into rows
+(`BatchWrite`), and their `write` writes each table once: orders and fills, ledger,
+positions, working orders, symbol states and the outbox.
+
+A pipelined processor prepares a batch while the one before it is still being written:
+it reads without locks, in one snapshot, and passes that earlier batch as `overlay` when
+the snapshot cannot see it yet, so its changes count as written (see `processor`)."""
 
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from apps.orders import services as orders
 from apps.orders.selectors import FillView, InstrumentRules, Submission
 from apps.orders.services import OrderState, SubmittedOrder
 from apps.processing import selectors
-from apps.processing.batch_ledger import LOAN, USER, BatchLedger
+from apps.processing.batch_ledger import LOAN, USER, BatchLedger, LedgerWrite
 from apps.processing.domain.orders import Side
 from apps.processing.execution import Book, LiveOrder, publish_book_changes
 from apps.processing.models import AccountSettings, SymbolState, WorkingOrder
@@ -61,10 +66,15 @@ class BatchWork:
     refused: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # (order, reason)
     changed_levels: dict[str, set[tuple[Side, int]]] = field(default_factory=dict)
     last_source: dict[str, Envelope] = field(default_factory=dict)  # by symbol
+    overlay: BatchWork | None = None  # the earlier batch this one's read cannot see yet
     _client_order_ids: set[tuple[int, str]] = field(default_factory=set)
+    written_status: dict[str, str] = field(default_factory=dict)  # by order, once sealed
 
     @classmethod
-    def prepare(cls, events: list[ConsumedEvent], books: dict[str, Book]) -> BatchWork:
+    def prepare(cls, events: list[ConsumedEvent], books: dict[str, Book], *,
+                overlay: BatchWork | None = None, locked: bool = True) -> BatchWork:
+        """Read what the batch needs: its accounts locked (`locked`), or read without the
+        lock plus what `overlay` changed (a pipelined batch, checked when written)."""
         payloads = [consumed.event.payload for consumed in events]
         symbols = {str(p["symbol"]) for p in payloads}
         users = {int(p["user_id"]) for p in payloads}
@@ -74,7 +84,8 @@ class BatchWork:
         submissions = [(consumed.event, p) for consumed, p in zip(events, payloads, strict=True)
                        if consumed.event.type == order_events.ORDER_SUBMITTED]
         rules = {r.symbol: r for r in order_selectors.all_instrument_rules()}
-        ledger = BatchLedger.locked_for(users)
+        ledger = (BatchLedger.locked_for(users) if locked else BatchLedger.read_for(
+            users, overlay=overlay.ledger if overlay else None))
         marks = selectors.marks()
         marks.update({symbol: book.last_trade_price for symbol, book in books.items()
                       if book.last_trade_price is not None})
@@ -92,9 +103,10 @@ class BatchWork:
             if consumed.event.type != order_events.ORDER_CANCEL_REQUESTED]
         risk_state = risk.risk_batch(
             user_ids=users, days={consumed.event.occurred_at.date() for consumed in events},
-            claims=claims)
+            claims=claims, overlay=overlay.risk if overlay else None)
         return cls(ledger=ledger, risk=risk_state, rules=rules, marks=marks,
-                   recorded=recorded, stp=stp, held_books=books, working_elsewhere=elsewhere)
+                   recorded=recorded, stp=stp, held_books=books, working_elsewhere=elsewhere,
+                   overlay=overlay)
 
     # ------------------------------------------------------------------ what the flow asks
 
@@ -105,11 +117,15 @@ class BatchWork:
         order_id = uuid.UUID(str(payload["order_id"]))
         user_id, client_order_id = int(payload["user_id"]), str(payload["client_order_id"])
         earlier = self.submitted.get(str(order_id))
+        if earlier is None and self.overlay is not None:
+            earlier = self.overlay.submitted.get(str(order_id))
         if earlier is not None:
             repeated = earlier["created_at"] == datetime.fromisoformat(payload["submitted_at"])
             return (Submission.REPEATED if repeated else Submission.DUPLICATE_ORDER_ID,
                     self.recorded_status(str(order_id)))
-        if (user_id, client_order_id) in self._client_order_ids:
+        if (user_id, client_order_id) in self._client_order_ids or (
+                self.overlay is not None
+                and (user_id, client_order_id) in self.overlay._client_order_ids):
             return Submission.DUPLICATE_CLIENT_ORDER_ID, None
         outcome, recorded = self.recorded.classify(
             order_id=order_id, user_id=user_id, client_order_id=client_order_id,
@@ -132,6 +148,8 @@ class BatchWork:
         order = self.touched.get(order_id)
         if order is not None:
             return order.actor.status.value
+        if self.overlay is not None and order_id in self.overlay.written_status:
+            return self.overlay.written_status[order_id]
         recorded = self.recorded.by_id.get(uuid.UUID(order_id))
         return recorded.status if recorded else None
 
@@ -161,26 +179,32 @@ class BatchWork:
     # ------------------------------------------------------------------------- writing
 
     def flush(self, books: dict[str, Book], now: datetime) -> None:
-        """Publish each changed book once, then write everything the batch changed, each
-        table once."""
+        self.seal(books, now).write()
+
+    def seal(self, books: dict[str, Book], now: datetime) -> BatchWrite:
+        """Publish each changed book once, give back the velocity slots of refused orders,
+        and turn everything the batch changed into rows: plain values, so that the next
+        batch can go on changing the same orders and books while these are written."""
         for symbol, levels in sorted(self.changed_levels.items()):
             publish_book_changes(books[symbol], levels, self.last_source[symbol], self)
-        self.ledger.flush(now)
-        self.risk.flush(now)
-        self._write_orders()
-        self._write_working_orders()
-        for symbol in sorted(self.books):
-            book = books[symbol]
-            SymbolState.objects.filter(symbol=symbol).update(
-                last_trade_price=book.last_trade_price, book_sequence=book.sequence)
-        # An event that breaks its schema never leaves (`validated_json` raises).
-        copy_rows("processing_outboxevent", ("event_id", "topic", "key", "body", "created_at"),
-                  [(event.event_id, topic, key, validated_json(event), now)
-                   for topic, key, event in self.events])
-        if self.refused:
-            transaction.on_commit(lambda: _show_refusals(self.refused, now))
+        self.risk.flush_counters()
+        submitted, changed = self._order_rows()
+        self.written_status = {order_id: order.actor.status.value
+                               for order_id, order in self.touched.items()}
+        return BatchWrite(
+            now=now, ledger=self.ledger.seal(), risk=self.risk.seal(now),
+            submitted=submitted, changed=changed, fills=list(self.fills),
+            touched=[uuid.UUID(order_id) for order_id in self.touched],
+            working=[working_row(order) for order in self.touched.values()
+                     if order.actor.is_working],
+            symbols=[(symbol, books[symbol].last_trade_price, books[symbol].sequence)
+                     for symbol in sorted(self.books)],
+            # An event that breaks its schema never leaves (`validated_json` raises).
+            outbox=[(event.event_id, topic, key, validated_json(event), now)
+                    for topic, key, event in self.events],
+            refused=list(self.refused))
 
-    def _write_orders(self) -> None:
+    def _order_rows(self) -> tuple[list[SubmittedOrder], list[OrderState]]:
         submitted: list[SubmittedOrder] = []
         changed: list[OrderState] = []
         for order_id, order in self.touched.items():
@@ -198,18 +222,41 @@ class BatchWork:
                 submitted.append(SubmittedOrder(state=state, user_id=order.user_id,
                                                 symbol=order.symbol, side=order.side,
                                                 post_only=order.post_only, **terms))
-        orders.record_orders(submitted=submitted, changed=changed, fills=self.fills)
+        return submitted, changed
 
-    def _write_working_orders(self) -> None:
-        """Replace the rows of every order the batch touched by those still working: one
-        `DELETE` and one `COPY`."""
-        if not self.touched:
-            return
-        WorkingOrder.objects.filter(
-            order_id__in=[uuid.UUID(order_id) for order_id in self.touched]).delete()
-        copy_rows("processing_workingorder", WORKING_COLUMNS,
-                  [working_row(order) for order in self.touched.values()
-                   if order.actor.is_working])
+
+@dataclass(frozen=True, slots=True)
+class BatchWrite:
+    """Everything one batch writes, each table once."""
+
+    now: datetime
+    ledger: LedgerWrite
+    risk: risk.RiskWrite
+    submitted: list[SubmittedOrder]
+    changed: list[OrderState]
+    fills: list[FillView]
+    touched: list[uuid.UUID]  # orders whose working-order row is replaced
+    working: list[tuple[object, ...]]  # the rows of those still working
+    symbols: list[tuple[str, Decimal | None, int]]  # last trade price, book sequence
+    outbox: list[tuple[object, ...]]
+    refused: list[tuple[uuid.UUID, str]]
+
+    def write(self) -> None:
+        self.ledger.write(self.now)
+        self.risk.write()
+        orders.record_orders(submitted=self.submitted, changed=self.changed, fills=self.fills)
+        if self.touched:
+            # Replace the rows of every order the batch touched by those still working.
+            WorkingOrder.objects.filter(order_id__in=self.touched).delete()
+            copy_rows("processing_workingorder", WORKING_COLUMNS, self.working)
+        for symbol, last_trade_price, sequence in self.symbols:
+            SymbolState.objects.filter(symbol=symbol).update(
+                last_trade_price=last_trade_price, book_sequence=sequence)
+        copy_rows("processing_outboxevent", ("event_id", "topic", "key", "body", "created_at"),
+                  self.outbox)
+        if self.refused:
+            refused, now = self.refused, self.now
+            transaction.on_commit(lambda: _show_refusals(refused, now))
 
 
 def _show_refusals(refused: list[tuple[uuid.UUID, str]], now: datetime) -> None:

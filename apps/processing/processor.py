@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
@@ -40,7 +42,8 @@ from apps.orders import selectors as order_selectors
 from apps.orders import services as orders
 from apps.processing import events as executions
 from apps.processing import log_identity
-from apps.processing.batch_work import BatchWork
+from apps.processing.batch_ledger import StaleBalances
+from apps.processing.batch_work import BatchWork, BatchWrite
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import OrderActor, Status
 from apps.processing.domain.matching import MatchingEngine
@@ -72,13 +75,35 @@ class Fenced(RuntimeError):
     """Another process owns a partition of this batch now: nothing was written."""
 
 
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """A pipelined batch handed to the writer: its events and offsets (to apply again if
+    the write fails), what it computed (the next batch's read may not see it yet), and the
+    write's outcome."""
+
+    events: list[ConsumedEvent]
+    offsets: Offsets
+    work: BatchWork
+    written: Future[None]
+
+
 class BatchProcessor:
-    def __init__(self, *, group: str = PROCESSOR_GROUP, topic: str = ORDERS) -> None:
+    def __init__(self, *, group: str = PROCESSOR_GROUP, topic: str = ORDERS,
+                 pipelined: bool = False) -> None:
+        """`pipelined`: write each batch on a writer thread while the next one is computed
+        (D10): the process's Python and PostgreSQL's work overlap instead of taking turns.
+        The role runs pipelined; a caller that needs each batch written when `process`
+        returns (replay of single events, tests) does not."""
         self.group = group
         self.topic = topic
         self.books: dict[str, Book] = {}
         self.epochs: dict[int, int] = {}
         self.next_offsets: dict[int, int] = {}  # committed, per owned partition
+        self._writer = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-writer")
+                        if pipelined else None)
+        self._in_flight: InFlight | None = None
+        self._kept: list[tuple[list[ConsumedEvent], Offsets]] = []  # to apply first
+        self._set_aside: PoisonHandler | None = None
 
     # ---------------------------------------------------------------- partition ownership
 
@@ -86,6 +111,7 @@ class BatchProcessor:
         """Take the partitions (fencing out any previous owner), rebuild their books and
         return the offset to resume each from. A partition whose stored offset does not
         belong to the broker's current log is left out (refused, see `log_identity`)."""
+        self._settle_quietly()
         resume: dict[int, int] = {}
         with transaction.atomic():
             for partition in partitions:
@@ -105,6 +131,14 @@ class BatchProcessor:
         self._announce_books(resume)
         logger.info("claimed %s partitions %s at offsets %s", self.topic, sorted(resume), resume)
         return resume
+
+    def _settle_quietly(self) -> None:
+        """Before ownership changes: account for the batch in flight; if its write failed
+        on a dependency it is kept (and dropped with its partitions if they go)."""
+        try:
+            self.settle()
+        except (Fenced, *TRANSIENT_ERRORS) as exc:
+            logger.warning("the batch in flight was not written (%s)", exc)
 
     def _announce_books(self, partitions: Iterable[int]) -> None:
         """A fresh snapshot of each book taken over, so market data can start from it."""
@@ -128,7 +162,14 @@ class BatchProcessor:
                 cursor.execute(f"NOTIFY {OUTBOX_CHANNEL}")
 
     def release(self, partitions: Iterable[int]) -> None:
+        self._settle_quietly()
         dropped = set(partitions)
+        # What was kept of these partitions is their new owner's to consume.
+        self._kept = [([e for e in events if e.partition not in dropped],
+                       {key: offset for key, offset in offsets.items()
+                        if key[1] not in dropped})
+                      for events, offsets in self._kept]
+        self._kept = [(events, offsets) for events, offsets in self._kept if offsets]
         for partition in dropped:
             self.epochs.pop(partition, None)
             self.next_offsets.pop(partition, None)
@@ -163,29 +204,184 @@ class BatchProcessor:
     # ---------------------------------------------------------------------------- batches
 
     def process(self, batch: Batch, *, set_aside: PoisonHandler) -> None:
-        """Apply a batch in one transaction. A transient failure (see `TRANSIENT_ERRORS`)
-        or a fence propagates, with nothing written; an event that fails for a reason of
-        its own is found by applying the batch one event at a time and set aside."""
-        partitions = {p for (topic, p) in batch.next_offsets if topic == self.topic}
-        if not partitions:
-            return
+        """Apply a batch. A transient failure (see `TRANSIENT_ERRORS`) or a fence
+        propagates, with nothing of this batch written; an event that fails for a reason
+        of its own is found by applying the batch one event at a time and set aside.
+
+        Pipelined, the batch is computed while the one before it is written, and handed
+        to the writer once that one committed: this returns before it is written. A
+        failure of the earlier write then shows here (or in `settle`): the earlier batch is
+        kept and applied again first on the next call, so the caller, which consumes the
+        current batch again after a transient failure, loses neither."""
+        self._set_aside = set_aside
         offsets = {key: offset for key, offset in batch.next_offsets.items()
                    if key[0] == self.topic}
-        events = [e for e in batch.events if e.topic == self.topic
-                  and e.offset >= self.next_offsets.get(e.partition, 0)]
+        if not offsets:
+            return
+        self._apply_kept()
+        events = self._unapplied(batch.events)
+        if self._writer is None or not self._can_pipeline(events):
+            self.settle()
+            self._apply(events, offsets)
+            return
         try:
-            self._commit(events, offsets)
+            work, write = self._compute(events)
         except (Fenced, *TRANSIENT_ERRORS):
-            self._rebuild([p for p in partitions if p in self.epochs])
+            self.settle()
+            self._rebuild(list(self.epochs))
             raise
         except Exception:
-            logger.exception("batch of %d events failed; applying them one at a time",
-                             len(events))
-            self._rebuild([p for p in partitions if p in self.epochs])
-            self._isolate(events, offsets, set_aside)
+            logger.exception("batch of %d events failed to compute; applying it again on "
+                             "what is written", len(events))
+            self.settle()
+            self._rebuild(list(self.epochs))
+            self._apply(events, offsets)
+            return
+        if not self.settle():  # this batch was computed on top of what was not written
+            self._rebuild(list(self.epochs))
+            self._apply(events, offsets)
+            return
+        self._in_flight = InFlight(events, offsets, work,
+                                   self._writer.submit(self._write, write, offsets))
+
+    @property
+    def pending(self) -> bool:
+        """Whether a batch is being written, or kept to apply after a failure: the
+        caller calls `catch_up` when it has nothing new to process."""
+        return self._in_flight is not None or bool(self._kept)
+
+    def catch_up(self) -> None:
+        """Account for the batch in flight and apply what earlier failures kept."""
+        self.settle()
+        self._apply_kept()
+
+    def settle(self) -> bool:
+        """Wait for the batch being written (pipelined) and account for it: False if it
+        was not written as computed (it was applied again one way or another, and the
+        books rebuilt). A transient failure or a fence propagates; the batch is kept to
+        be applied first on the next call."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return True
+        try:
+            flight.written.result()
+        except StaleBalances as exc:
+            logger.info("batch computed again under the lock: %s", exc)
+            self._rebuild(list(self.epochs))
+            self._apply_holding(flight.events, flight.offsets)
+            return False
+        except Fenced:
+            self._rebuild(list(self.epochs))
+            raise
+        except TRANSIENT_ERRORS:
+            self._rebuild(list(self.epochs))
+            self._kept.append((flight.events, flight.offsets))
+            raise
+        except Exception:
+            logger.exception("batch of %d events failed to write; applying them one at a "
+                             "time", len(flight.events))
+            self._rebuild(list(self.epochs))
+            self._apply_holding(flight.events, flight.offsets, isolate=True)
+            return False
+        self._advance(flight.offsets)
+        return True
+
+    def close(self) -> None:
+        """Write what is in flight (pipelined) and stop the writer."""
+        if self._writer is None:
+            return
+        try:
+            self.settle()
+        except (Fenced, *TRANSIENT_ERRORS) as exc:
+            logger.warning("the last batch was not written (%s); its events are consumed "
+                           "again from the stored offsets", exc)
+        self._writer.submit(_close_connection).result()
+        self._writer.shutdown()
+
+    def _apply(self, events: list[ConsumedEvent], offsets: Offsets, *,
+               isolate: bool = False) -> None:
+        """Apply events in one transaction, or one at a time if that fails for a reason of
+        their own (at once with `isolate`: a failure already showed it)."""
+        events = self._unapplied(events)
+        if not isolate:
+            try:
+                self._commit(events, offsets)
+                return
+            except (Fenced, *TRANSIENT_ERRORS):
+                self._rebuild(list(self.epochs))
+                raise
+            except Exception:
+                logger.exception("batch of %d events failed; applying them one at a time",
+                                 len(events))
+        self._rebuild(list(self.epochs))
+        self._isolate(events, offsets, self._set_aside)
+
+    def _apply_holding(self, events: list[ConsumedEvent], offsets: Offsets, *,
+                       isolate: bool = False) -> None:
+        """`_apply` events the consumer has moved past: a transient failure keeps them to
+        be applied first next time, rather than losing them."""
+        try:
+            self._apply(events, offsets, isolate=isolate)
+        except TRANSIENT_ERRORS:
+            self._kept.append((events, offsets))
+            raise
+
+    def _apply_kept(self) -> None:
+        """Apply, in order, the batches an earlier transient failure kept."""
+        while self._kept:
+            events, offsets = self._kept[0]
+            try:
+                self._apply(events, offsets)
+            except Fenced:
+                self._kept.pop(0)
+                raise
+            self._kept.pop(0)
+
+    def _unapplied(self, events: Iterable[ConsumedEvent]) -> list[ConsumedEvent]:
+        return [e for e in events if e.topic == self.topic
+                and e.offset >= self.next_offsets.get(e.partition, 0)]
+
+    def _can_pipeline(self, events: list[ConsumedEvent]) -> bool:
+        """Only batches of books this process holds (opening a book writes its state)."""
+        return bool(events) and all(str(e.event.payload["symbol"]) in self.books
+                                    for e in events)
+
+    def _compute(self, events: list[ConsumedEvent]) -> tuple[BatchWork, BatchWrite]:
+        """Read without locks, in one snapshot, what the batch needs (adding what the batch
+        in flight changed when the snapshot cannot see it), run the flow and seal it."""
+        flight = self._in_flight
+        with localcontext(MONEY_CONTEXT):
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                unseen = flight is not None and not self._stored(flight.offsets)
+                work = BatchWork.prepare(events, self.books, locked=False,
+                                         overlay=flight.work if unseen else None)
+            now = datetime.now(UTC)
+            for consumed in events:
+                self._handle(consumed, work)
+            return work, work.seal(self.books, now)
+
+    def _stored(self, offsets: Offsets) -> bool:
+        """Whether the offsets stored (as this transaction sees them) include `offsets`."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT topic, partition, next_offset FROM "
+                           "processing_partitionownership WHERE \"group\" = %s AND topic = %s",
+                           [self.group, self.topic])
+            stored = {(topic, partition): offset for topic, partition, offset in cursor}
+        return all(stored.get(key, -1) >= offset for key, offset in offsets.items())
+
+    def _write(self, write: BatchWrite, offsets: Offsets) -> None:
+        """The writer thread: fence, check the balances the batch started from under the
+        lock, write, store the offsets, commit."""
+        with transaction.atomic(), localcontext(MONEY_CONTEXT):
+            self._check_fence({partition for _, partition in offsets})
+            write.ledger.verify()
+            write.write()
+            self._store_offsets(offsets, notify=True)
 
     def _isolate(self, events: list[ConsumedEvent], offsets: Offsets,
-                 set_aside: PoisonHandler) -> None:
+                 set_aside: PoisonHandler | None) -> None:
         """Apply each event in its own transaction (with its own offset), and set aside
         each that still fails; then store the rest of the batch's offsets."""
         for consumed in events:
@@ -199,7 +395,8 @@ class BatchProcessor:
                 logger.exception("cannot apply %s %s", consumed.event.type,
                                  consumed.event.event_id)
                 self._rebuild([consumed.partition])
-                set_aside(consumed, f"{type(exc).__name__}: {exc}")
+                if set_aside is not None:
+                    set_aside(consumed, f"{type(exc).__name__}: {exc}")
                 self._commit_rejection(consumed, own, f"{type(exc).__name__}")
         self._commit([], offsets)
 
@@ -327,6 +524,11 @@ def _record_rejected_submission(consumed: ConsumedEvent) -> None:
     except (DatabaseError, ArithmeticError, ValueError):
         logger.warning("set-aside order %s cannot be recorded; its rejection is on %s only",
                        payload["order_id"], EXECUTIONS)
+
+
+def _close_connection() -> None:
+    """The writer thread's own database connection (Django's are per thread)."""
+    connection.close()
 
 
 def _live_order(row: WorkingOrder) -> LiveOrder:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -110,10 +110,14 @@ class RiskBatch:
     """Risk state of a batch's accounts; `decide`, `record_fill`, then `flush`."""
 
     def __init__(self, *, user_ids: Iterable[int], days: Iterable[date],
-                 claims: list[VelocityClaim], counting: bool = True) -> None:
+                 claims: list[VelocityClaim], counting: bool = True,
+                 overlay: RiskBatch | None = None) -> None:
         """Read the state of `user_ids` for the `days` of the batch's events, the feeds'
         reference prices, and put each of `claims` in its velocity windows
-        (`counting=False`, for a what-if: only read them, count and record nothing)."""
+        (`counting=False`, for a what-if: only read them, count and record nothing).
+        `overlay` is the batch still being written when this one reads (a pipelined
+        processor): its positions and P&L changes are added, as the read cannot see
+        them yet."""
         users = sorted(set(user_ids))
         self._counting = counting
         self._instruments = all_instrument_rules()
@@ -133,6 +137,8 @@ class RiskBatch:
             (row.user_id, row.day): row.realized
             for row in DailyPnl.objects.filter(user_id__in=users, day__in=set(days))}
         self._realized_change: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+        if overlay is not None:
+            self._add_unwritten(overlay, set(users))
         self._leverage = dict(MarginAccount.objects.filter(user_id__in=users)
                               .values_list("user_id", "leverage"))
         default = MarginRate(initial=Decimal(settings.RISK_INITIAL_MARGIN),
@@ -144,6 +150,17 @@ class RiskBatch:
         self._velocity = self._claim(claims)
         self._refused: list[VelocityClaim] = []
         self._accepted_notionals: list[tuple[str, str, Decimal]] = []  # (key, order, notional)
+
+    def _add_unwritten(self, earlier: RiskBatch, users: set[int]) -> None:
+        """What `earlier` (not yet visible to this batch's read) moved: positions are
+        absolute (the later value wins), realized P&L an increment."""
+        for user_id, symbol in earlier._moved:
+            if user_id in users:
+                self.positions[user_id][symbol] = earlier.positions[user_id][symbol]
+        for (user_id, day), change in earlier._realized_change.items():
+            if user_id in users and change:
+                self._realized_today[(user_id, day)] = (
+                    self._realized_today.get((user_id, day), ZERO) + change)
 
     # ----------------------------------------------------------------------- velocity
 
@@ -302,44 +319,66 @@ class RiskBatch:
     # ----------------------------------------------------------------------- writing
 
     def flush(self, now: datetime) -> None:
-        """Write moved positions and P&L (a statement each); in one Redis round trip, give
-        back the velocity slots of the orders that were not accepted and record the
-        notionals of accepted ones (what a notional limit and the usage read)."""
-        moved = sorted(self._moved)
-        if moved:
-            rows = [self.positions[user][symbol] for user, symbol in moved]
+        """Write moved positions and P&L, and the velocity windows' changes."""
+        self.flush_counters()
+        self.seal(now).write()
+
+    def seal(self, now: datetime) -> RiskWrite:
+        """Moved positions and P&L as rows (the next batch may move them further while
+        these are written)."""
+        return RiskWrite(
+            positions=[(u, s, p.quantity, p.average_entry_price, p.realized_pnl, now)
+                       for u, s in sorted(self._moved)
+                       for p in (self.positions[u][s],)],
+            pnl=[(u, day, change) for (u, day), change
+                 in sorted(self._realized_change.items()) if change])
+
+    def flush_counters(self) -> None:
+        """In one Redis round trip, give back the velocity slots of the orders that were
+        not accepted and record the notionals of accepted ones (what a notional limit and
+        the usage read). Done as soon as the batch is decided, so that the next batch's
+        claims see it."""
+        if not (self._refused or self._accepted_notionals):
+            return
+        pipe = redis_client().pipeline(transaction=False)
+        for claim in self._refused:
+            per_second, per_minute, notional_key = velocity_keys(claim.user_id, claim.now)
+            pipe.srem(per_second, claim.order_id)
+            pipe.srem(per_minute, claim.order_id)
+            pipe.hdel(notional_key, claim.order_id)
+        per_key: dict[str, dict[str, str]] = defaultdict(dict)
+        for notional_key, order_id, notional in self._accepted_notionals:
+            per_key[notional_key][order_id] = str(notional)
+        for notional_key, mapping in per_key.items():
+            pipe.hset(notional_key, mapping=mapping)  # type: ignore[arg-type]
+            pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
+        pipe.execute()
+
+
+@dataclass(frozen=True, slots=True)
+class RiskWrite:
+    """A batch's moved positions (absolute: a symbol's positions have one writer) and
+    realized P&L (increments: an account trades on many partitions), a statement each."""
+
+    positions: list[tuple[int, str, Decimal, Decimal, Decimal, datetime]]
+    pnl: list[tuple[int, date, Decimal]]
+
+    def write(self) -> None:
+        if self.positions:
             _upsert(
                 "risk_position", ("user_id", "symbol", "quantity", "average_entry_price",
-                                  "realized_pnl", "updated_at"),
-                [(u, s, p.quantity, p.average_entry_price, p.realized_pnl, now)
-                 for (u, s), p in zip(moved, rows, strict=True)],
+                                  "realized_pnl", "updated_at"), self.positions,
                 conflict="(user_id, symbol)",
                 update="quantity = EXCLUDED.quantity, average_entry_price = "
                        "EXCLUDED.average_entry_price, realized_pnl = EXCLUDED.realized_pnl, "
                        "updated_at = EXCLUDED.updated_at")
-        pnl = sorted((key, change) for key, change in self._realized_change.items() if change)
-        if pnl:
-            _upsert("risk_dailypnl", ("user_id", "day", "realized"),
-                    [(u, day, change) for (u, day), change in pnl],
+        if self.pnl:
+            _upsert("risk_dailypnl", ("user_id", "day", "realized"), self.pnl,
                     conflict="(user_id, day)",
                     update="realized = risk_dailypnl.realized + EXCLUDED.realized")
-        if self._refused or self._accepted_notionals:
-            pipe = redis_client().pipeline(transaction=False)
-            for claim in self._refused:
-                per_second, per_minute, notional_key = velocity_keys(claim.user_id, claim.now)
-                pipe.srem(per_second, claim.order_id)
-                pipe.srem(per_minute, claim.order_id)
-                pipe.hdel(notional_key, claim.order_id)
-            per_key: dict[str, dict[str, str]] = defaultdict(dict)
-            for notional_key, order_id, notional in self._accepted_notionals:
-                per_key[notional_key][order_id] = str(notional)
-            for notional_key, mapping in per_key.items():
-                pipe.hset(notional_key, mapping=mapping)  # type: ignore[arg-type]
-                pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
-            pipe.execute()
 
 
-def _upsert(table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]], *,
+def _upsert(table: str, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]], *,
             conflict: str, update: str) -> None:
     values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     with connection.cursor() as cursor:

@@ -17,7 +17,7 @@ from prometheus_client import Histogram
 from apps.orders import selectors as orders
 from apps.orders import services as order_entry
 from apps.risk import events
-from apps.risk.batch import RiskBatch, VelocityClaim
+from apps.risk.batch import RiskBatch, RiskWrite, VelocityClaim
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, WorkingOrders
 from apps.risk.domain.margin import maintenance_requirement
@@ -49,6 +49,7 @@ __all__ = [
     "PreTradeContext",
     "RestingOrder",
     "RiskBatch",
+    "RiskWrite",
     "VelocityClaim",
     "WorkingOrders",
     "cache_positions",
@@ -76,10 +77,11 @@ def observe_check_timings(decision: Decision) -> None:
 
 
 def risk_batch(*, user_ids: Iterable[int], days: Iterable[date],
-               claims: list[VelocityClaim]) -> RiskBatch:
+               claims: list[VelocityClaim], overlay: RiskBatch | None = None) -> RiskBatch:
     """The risk state of a processor batch's accounts, with the velocity `claims` of its
-    submitted orders made (see `apps.risk.batch`)."""
-    return RiskBatch(user_ids=user_ids, days=days, claims=claims)
+    submitted orders made; `overlay`: the batch still being written, whose changes the
+    read cannot see yet (see `apps.risk.batch`)."""
+    return RiskBatch(user_ids=user_ids, days=days, claims=claims, overlay=overlay)
 
 
 def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,

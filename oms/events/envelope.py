@@ -1,19 +1,27 @@
 """The envelope of ARCHITECTURE.md: `event_id`, `type`, `schema_version`, `occurred_at`
 (UTC ISO 8601), `correlation_id` and `payload`, serialized as one JSON object.
 
-Amounts in payloads are strings (D8): `json.dumps` refuses a `Decimal`, so a float can
-never slip in by accident."""
+Amounts in payloads are strings (D8): the encoder (orjson: the processor serializes
+thousands of events a second, several times faster than `json.dumps`) refuses a `Decimal`,
+so a float can never slip in by accident."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from oms.observability.context import current_correlation_id
+
+
+def encode_json(data: Mapping[str, Any]) -> bytes:
+    """Compact JSON of an event's dict (keys that are not strings become strings, as with
+    `json.dumps`)."""
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
 
 
 class InvalidEvent(ValueError):
@@ -41,7 +49,7 @@ class Event:
         }
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
+        return encode_json(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
@@ -63,7 +71,7 @@ class Event:
     @classmethod
     def from_json(cls, raw: bytes | str) -> Event:
         try:
-            data = json.loads(raw)
+            data = orjson.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidEvent(f"not JSON: {exc}") from exc
         if not isinstance(data, dict):

@@ -8,7 +8,6 @@ about a hundred times faster); `jsonschema` only explains a failure."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +15,7 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from oms.events.envelope import Event, InvalidEvent
+from oms.events.envelope import Event, InvalidEvent, encode_json
 
 ENVELOPE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -86,7 +85,7 @@ def validated_json(event: Event) -> bytes:
     """The event as JSON, once it is valid (`validate_event`), building its dict once."""
     data = event.to_dict()
     _validate(event, data)
-    return json.dumps(data, separators=(",", ":")).encode()
+    return encode_json(data)
 
 
 def _validate(event: Event, data: dict[str, Any]) -> None:

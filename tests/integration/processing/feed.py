@@ -35,10 +35,10 @@ class DirectFeed:
     """One processor that owns one partition of `orders` in a group of its own; each
     `process` call is one consumed batch with the next offsets of that partition."""
 
-    def __init__(self, *, partition: int = 0) -> None:
+    def __init__(self, *, partition: int = 0, pipelined: bool = False) -> None:
         self.group = f"direct-{uuid.uuid4().hex[:8]}"
         self.partition = partition
-        self.processor = BatchProcessor(group=self.group)
+        self.processor = BatchProcessor(group=self.group, pipelined=pipelined)
         self.processor.claim([partition])
         self.offset = 0
         self.set_aside: list[tuple[ConsumedEvent, str]] = []

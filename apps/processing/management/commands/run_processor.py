@@ -1,6 +1,7 @@
 """`manage.py run_processor`: the `processor` role. Consumes `orders` in group
 `order-processor-group`; each batch is one transaction (state, ledger, outbox, offsets),
-fenced by partition epochs (D5). Several processes share the partitions; a rebalance hands
+fenced by partition epochs (D5), written on a writer thread while the next batch is
+computed (D10). Several processes share the partitions; a rebalance hands
 a partition over through the database, so nothing is lost or applied twice.
 
 A database outage pauses the partitions until PostgreSQL answers again, losing nothing and
@@ -14,6 +15,7 @@ re-based it."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from typing import Any
@@ -39,6 +41,7 @@ from oms.roles import RoleCommand
 logger = logging.getLogger(__name__)
 
 REFUSED_RECHECK_SECONDS = 3.0
+WRITER_SWITCH_SECONDS = 0.0005
 
 
 class Command(RoleCommand):
@@ -49,7 +52,11 @@ class Command(RoleCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def run_role(self, *, stop: threading.Event, heartbeat: Heartbeat, **options: Any) -> None:
-        processor = BatchProcessor()
+        # The writer thread waits on PostgreSQL with the GIL released; when an answer comes
+        # it needs the GIL back, and the default 5 ms switch interval would keep it waiting
+        # behind the next batch's flow after every statement.
+        sys.setswitchinterval(WRITER_SWITCH_SECONDS)
+        processor = BatchProcessor(pipelined=True)
         refused: set[int] = set()
 
         def on_assign(consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -92,11 +99,14 @@ class Command(RoleCommand):
                     take_up_resolved()
                 # While paused this returns nothing but serves the group (and rebalances).
                 batch = consumer.poll_batch(max_messages=options["batch_size"], timeout=0.1)
-                if not batch:
+                if not batch and (not processor.pending or outage.paused):
                     continue
                 try:
-                    outage.apply(batch, lambda applied: processor.process(
-                        applied, set_aside=consumer.dead_letter_event))
+                    if batch:
+                        outage.apply(batch, lambda applied: processor.process(
+                            applied, set_aside=consumer.dead_letter_event))
+                    else:  # nothing new: finish writing the last batch
+                        outage.apply(batch, lambda _: processor.catch_up())
                     failures = 0
                 except Fenced as exc:
                     logger.warning("batch not applied: %s", exc)
@@ -108,5 +118,6 @@ class Command(RoleCommand):
                     consumer.rewind(batch)
                     stop.wait(delay)
         finally:
+            processor.close()  # the batch in flight is written before the group is left
             consumer.close()  # leaves the group at once: the partitions move without delay
             close_producers()

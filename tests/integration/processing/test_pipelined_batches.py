@@ -1,0 +1,109 @@
+"""A pipelined processor (D10) computes each batch while the one before it is written: it
+reads without locks and counts what the unwritten batch changed, and its own write checks,
+under the lock, that the accounts still hold what it started from. It must end exactly
+where a processor that writes each batch before computing the next one ends, also when a
+deposit lands between a batch's read and its write."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from apps.orders.models import Order
+from apps.processing import selectors
+from apps.processing import services as processing
+from oms.events import Event
+from tests.integration.conftest import trader
+from tests.integration.processing.feed import DirectFeed, assert_reconciled, submission
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SYMBOL = "BTC-USDT"
+PRICE, LOT = Decimal(50000), Decimal("0.01")
+PER_BATCH = 5
+
+
+def balances(user_id: int) -> dict[str, tuple[Decimal, Decimal]]:
+    return {b.asset: (b.available, b.reserved) for b in selectors.balances_of(user_id=user_id)}
+
+
+def orders(user_id: int, side: str) -> list[Event]:
+    return [submission(user_id, side, LOT, PRICE, symbol=SYMBOL) for _ in range(PER_BATCH)]
+
+
+@pytest.fixture
+def feed(request: pytest.FixtureRequest, btc: None) -> Iterator[DirectFeed]:
+    feed = DirectFeed(pipelined=request.param)
+    yield feed
+    feed.processor.close()
+
+
+@pytest.mark.parametrize("feed", [False, True], ids=["serial", "pipelined"], indirect=True)
+def test_pipelined_batches_end_where_serial_ones_do(feed: DirectFeed) -> None:
+    """Sells rest in one batch and buys take them in the next, so every batch reads the
+    accounts the one in flight just changed; a deposit lands in the middle."""
+    seller, buyer = trader("seller", BTC="10"), trader("buyer", USDT="1000000")
+    for batch in range(6):
+        if batch == 3:
+            processing.deposit(user_id=seller, asset="BTC", amount=Decimal(1),
+                               reference=f"mid-run:{seller}")
+        feed.process(orders(seller, "sell") if batch % 2 == 0 else orders(buyer, "buy"))
+    feed.processor.catch_up()
+
+    trades = 3 * PER_BATCH
+    notional = PRICE * LOT
+    assert balances(seller) == {"BTC": (Decimal(11) - trades * LOT, 0),
+                                "USDT": (trades * (notional - notional * Decimal("0.001")), 0)}
+    assert balances(buyer) == {"BTC": (trades * LOT, 0),
+                               "USDT": (1000000 - trades * (notional * Decimal("1.002")), 0)}
+    assert set(Order.objects.values_list("status", flat=True)) == {"SETTLED"}
+    assert_reconciled()
+
+
+@pytest.mark.parametrize("feed", [True], ids=["pipelined"], indirect=True)
+def test_a_deposit_between_a_batch_read_and_its_write_makes_it_compute_again(
+    feed: DirectFeed, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The deposit holds the seller's accounts locked while the batch is computed (its
+    read does not wait for the lock, its write does), then commits: the write finds the
+    balances changed, and the batch is computed again on them, counting both."""
+    seller, buyer = trader("seller", BTC="10"), trader("buyer", USDT="1000000")
+    feed.process(orders(seller, "sell"))
+    feed.processor.catch_up()
+    locked, go, done = threading.Event(), threading.Event(), threading.Event()
+
+    def deposit_while_locked() -> None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT id FROM processing_ledgeraccount WHERE user_id = %s "
+                                   "ORDER BY id FOR UPDATE", [seller])
+                locked.set()
+                go.wait(10)
+                processing.deposit(user_id=seller, asset="BTC", amount=Decimal(1),
+                                   reference=f"racing:{seller}")
+        finally:
+            connection.close()
+            done.set()
+
+    depositor = threading.Thread(target=deposit_while_locked)
+    depositor.start()
+    assert locked.wait(10)
+    with caplog.at_level(logging.INFO, logger="apps.processing.processor"):
+        feed.process(orders(buyer, "buy"))  # computed now, its write waits for the lock
+        go.set()
+        assert done.wait(10)
+        depositor.join()
+        feed.processor.catch_up()
+
+    assert "computed again under the lock" in caplog.text
+    notional = PRICE * LOT
+    assert balances(seller) == {"BTC": (Decimal(11) - PER_BATCH * LOT, 0),
+                                "USDT": (PER_BATCH * (notional - notional * Decimal("0.001")),
+                                         0)}
+    assert set(Order.objects.values_list("status", flat=True)) == {"SETTLED"}
+    assert_reconciled()
