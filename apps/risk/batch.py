@@ -92,15 +92,11 @@ class VelocityClaim:
     counts: bool = True
 
 
-def velocity_keys(user_id: int, now: datetime) -> tuple[str, str, str]:
-    """Redis keys of the account's orders in this second and minute, and of the minute's
-    notionals."""
-    return _velocity_keys(settings.RISK_COUNTER_PREFIX, user_id, int(now.timestamp()))
-
-
 @lru_cache(maxsize=4096)
 def _velocity_keys(prefix: str, user_id: int, second: int) -> tuple[str, str, str]:
-    """(Asked several times per order: remembered for the accounts of recent seconds.)"""
+    """Redis keys of the account's orders in this second and minute, and of the minute's
+    notionals (asked several times per order: remembered for the accounts of recent
+    seconds)."""
     base = f"{prefix}velocity:{user_id}"
     minute = second // 60
     return f"{base}:s:{second}", f"{base}:m:{minute}", f"{base}:n:{minute}"
@@ -120,6 +116,7 @@ class RiskBatch:
         them yet."""
         users = sorted(set(user_ids))
         self._counting = counting
+        self._prefix = settings.RISK_COUNTER_PREFIX
         self._instruments = all_instrument_rules()
         self._reference = marketdata.reference_prices(
             symbols={rules.symbol for rules in self._instruments})
@@ -164,6 +161,11 @@ class RiskBatch:
 
     # ----------------------------------------------------------------------- velocity
 
+    def _keys(self, user_id: int, now: datetime) -> tuple[str, str, str]:
+        """The account's velocity keys at `now` (`_velocity_keys`; the prefix is read once
+        per batch: settings are slow to ask)."""
+        return _velocity_keys(self._prefix, user_id, int(now.timestamp()))
+
     def _claim(self, claims: list[VelocityClaim]) -> dict[str, tuple[int, int]]:
         """Put each claim in its windows and read the counts before it, in one round trip
         (a script, in order; nothing is counted when not counting); the minute's notionals
@@ -173,7 +175,7 @@ class RiskBatch:
         if not claims:
             return {}
         pipe = redis_client().pipeline(transaction=False)
-        windows = [velocity_keys(claim.user_id, claim.now) for claim in claims]
+        windows = [self._keys(claim.user_id, claim.now) for claim in claims]
         args: list[object] = [VELOCITY_KEEP_SECONDS]
         for claim in claims:
             args += [claim.order_id, "1" if claim.counts and self._counting else "0"]
@@ -230,7 +232,7 @@ class RiskBatch:
         seconds, minutes = self._velocity.get(order_id, (0, 0))
         notional = ZERO
         if with_notional:
-            others = self._notionals.get(velocity_keys(user_id, now)[2], {})
+            others = self._notionals.get(self._keys(user_id, now)[2], {})
             notional = sum((v for k, v in others.items() if k != order_id), ZERO)
         return Velocity(orders_this_second=seconds, orders_this_minute=minutes,
                         notional_this_minute=notional)
@@ -283,7 +285,7 @@ class RiskBatch:
         if not self._counting:
             return decision
         if decision.accepted and full.notional is not None:
-            notional_key = velocity_keys(user_id, now)[2]
+            notional_key = self._keys(user_id, now)[2]
             self._notionals[notional_key][order_id] = full.notional
             self._accepted_notionals.append((notional_key, order_id, full.notional))
         elif not decision.accepted and amending is None:
@@ -342,7 +344,7 @@ class RiskBatch:
             return
         pipe = redis_client().pipeline(transaction=False)
         for claim in self._refused:
-            per_second, per_minute, notional_key = velocity_keys(claim.user_id, claim.now)
+            per_second, per_minute, notional_key = self._keys(claim.user_id, claim.now)
             pipe.srem(per_second, claim.order_id)
             pipe.srem(per_minute, claim.order_id)
             pipe.hdel(notional_key, claim.order_id)
