@@ -26,9 +26,16 @@ import os
 import tempfile
 from typing import Any
 
-from oms.web_role import start_probe_server, worker_exited, worker_started, worker_stopping
-
+# Before anything imports prometheus_client: it picks its multiprocess storage at import,
+# and the workers inherit the master's modules.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="oms-web-metrics-"))
+
+from oms.web_role import (  # noqa: E402
+    start_probe_server,
+    worker_exited,
+    worker_started,
+    worker_stopping,
+)
 
 wsgi_app = "config.wsgi:application"
 worker_class = "gthread"
