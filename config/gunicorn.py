@@ -30,7 +30,7 @@ from typing import Any
 # and the workers inherit the master's modules.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="oms-web-metrics-"))
 
-from oms.web_role import (  # noqa: E402
+from oms.web_role import (
     start_probe_server,
     worker_exited,
     worker_started,

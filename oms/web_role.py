@@ -74,4 +74,4 @@ def worker_stopping() -> None:
 def worker_exited(pid: int) -> None:
     """In the master: a worker's live gauges no longer count in `/metrics`."""
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]  # untyped upstream
