@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import redis
@@ -45,9 +46,21 @@ def seconds_over_limit(scope: str, identity: str) -> float | None:
     return seconds_over_limits([(scope, identity)])
 
 
-def seconds_over_limits(counted: list[tuple[str, str]]) -> float | None:
-    """Count one request in each (scope, identity), all in one round trip: None while
-    every one is within its rate, else the longest wait until an exceeded window ends."""
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    """The current window of one (scope, identity): its counter's key, the requests it
+    allows, how long the counter lives, and the seconds until the window ends."""
+
+    key: str
+    limit: int
+    ttl_seconds: int
+    ends_in: float
+
+
+def rate_windows(counted: list[tuple[str, str]]) -> list[RateWindow]:
+    """The current windows of these (scope, identity) pairs; a scope without a rate is
+    left out. For callers that count them in a round trip of their own (order entry's
+    admission script)."""
     windows = []
     now = time.time()
     for scope, identity in counted:
@@ -55,23 +68,29 @@ def seconds_over_limits(counted: list[tuple[str, str]]) -> float | None:
         if rate:
             limit, period = parse_rate(rate)
             window = int(now // period)
-            windows.append((f"ratelimit:{scope}:{identity}:{window}", limit, period,
-                            (window + 1) * period - now))
+            windows.append(RateWindow(f"ratelimit:{scope}:{identity}:{window}", limit,
+                                      period + 1, (window + 1) * period - now))
+    return windows
+
+
+def seconds_over_limits(counted: list[tuple[str, str]]) -> float | None:
+    """Count one request in each (scope, identity), all in one round trip: None while
+    every one is within its rate, else the longest wait until an exceeded window ends."""
+    windows = rate_windows(counted)
     if not windows:
         return None
     try:
         pipeline = redis_client().pipeline(transaction=False)
-        for key, _limit, period, _wait in windows:
-            pipeline.incr(key)
-            pipeline.expire(key, period + 1)
+        for window in windows:
+            pipeline.incr(window.key)
+            pipeline.expire(window.key, window.ttl_seconds)
         counts = pipeline.execute()[::2]
     except redis.RedisError as exc:
         # Counting is best effort: a Redis outage must not take reads down with it.
         logger.warning("rate limits %s not counted: %s", [scope for scope, _ in counted], exc)
         return None
-    waits = [wait for (_key, limit, _period, wait), count in zip(windows, counts, strict=True)
-             if int(count) > limit]
-    return max(waits, default=None)
+    return max((window.ends_in for window, count in zip(windows, counts, strict=True)
+                if int(count) > window.limit), default=None)
 
 
 def retry_after(seconds: float) -> int:
@@ -120,12 +139,16 @@ class UserAndClientIpThrottle(RedisRateThrottle):
 
     ip_scope = ""
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
+    def counted(self, request: Request) -> list[tuple[str, str]]:
+        """The (scope, identity) pairs this request counts against."""
         user = request.user
         counted = [(self.ip_scope, self.get_ident(request))]
         if user and user.is_authenticated:
             counted.insert(0, (self.scope, str(user.pk)))
-        wait = seconds_over_limits(counted)
+        return counted
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        wait = seconds_over_limits(self.counted(request))
         if wait is None:
             return True
         self._wait = wait
