@@ -60,7 +60,7 @@ bench-e2e: venv
 bench-ws: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.websocket_fanout
 
-## bench-md-rest: GET market-data prices and orderbook with 16 clients, beside a bare DRF view.
+## bench-md-rest: GET market-data prices and orderbook on the web role (gunicorn), beside a bare DRF view under it.
 bench-md-rest: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.marketdata_rest
 

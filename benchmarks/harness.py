@@ -11,6 +11,7 @@ import http.client
 import itertools
 import math
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -123,9 +124,22 @@ def _granian(port: int, workers: int) -> list[str]:
             "config.wsgi:application"]
 
 
+def web_role_command(port: int) -> list[str]:
+    """The Procfile's `web` line (gunicorn with config/gunicorn.py), bound to `port` on
+    this host, with this interpreter's virtualenv: the web role as production runs it."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines()
+                if line.startswith("web:"))
+    argv = shlex.split(line.removeprefix("web:"))
+    argv = [str(BIN / arg.removeprefix(".venv/bin/")) if arg.startswith(".venv/bin/") else arg
+            for arg in argv]
+    bind = argv.index("--bind")
+    argv[bind + 1] = f"{HOST}:{port}"
+    return argv
+
+
 def _web_role(port: int, workers: int) -> list[str]:
-    return [str(BIN / "gunicorn"), "--config", "python:config.gunicorn", "--bind",
-            f"{HOST}:{port}", "--workers", str(workers), "config.wsgi:application"]
+    command = web_role_command(port)
+    return [*command[:-1], "--workers", str(workers), command[-1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +212,21 @@ def start_server(server: HttpServer, port: int, workers: int, log: IO[bytes], *,
             argv, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
             pass_fds=(fd,)) for _ in range(workers)]
     return Served(server, processes, port)
+
+
+def start_web(port: int, log: IO[bytes], *, workers: int | None = None,
+              env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """The web role exactly as the Procfile starts it (gunicorn, `config.gunicorn`) on
+    `port`, with rate limits raised out of the way of the load; `workers` overrides
+    `WEB_CONCURRENCY` (default: one per CPU). Its probe server stays off, so it never
+    clashes with a venue already running here. Stop it with `stop_process` (SIGTERM: the
+    graceful drain)."""
+    full_env = {**os.environ, **RAISED_RATE_LIMITS, **(env or {})}
+    full_env.pop("OMS_PROBE_PORT", None)
+    if workers is not None:
+        full_env["WEB_CONCURRENCY"] = str(workers)
+    return subprocess.Popen(  # noqa: S603 - the project's own web role
+        web_role_command(port), cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def start_role(command: str, *args: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
