@@ -68,7 +68,7 @@ RUN groupadd --system --gid 10001 oms \
     && useradd --system --uid 10001 --gid oms --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin oms
 
-# PYTHONPATH=/app: daphne and celery are console scripts whose sys.path[0] is the venv's
+# PYTHONPATH=/app: gunicorn, daphne and celery are console scripts whose sys.path[0] is the venv's
 # bin/, so without it they would import the installed copy of the package while
 # manage.py imports /app; with it every role imports the same source tree.
 ENV PATH=/opt/venv/bin:$PATH \
@@ -87,7 +87,8 @@ WORKDIR /app
 # paths are only the emptyDir volumes the pods mount (/tmp).
 USER 10001:10001
 
-# 8000: web and ws (daphne through oms.serve); 9100: /health, /ready, /metrics of the other roles.
+# 8000: web (gunicorn, config/gunicorn.py) and ws (daphne through oms.serve); 9100:
+# /health, /ready, /metrics of every role (the web role's: its master, every worker's metrics).
 EXPOSE 8000 9100
 
-CMD ["python", "-m", "oms.serve", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+CMD ["gunicorn", "--config", "python:config.gunicorn", "--bind", "0.0.0.0:8000", "config.wsgi:application"]

@@ -42,8 +42,10 @@ bench-engine: venv
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[bench]"
 	$(PY) -m benchmarks.matching_engine
 
-## bench-ingest: POST /api/orders under load, beside a bare Django and a bare DRF view.
+## bench-ingest: the bare Django and DRF views under daphne, uvicorn, gunicorn (sync,
+## gthread) and granian, then POST /api/orders under the web role's gunicorn beside them.
 bench-ingest: venv
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[bench-servers]"
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.ingest
 
 ## bench-processor: the order processor's throughput (batch sizes 100, 500), beside a bare consumer.
@@ -58,7 +60,7 @@ bench-e2e: venv
 bench-ws: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.websocket_fanout
 
-## bench-md-rest: GET market-data prices and orderbook with 16 clients, beside a bare DRF view.
+## bench-md-rest: GET market-data prices and orderbook on the web role (gunicorn), beside a bare DRF view under it.
 bench-md-rest: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.marketdata_rest
 

@@ -1,5 +1,6 @@
-"""What the benchmarks share: management commands, traders, role processes (daphne and
-`manage.py run_*`), pacing, CPU accounting, percentiles and the result table.
+"""What the benchmarks share: management commands, traders, role processes (daphne, the
+web role's server and its peers, `manage.py run_*`), pacing, CPU accounting, percentiles
+and the result table.
 
 Every benchmark runs under the launcher, so `DATABASE_URL`, `REDIS_URL` and
 `KAFKA_BOOTSTRAP_SERVERS` are set and each role started here uses the same services."""
@@ -10,16 +11,18 @@ import http.client
 import itertools
 import math
 import os
+import shlex
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import django
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -89,6 +92,143 @@ def start_daphne(port: int, log: IO[bytes], *, asgi_threads: int = DEFAULT_ASGI_
         cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
 
 
+# The HTTP servers `benchmarks.ingest` compares. Each takes the port, the worker count and
+# (daphne only) the listening socket its processes share. The web role's own server is
+# `WEB_ROLE`: the command of the Procfile's `web` line with its configuration
+# (config/gunicorn.py), so the benchmark measures what production runs.
+ServerCommand = Callable[[int, int], list[str]]
+
+
+def _daphne(port: int, workers: int) -> list[str]:
+    del port, workers  # the processes share an inherited socket instead (`--fd`)
+    return [sys.executable, "-m", "oms.serve", "--fd", "{fd}", "config.asgi:application"]
+
+
+def _uvicorn(port: int, workers: int) -> list[str]:
+    return [str(BIN / "uvicorn"), "--host", HOST, "--port", str(port), "--workers",
+            str(workers), "--http", "httptools", "--loop", "uvloop", "--lifespan", "off",
+            "--no-access-log", "--log-level", "warning", "config.asgi:application"]
+
+
+def _gunicorn(worker_class: str, threads: int) -> ServerCommand:
+    def command(port: int, workers: int) -> list[str]:
+        return [str(BIN / "gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
+                "--worker-class", worker_class, "--threads", str(threads),
+                "--no-control-socket", "config.wsgi:application"]
+    return command
+
+
+def _granian(port: int, workers: int) -> list[str]:
+    return [str(BIN / "granian"), "--interface", "wsgi", "--host", HOST, "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", "8", "--log-level", "warning",
+            "config.wsgi:application"]
+
+
+def web_role_command(port: int) -> list[str]:
+    """The Procfile's `web` line (gunicorn with config/gunicorn.py), bound to `port` on
+    this host, with this interpreter's virtualenv: the web role as production runs it."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines()
+                if line.startswith("web:"))
+    argv = shlex.split(line.removeprefix("web:"))
+    argv = [str(BIN / arg.removeprefix(".venv/bin/")) if arg.startswith(".venv/bin/") else arg
+            for arg in argv]
+    bind = argv.index("--bind")
+    argv[bind + 1] = f"{HOST}:{port}"
+    return argv
+
+
+def _web_role(port: int, workers: int) -> list[str]:
+    command = web_role_command(port)
+    return [*command[:-1], "--workers", str(workers), command[-1]]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpServer:
+    name: str
+    command: ServerCommand
+    shares_socket: bool = False  # one process per worker on a socket opened here
+
+
+DAPHNE = HttpServer("daphne", _daphne, shares_socket=True)
+UVICORN = HttpServer("uvicorn+httptools", _uvicorn)
+GUNICORN_SYNC = HttpServer("gunicorn sync", _gunicorn("sync", 1))
+GUNICORN_GTHREAD = HttpServer("gunicorn gthread", _gunicorn("gthread", 8))
+GRANIAN = HttpServer("granian wsgi", _granian)
+WEB_ROLE = HttpServer("web role", _web_role)
+PEER_SERVERS = (DAPHNE, UVICORN, GUNICORN_SYNC, GUNICORN_GTHREAD, GRANIAN)
+
+
+class Served:
+    """The processes of one HTTP server under test (a master and its workers, or daphne's
+    processes on one shared socket): their CPU, their health, and their stop."""
+
+    def __init__(self, server: HttpServer, processes: list[subprocess.Popen[bytes]],
+                 port: int) -> None:
+        self.server = server
+        self.processes = processes
+        self.port = port
+
+    def exited(self) -> int | None:
+        """The exit status of a process that stopped, else None."""
+        return next((code for process in self.processes
+                     if (code := process.poll()) is not None), None)
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of every process of the server and its children."""
+        total = 0.0
+        for process in self.processes:
+            try:
+                root = psutil.Process(process.pid)
+                tree = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+            for member in tree:
+                try:
+                    times = member.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                total += times.user + times.system
+        return total
+
+    def stop(self) -> None:
+        for process in self.processes:
+            stop_process(process)
+
+
+def start_server(server: HttpServer, port: int, workers: int, log: IO[bytes], *,
+                 env: Mapping[str, str] | None = None) -> Served:
+    """`server` on `port` with `workers` workers, with rate limits raised out of the way of
+    the load; `env` is added to the environment."""
+    full_env = {**os.environ, **RAISED_RATE_LIMITS, **(env or {})}
+    full_env.pop("OMS_PROBE_PORT", None)
+    if not server.shares_socket:
+        return Served(server, [subprocess.Popen(  # noqa: S603 - the project's own servers
+            server.command(port, workers), cwd=ROOT, env=full_env, stdout=log,
+            stderr=subprocess.STDOUT)], port)
+    with socket.create_server((HOST, port), backlog=1024) as listening:
+        fd = listening.fileno()
+        argv = [arg.format(fd=fd) for arg in server.command(port, workers)]
+        processes = [subprocess.Popen(  # noqa: S603 - the project's own servers
+            argv, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            pass_fds=(fd,)) for _ in range(workers)]
+    return Served(server, processes, port)
+
+
+def start_web(port: int, log: IO[bytes], *, workers: int | None = None,
+              env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """The web role exactly as the Procfile starts it (gunicorn, `config.gunicorn`) on
+    `port`, with rate limits raised out of the way of the load; `workers` overrides
+    `WEB_CONCURRENCY` (default: one per CPU). Its probe server stays off, so it never
+    clashes with a venue already running here. Stop it with `stop_process` (SIGTERM: the
+    graceful drain)."""
+    full_env = {**os.environ, **RAISED_RATE_LIMITS, **(env or {})}
+    full_env.pop("OMS_PROBE_PORT", None)
+    if workers is not None:
+        full_env["WEB_CONCURRENCY"] = str(workers)
+    return subprocess.Popen(  # noqa: S603 - the project's own web role
+        web_role_command(port), cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+
+
 def start_role(command: str, *args: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
     """A long-running role (`run_processor`, `run_relay`, ...) with its probes on a free
     port, so it never clashes with a venue already running on this machine."""
@@ -98,11 +238,12 @@ def start_role(command: str, *args: str, log: IO[bytes]) -> subprocess.Popen[byt
         stderr=subprocess.STDOUT)
 
 
-def wait_healthy(server: subprocess.Popen[bytes], port: int) -> None:
+def wait_healthy(server: subprocess.Popen[bytes] | Served, port: int) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"daphne exited with status {server.returncode}")
+        status = server.exited() if isinstance(server, Served) else server.poll()
+        if status is not None:
+            raise RuntimeError(f"the server exited with status {status}")
         connection = http.client.HTTPConnection(HOST, port, timeout=1)
         try:
             connection.request("GET", "/health")
@@ -113,7 +254,7 @@ def wait_healthy(server: subprocess.Popen[bytes], port: int) -> None:
         finally:
             connection.close()
         time.sleep(0.2)
-    raise RuntimeError(f"daphne did not answer /health within {STARTUP_SECONDS:.0f} s")
+    raise RuntimeError(f"the server did not answer /health within {STARTUP_SECONDS:.0f} s")
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:

@@ -1,33 +1,43 @@
-"""Order entry throughput and latency: `POST /api/orders` on a running web role, beside two
-reference views measured the same way in the same run.
+"""Order entry throughput and latency: `POST /api/orders` under the web role's server,
+beside two reference views, and the reference views under every candidate server, all in
+one run.
 
-Order entry (D6) checks the order, claims its client order id in Redis, publishes it on
-Kafka and waits for the acknowledgement, so its cost is DRF plus those round trips. To tell
-how much of it is ours, the same load is sent, one workload after another, to:
+Order entry (D6) checks the order, makes one Redis round trip (rate limits, the claims of
+the idempotency key and the client order id, the entry cache), publishes it on Kafka and
+waits for the acknowledgement, so its cost is DRF plus those round trips. To tell how much
+of it is ours, the same load is sent, one workload after another, to:
 
 * `bare Django` (`/bench/bare-django`): a plain Django JSON view behind the same middleware,
-  no authentication, no database - the ceiling of this server;
+  no authentication, no database - the ceiling of a server;
 * `bare DRF` (`/bench/bare-drf`): a DRF `APIView` with the same token authentication,
   answering a small JSON body - DRF's own cost;
 * `orders` (`/api/orders`): real limit orders, each with a unique `client_order_id` so
   none is a duplicate; 202 is success.
 
-Those three send back to back, so their latency is mostly queueing. The goal (order entry
-at half the ceiling's rate or more, with p99 under 25 ms at that rate) needs latency at a
-given rate, so order entry is then loaded once more, paced at half the ceiling's measured
-rate, with latency counted from each scheduled send (no coordinated omission).
+First the two reference views run under each candidate server with the same number of
+workers (one per CPU): daphne (its processes sharing one socket, as it has no workers of
+its own), uvicorn with httptools and uvloop (ASGI), gunicorn with sync and with gthread
+workers and granian (WSGI). That table is how the web role's server was chosen. Then the
+web role as the Procfile runs it (`gunicorn -c python:config.gunicorn`) takes all three
+workloads back to back, whose latency is mostly queueing; the goal (order entry at half
+the bare DRF view's rate or more, p99 under 25 ms when offered half that rate) needs
+latency at a given rate, so order entry is loaded once more, paced at half the bare DRF
+view's measured rate, with latency counted from each scheduled send (no coordinated
+omission).
 
 Every workload gets the same request (a JSON limit order, `Authorization: Token ...`), the
 same number of clients and the same duration after a warm-up. Each client is a thread with
-one keep-alive `http.client.HTTPConnection`; latency is taken with `perf_counter_ns`.
+one keep-alive `http.client.HTTPConnection` (it reconnects when a server closes it, as
+gunicorn's sync workers do after every response); latency is taken with `perf_counter_ns`.
 Requests answered outside the measured window are not counted; any non-2xx answer or
-connection failure is an error. (Threads suffice: the load generator uses about 0.05 of a
-core while the server is saturated.)
+connection failure is an error. CPU is that of every process of the server (master and
+workers) inside the window; `cpu ms/req` divides it by the requests answered, which for
+order entry is the CPU per order.
 
 Runs under the launcher (`make bench-ingest`): it migrates, loads the demo venue, creates a
-funded trader, starts daphne with the reference routes and raised rate limits on a free
-port, and stops it at the end. The load generator and the server share the machine, so the
-CPU each used is printed with the figures.
+funded trader, starts each server with the reference routes and raised rate limits on a
+free port, and stops it before the next. The load generator and the servers share the
+machine, so the CPU each used is printed with the figures.
 """
 
 from __future__ import annotations
@@ -44,29 +54,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import IO
 
 from benchmarks.harness import (
-    DEFAULT_ASGI_THREADS,
     HOST,
+    PEER_SERVERS,
+    WEB_ROLE,
     Column,
+    HttpServer,
+    Served,
     Window,
     client_clocks,
-    cpu_used,
     format_cpu,
     free_port,
     percentile_ms,
     prepare_venue,
     print_table,
-    process_cpu_seconds,
     sleep_until,
-    start_daphne,
-    stop_process,
+    start_server,
     wait_healthy,
 )
 from benchmarks.harness import create_trader as create_funded_trader
 
 TRADER = "benchtrader"
-GOAL_RATIO, GOAL_P99_MS = 0.5, 25.0
+GOAL_RATIO, GOAL_P99_MS, GOAL_SERVER_RATIO, GOAL_CPU_MS = 0.5, 25.0, 3.0, 3.0
+REFERENCE_URLCONF = {"OMS_ROOT_URLCONF": "benchmarks.reference_views"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +90,7 @@ class Workload:
 CEILING = Workload("bare Django", "/bench/bare-django")
 BARE_DRF = Workload("bare DRF", "/bench/bare-drf")
 ORDERS = Workload("orders", "/api/orders")
-WORKLOADS = (CEILING, BARE_DRF, ORDERS)
+REFERENCE_WORKLOADS = (CEILING, BARE_DRF)
 
 
 @dataclass(slots=True)
@@ -96,12 +108,17 @@ class Result:
     errors: int
     seconds: float
     latencies_ns: list[int]  # sorted
-    server_cpu: float | None  # CPU seconds per wall second (1.0 = one core busy)
+    server_cpu: float  # CPU seconds per wall second of every server process (1.0 = a core)
     client_cpu: float
+    server: str = ""
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.server_cpu * self.seconds * 1000 / self.requests if self.requests else 0.0
 
     def percentile_ms(self, percent: float) -> float:
         return percentile_ms(self.latencies_ns, percent)
@@ -115,8 +132,10 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         help="measured time per workload")
     parser.add_argument("--warmup", type=float, default=2.0,
                         help="unmeasured time before each workload's measurement")
-    parser.add_argument("--asgi-threads", type=int, default=DEFAULT_ASGI_THREADS,
-                        help="ASGI_THREADS of the daphne under test")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                        help="workers (processes) of every server; default one per CPU")
+    parser.add_argument("--web-role-only", action="store_true",
+                        help="skip the peer servers: only the web role's three workloads")
     return parser.parse_args(argv)
 
 
@@ -164,9 +183,8 @@ def run_client(port: int, path: str, headers: dict[str, str], id_prefix: str | N
     connection.close()
 
 
-def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
-                 args: argparse.Namespace, rate: float | None = None,
-                 method: str = "POST") -> Result:
+def run_workload(workload: Workload, *, served: Served, token: str, args: argparse.Namespace,
+                 rate: float | None = None, method: str = "POST") -> Result:
     """Load one workload (orders POSTed, or a plain GET): closed loop, or paced at `rate`
     requests per second."""
     headers = {"Content-Type": "application/json", "Accept": "application/json",
@@ -178,83 +196,124 @@ def run_workload(workload: Workload, *, port: int, server_pid: int, token: str,
     tallies = [Tally() for _ in range(args.clients)]
     clocks = client_clocks(args.clients, now_ns, rate)
     threads = [threading.Thread(target=run_client, args=(
-                   port, workload.path, headers,
+                   served.port, workload.path, headers,
                    f"{run_id}-{index}" if method == "POST" else None, window, clock, tally))
                for index, (tally, clock) in enumerate(zip(tallies, clocks, strict=True))]
     for thread in threads:
         thread.start()
     sleep_until(window.start_ns)
-    server_before, client_before = process_cpu_seconds(server_pid), time.process_time()
+    server_before, client_before = served.cpu_seconds(), time.process_time()
     sleep_until(window.end_ns)
-    server_after, client_after = process_cpu_seconds(server_pid), time.process_time()
+    server_after, client_after = served.cpu_seconds(), time.process_time()
     for thread in threads:
         thread.join()
     latencies = sorted(ns for tally in tallies for ns in tally.latencies_ns)
-    server_cpu = cpu_used(server_before, server_after, args.seconds)
     label = workload.name if rate is None else f"{workload.name} @{rate:.0f}/s"
     return Result(label=label, requests=len(latencies),
                   errors=sum(tally.errors for tally in tallies), seconds=args.seconds,
-                  latencies_ns=latencies, server_cpu=server_cpu,
-                  client_cpu=(client_after - client_before) / args.seconds)
+                  latencies_ns=latencies,
+                  server_cpu=(server_after - server_before) / args.seconds,
+                  client_cpu=(client_after - client_before) / args.seconds,
+                  server=served.server.name)
 
 
-TABLE = (Column("name", 20, left=True), Column("requests", 9), Column("errors", 7),
-         Column("req/s", 8, ".0f"), Column("p50 ms", 8, ".2f"), Column("p95 ms", 8, ".2f"),
-         Column("p99 ms", 8, ".2f"), Column("ratio", 7, ".2f"), Column("srv cpu", 8),
-         Column("cli cpu", 8))
+TABLE = (Column("server", 19, left=True), Column("workload", 18, left=True),
+         Column("requests", 9), Column("errors", 7), Column("req/s", 8, ".0f"),
+         Column("p50 ms", 8, ".2f"), Column("p99 ms", 8, ".2f"), Column("ratio", 7, ".2f"),
+         Column("srv cpu", 8), Column("cpu ms/req", 11, ".2f"), Column("cli cpu", 8))
 
 
-def print_report(results: list[Result], paced: Result, args: argparse.Namespace) -> None:
-    """The table, then order entry against the reference views and against the goal."""
-    ceiling, bare_drf, orders = results
+def table_rows(results: list[Result], reference: dict[str, float]) -> list[list[object]]:
+    """One line per result; `ratio` is req/s over `reference[workload]` (the same workload
+    under daphne, or for order entry the bare DRF view under the same server)."""
+    return [[result.server, result.label, result.requests, result.errors, result.rate,
+             result.percentile_ms(50), result.percentile_ms(99),
+             result.rate / reference[result.label.split(" @")[0]],
+             format_cpu(result.server_cpu), result.cpu_ms_per_request,
+             format_cpu(result.client_cpu)] for result in results]
+
+
+def print_report(peers: list[Result], web: list[Result], args: argparse.Namespace) -> None:
+    """The servers' table, then the web role's, then order entry against the goals."""
     print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1), {args.warmup:g} s warm-up "
-          f"then {args.seconds:g} s per workload; daphne with ASGI_THREADS={args.asgi_threads}.")
-    print(f"Client and server share this {os.cpu_count()}-CPU machine; the cpu columns are "
-          "cores used\n(srv = daphne, cli = this load generator).")
-    print_table(TABLE, [
-        [result.label, result.requests, result.errors, result.rate, result.percentile_ms(50),
-         result.percentile_ms(95), result.percentile_ms(99), result.rate / ceiling.rate,
-         format_cpu(result.server_cpu), format_cpu(result.client_cpu)]
-        for result in [*results, paced]
-    ])
-    print("ratio = req/s over bare Django's. The first three rows send back to back, so their\n"
-          "latency is mostly queueing (about clients / rate); the last sends orders at "
-          f"{GOAL_RATIO:g} x the\nceiling's rate, its latency counted from each scheduled send.")
-    to_ceiling, to_drf = orders.rate / ceiling.rate, orders.rate / bare_drf.rate
-    kept_pace = paced.rate >= 0.95 * GOAL_RATIO * ceiling.rate
-    met = (to_ceiling >= GOAL_RATIO and kept_pace and paced.percentile_ms(99) < GOAL_P99_MS
-           and not any(result.errors for result in [*results, paced]))
-    print(f"orders / ceiling = {to_ceiling:.2f}, orders / bare DRF = {to_drf:.2f}\n"
-          f"goal (>= {GOAL_RATIO:g} x the ceiling's rate, p99 < {GOAL_P99_MS:g} ms at that rate, "
-          f"no errors): {'met' if met else 'NOT met'}.")
+          f"then {args.seconds:g} s per workload; {args.workers} workers per server.\n"
+          f"Client and servers share this {os.cpu_count()}-CPU machine; srv cpu = cores used "
+          "by every process of the server,\ncli cpu = by this load generator.")
+    _ceiling, bare_drf, orders, paced = web
+    daphne = {result.label: result.rate for result in peers if result.server == "daphne"}
+    if peers:
+        print("\nThe reference views under each server (ratio = req/s over daphne's):")
+        print_table(TABLE, table_rows(peers, daphne))
+    print("\nThe web role (ratio = req/s over its bare DRF view's). The first three send back "
+          "to back,\nso their latency is mostly queueing; the last sends orders at "
+          f"{GOAL_RATIO:g} x the bare DRF view's rate,\nits latency counted from each "
+          "scheduled send.")
+    drf_rate = bare_drf.rate
+    print_table(TABLE, table_rows(web, {"bare Django": drf_rate, "bare DRF": drf_rate,
+                                        "orders": drf_rate}))
+    to_drf = orders.rate / bare_drf.rate
+    kept_pace = paced.rate >= 0.95 * GOAL_RATIO * bare_drf.rate
+    errors = any(result.errors for result in [*peers, *web])
+    lines = [
+        f"orders / bare DRF = {to_drf:.2f} (goal >= {GOAL_RATIO:g})",
+        f"p99 of orders offered at {paced.label.split('@')[1]} = {paced.percentile_ms(99):.1f}"
+        f" ms{'' if kept_pace else ' (rate NOT sustained)'} (goal < {GOAL_P99_MS:g} ms)",
+        f"CPU per order = {orders.cpu_ms_per_request:.2f} ms (goal <= {GOAL_CPU_MS:g} ms; the "
+        f"bare DRF view: {bare_drf.cpu_ms_per_request:.2f} ms)",
+    ]
+    met = (to_drf >= GOAL_RATIO and kept_pace and paced.percentile_ms(99) < GOAL_P99_MS
+           and orders.cpu_ms_per_request <= GOAL_CPU_MS and not errors)
+    if "bare DRF" in daphne:
+        server_ratio = bare_drf.rate / daphne["bare DRF"]
+        lines.append(f"web role's bare DRF / daphne's = {server_ratio:.2f} "
+                     f"(goal >= {GOAL_SERVER_RATIO:g})")
+        met = met and server_ratio >= GOAL_SERVER_RATIO
+    print("\n".join(lines))
+    print(f"goals (and no errors): {'met' if met else 'NOT met'}.")
+
+
+def measure(server: HttpServer, workloads: tuple[Workload, ...], *, token: str,
+            args: argparse.Namespace, log: IO[bytes], paced_orders: bool = False
+            ) -> list[Result]:
+    """Start `server`, load each workload in turn (then, with `paced_orders`, orders at
+    half the bare DRF view's rate), and stop it."""
+    port = free_port()
+    served = start_server(server, port, args.workers, log, env=REFERENCE_URLCONF)
+    try:
+        wait_healthy(served, port)
+        load = partial(run_workload, served=served, token=token, args=args)
+        results = [load(workload) for workload in workloads]
+        if paced_orders:
+            drf = next(result for result in results if result.label == BARE_DRF.name)
+            results.append(load(ORDERS, rate=GOAL_RATIO * drf.rate))
+        return results
+    finally:
+        served.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     prepare_venue()
     token = create_trader()
-    port = free_port()
-    with tempfile.NamedTemporaryFile(prefix="bench-ingest-daphne-", suffix=".log",
+    with tempfile.NamedTemporaryFile(prefix="bench-ingest-", suffix=".log",
                                      delete=False) as log:
-        server = start_daphne(port, log, asgi_threads=args.asgi_threads,
-                              env={"OMS_ROOT_URLCONF": "benchmarks.reference_views"})
         try:
-            wait_healthy(server, port)
-            load = partial(run_workload, port=port, server_pid=server.pid, token=token,
-                           args=args)
-            results = [load(workload) for workload in WORKLOADS]
-            paced = load(ORDERS, rate=GOAL_RATIO * results[0].rate)
+            peers = [] if args.web_role_only else [
+                result for server in PEER_SERVERS
+                for result in measure(server, REFERENCE_WORKLOADS, token=token, args=args,
+                                      log=log)]
+            web = measure(WEB_ROLE, (*REFERENCE_WORKLOADS, ORDERS), token=token, args=args,
+                          log=log, paced_orders=True)
         except RuntimeError as exc:
-            print(f"benchmarks.ingest: {exc}; daphne's log: {log.name}", file=sys.stderr)
+            print(f"benchmarks.ingest: {exc}; the servers' log: {log.name}", file=sys.stderr)
             return 1
-        finally:
-            stop_process(server)
-    print_report(results, paced, args)
-    if any(result.errors for result in [*results, paced]):
-        print(f"Errors were counted; daphne's log: {log.name}", file=sys.stderr)
+    print_report(peers, web, args)
+    if any(result.errors for result in [*peers, *web]):
+        print(f"Errors were counted; the servers' log: {log.name}", file=sys.stderr)
         return 1
     Path(log.name).unlink()
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

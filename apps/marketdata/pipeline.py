@@ -13,11 +13,14 @@ passes the claims to `due_ticks` and `refresh_cache`, and `forget`s a symbol it 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from apps.marketdata import services
+from apps.marketdata import selectors, services
 from apps.marketdata.domain.book import L2Book, SequenceGap, parse_levels
 from apps.marketdata.domain.candles import TradePrint
 from apps.marketdata.domain.recent_ids import RecentIds
@@ -29,6 +32,9 @@ from oms.events import Event, new_event
 from oms.money import format_amount
 
 logger = logging.getLogger(__name__)
+
+# The day's figures of a symbol without trades are read again this often (seconds).
+DAY_SECONDS = 60.0
 
 
 def _amount(value: Decimal | None) -> str | None:
@@ -42,6 +48,11 @@ class MarketDataPipeline:
         self.last_trade_prices: dict[str, Decimal] = {}
         self._seen = RecentIds()
         self._published: dict[str, dict[str, Any]] = {}
+        # The day's figures each symbol's price copy carries (`selectors.DAY_FIELDS`), when
+        # they were read, and the symbols with trades since.
+        self._days: dict[str, dict[str, str | None]] = {}
+        self._days_read_at: dict[str, float] = {}
+        self._days_stale: set[str] = set()
 
     @property
     def symbols(self) -> list[str]:
@@ -63,6 +74,7 @@ class MarketDataPipeline:
         recorded = services.record_trades(trades=trades)
         for trade in recorded:
             self.last_trade_prices[trade.symbol] = trade.price
+            self._days_stale.add(trade.symbol)
         return recorded
 
     def _apply_book(self, event_type: str, payload: Mapping[str, Any]) -> None:
@@ -104,6 +116,8 @@ class MarketDataPipeline:
         self.books.pop(symbol, None)
         self.last_trade_prices.pop(symbol, None)
         self._published.pop(symbol, None)
+        self._days.pop(symbol, None)
+        self._days_read_at.pop(symbol, None)
 
     def due_ticks(self, symbols: Collection[str] | None = None) -> list[Event]:
         """A `price.tick` for each symbol (of `symbols`, else of all it knows) whose prices
@@ -118,12 +132,41 @@ class MarketDataPipeline:
                 ticks.append(new_event(PRICE_TICK, payload))
         return ticks
 
-    def refresh_cache(self, claims: Mapping[str, Claim]) -> set[str]:
-        """Copy the synced books and the last tick of the claimed symbols to Redis; return
-        the symbols refused because another replica owns them now."""
+    def refresh_cache(self, claims: Mapping[str, Claim], *, now: datetime | None = None
+                      ) -> set[str]:
+        """Copy the synced books and the prices of the claimed symbols to Redis (the last
+        tick with the day's figures, so the REST API reads `prices` in one round trip);
+        return the symbols refused because another replica owns them now."""
+        self._read_days([symbol for symbol in self.symbols if symbol in claims],
+                        now=now or datetime.now(UTC))
         return services.cache_market(
             books=[book.view() for symbol, book in self.books.items()
                    if book.synced and symbol in claims],
-            prices=[self._published.get(symbol) or self.tick_payload(symbol)
+            prices=[{**(self._published.get(symbol) or self.tick_payload(symbol)),
+                     **self._days.get(symbol, {})}
                     for symbol in self.symbols if symbol in claims],
             claims=claims)
+
+    def _read_days(self, symbols: list[str], *, now: datetime) -> None:
+        """Read the day's figures of the symbols with trades since their last reading, or
+        read longer ago than `DAY_SECONDS` (the 24 hours slide), in one go. A symbol without
+        a trade seen yet takes the database's last trade price."""
+        clock = time.monotonic()
+        due = [symbol for symbol in symbols if symbol in self._days_stale
+               or clock - self._days_read_at.get(symbol, -math.inf) > DAY_SECONDS]
+        if not due:
+            return
+        for symbol, market in selectors.market_days(
+                symbols=due, now=now, last_prices=self.last_trade_prices).items():
+            if market.last_trade_price is not None:
+                self.last_trade_prices.setdefault(symbol, market.last_trade_price)
+            day = market.day
+            self._days[symbol] = {
+                "last_trade_price": _amount(market.last_trade_price),
+                "change_24h": _amount(day.change),
+                "change_percent_24h": (None if day.change_percent is None
+                                       else str(day.change_percent)),
+                "volume_24h": format_amount(day.volume),
+            }
+            self._days_read_at[symbol] = clock
+            self._days_stale.discard(symbol)

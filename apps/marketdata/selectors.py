@@ -5,7 +5,7 @@ PostgreSQL), and a day's change and volume. Risk reads `reference_price` from he
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,16 +25,23 @@ __all__ = [
     "Candle",
     "DaySummary",
     "Interval",
+    "MarketDay",
     "TradePrint",
     "candles",
     "day_summary",
     "last_trade",
+    "market_days",
     "order_book",
+    "order_book_levels",
     "price_tick",
     "recent_trades",
     "reference_price",
     "reference_prices",
 ]
+
+
+# What the marketdata role adds to its cached price copy, so `prices` needs nothing else.
+DAY_FIELDS = ("last_trade_price", "change_24h", "change_percent_24h", "volume_24h")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +67,21 @@ def order_book(*, symbol: str, depth: int | None = None) -> BookView | None:
                     asks=view.asks[:depth])
 
 
+def order_book_levels(*, symbol: str, depth: int) -> dict[str, Any] | None:
+    """The cached book in its wire shape (`symbol`, `sequence`, `bids` and `asks` as
+    `[["price", "qty"], ...]`, the API's own), cut to `depth` levels a side: one Redis
+    read and no amount parsed, for the REST API. None if it is not cached."""
+    raw = redis_client().get(book_key(symbol))
+    if raw is None:
+        return None
+    wire: dict[str, Any] = json.loads(raw)
+    wire["bids"], wire["asks"] = wire["bids"][:depth], wire["asks"][:depth]
+    return wire
+
+
 def price_tick(*, symbol: str) -> dict[str, Any] | None:
-    """The last `price.tick` payload of the symbol (amounts as strings), if cached."""
+    """The last `price.tick` payload of the symbol (amounts as strings), if cached; the
+    marketdata role's copy adds the day's figures (`DAY_FIELDS`, see `market_days`)."""
     raw = redis_client().get(price_key(symbol))
     return json.loads(raw) if raw is not None else None
 
@@ -119,9 +139,51 @@ def day_summary(*, symbol: str, now: datetime, last_price: Decimal | None) -> Da
                                       start__gt=now - timedelta(hours=24))
     first = hourly.order_by("start").first()
     volume = hourly.aggregate(total=Sum("volume"))["total"] or Decimal(0)
-    if first is None or last_price is None:
+    return _day(first.open if first is not None else None, volume, last_price)
+
+
+def _day(open_price: Decimal | None, volume: Decimal, last_price: Decimal | None) -> DaySummary:
+    if open_price is None or last_price is None:
         return DaySummary(open_price=None, change=None, change_percent=None, volume=volume)
-    change = last_price - first.open
-    return DaySummary(open_price=first.open, change=change,
-                      change_percent=(change * 100 / first.open).quantize(Decimal("0.01")),
+    change = last_price - open_price
+    return DaySummary(open_price=open_price, change=change,
+                      change_percent=(change * 100 / open_price).quantize(Decimal("0.01")),
                       volume=volume)
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDay:
+    """A symbol's last trade price and its last 24 hours, as `prices` shows them."""
+
+    last_trade_price: Decimal | None
+    day: DaySummary
+
+
+def market_days(*, symbols: Collection[str], now: datetime,
+                last_prices: Mapping[str, Decimal]) -> dict[str, MarketDay]:
+    """`MarketDay` of each symbol in two queries (the last trades, the day's hourly
+    candles), whatever their number: for the marketdata role, which caches them with the
+    prices so the REST API reads them from Redis. A price in `last_prices` (the role's own,
+    newer than what it has written) wins over the database's."""
+    wanted = sorted(symbols)
+    if not wanted:
+        return {}
+    recorded = dict(MarketTrade.objects.filter(symbol__in=wanted)
+                    .order_by("symbol", "-traded_at", "-trade_id").distinct("symbol")
+                    .values_list("symbol", "price"))
+    opens: dict[str, tuple[datetime, Decimal]] = {}
+    volumes: dict[str, Decimal] = {}
+    for symbol, start, open_price, volume in CandleRow.objects.filter(
+            symbol__in=wanted, interval=Interval.ONE_HOUR.value,
+            start__gt=now - timedelta(hours=24)).values_list("symbol", "start", "open",
+                                                             "volume"):
+        if symbol not in opens or start < opens[symbol][0]:
+            opens[symbol] = (start, open_price)
+        volumes[symbol] = volumes.get(symbol, Decimal(0)) + volume
+    days = {}
+    for symbol in wanted:
+        last = last_prices.get(symbol, recorded.get(symbol))
+        first = opens.get(symbol)
+        days[symbol] = MarketDay(last_trade_price=last, day=_day(
+            first[1] if first else None, volumes.get(symbol, Decimal(0)), last))
+    return days

@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import redis
 from django.db import connection
+from redis.client import Pipeline
 
 from apps.orders import events
 from apps.orders.api.serializers import PlaceOrderSerializer
@@ -150,14 +152,34 @@ def place_order(
     now: datetime | None = None,
     keyed: bool = False,
 ) -> OrderView:
-    """Check, publish `order.submitted` and cache the order; return it with status NEW.
+    """Check, claim the client order id, publish `order.submitted` and cache the order;
+    return it with status NEW.
 
     `keyed`: the order id derives from an Idempotency-Key, so a retry sends this very order
     again (same id, same `now` as its submission time) and the processor records it once.
     Then a publish whose outcome is unknown keeps the client order id for that retry;
     otherwise it is released, and should the first publish have landed after all, the
     processor rejects the second order as a duplicate (`order.rejected`)."""
-    now = now or datetime.now(UTC)
+    order = new_order(user_id=user_id, order_id=order_id, client_order_id=client_order_id,
+                      terms=terms, now=now or datetime.now(UTC))
+    client_key = client_order_key(user_id=user_id, client_order_id=order.client_order_id)
+    try:
+        claimed = redis_client().set(client_key, str(order_id), nx=True,
+                                     ex=CLIENT_ORDER_ID_SECONDS)
+        if not claimed and redis_client().get(client_key) != str(order_id).encode():
+            raise DuplicateClientOrderId(order.client_order_id)
+    except redis.RedisError as exc:
+        raise OrderEntryUnavailable.caused_by("redis", exc) from exc
+    publish_new_order(order, keyed=keyed)
+    return order
+
+
+def new_order(*, user_id: int, order_id: uuid.UUID, client_order_id: str | None,
+              terms: OrderTerms, now: datetime) -> OrderView:
+    """The order as entry accepts it (status NEW, submitted `now`; without a client order
+    id, its id stands for one), once it passes the instrument's rules: else
+    `OrderRejected`, with every rule it breaks. No I/O but the process's rules cache, so
+    order entry checks an order before it claims anything for it."""
     rules = current_instrument_rules(symbol=terms.symbol)
     if rules is None:
         raise OrderRejected([Violation("symbol", "unknown_symbol",
@@ -165,25 +187,35 @@ def place_order(
     violations = check_order(rules, terms, now=now)
     if violations:
         raise OrderRejected(violations)
-    client_order_id = client_order_id or str(order_id)
-    client_key = f"client_order:{user_id}:{client_order_id}"
-    try:
-        claimed = redis_client().set(client_key, str(order_id), nx=True,
-                                     ex=CLIENT_ORDER_ID_SECONDS)
-        if not claimed and redis_client().get(client_key) != str(order_id).encode():
-            raise DuplicateClientOrderId(client_order_id)
-    except redis.RedisError as exc:
-        raise OrderEntryUnavailable.caused_by("redis", exc) from exc
-    order = OrderView(
-        id=order_id, user_id=user_id, client_order_id=client_order_id, symbol=terms.symbol,
-        side=terms.side, type=terms.type, time_in_force=terms.time_in_force,
-        quantity=terms.quantity, price=terms.price, stop_price=terms.stop_price,
-        post_only=terms.post_only, expires_at=terms.expires_at, status="NEW",
-        filled_quantity=Decimal(0), average_fill_price=None, reason_code="",
+    return OrderView(
+        id=order_id, user_id=user_id, client_order_id=client_order_id or str(order_id),
+        symbol=terms.symbol, side=terms.side, type=terms.type,
+        time_in_force=terms.time_in_force, quantity=terms.quantity, price=terms.price,
+        stop_price=terms.stop_price, post_only=terms.post_only, expires_at=terms.expires_at,
+        status="NEW", filled_quantity=Decimal(0), average_fill_price=None, reason_code="",
         created_at=now, updated_at=now,
     )
+
+
+def client_order_key(*, user_id: int, client_order_id: str) -> str:
+    """Where a user's client order id is claimed (the order's id, for a week): entry's
+    synchronous duplicate check. The processor refuses a duplicate that passed it anyway."""
+    return f"client_order:{user_id}:{client_order_id}"
+
+
+def publish_new_order(order: OrderView, *, keyed: bool,
+                      also_write: Callable[[Pipeline], None] | None = None) -> None:
+    """Publish `order.submitted` of an order whose client order id is claimed and wait for
+    Kafka's acknowledgement; then cache it and index it as pending, with whatever
+    `also_write` queues (the stored idempotent response), in one pipeline.
+
+    A publish that failed releases the client order id, except when its outcome is unknown
+    and the order is `keyed` (see `place_order`); then `OrderEntryUnavailable` (or
+    `OrderOutcomeUnknown`) is raised. A failed cache write is only logged: published is
+    published, and reads fall back to the database once the processor has the order."""
+    client_key = client_order_key(user_id=order.user_id, client_order_id=order.client_order_id)
     try:
-        _publish(events.ORDER_SUBMITTED, symbol=terms.symbol, payload=_submitted_payload(order))
+        _publish(events.ORDER_SUBMITTED, symbol=order.symbol, payload=_submitted_payload(order))
     except OrderOutcomeUnknown:
         if not keyed:
             _forget_quietly(client_key)
@@ -192,25 +224,28 @@ def place_order(
         _forget_quietly(client_key)
         raise
     try:
-        _cache_pending(order)
+        pipe = redis_client().pipeline()
+        _cache_pending(order, pipe)
+        if also_write is not None:
+            try:
+                also_write(pipe)
+            except redis.RedisError as exc:  # the order is cached all the same
+                logger.warning("order %s: extra writes not queued: %s", order.id, exc)
+        pipe.execute()
     except redis.RedisError as exc:
-        # Published is published: reads fall back to the database once the processor has it.
-        logger.warning("order %s published but not cached: %s", order_id, exc)
-    return order
+        logger.warning("order %s published but not cached: %s", order.id, exc)
 
 
-def _cache_pending(order: OrderView) -> None:
-    """Cache the new order and index it as pending (the user's index and the venue's), so
-    reads, cancel-all and the kill switch find it before the processor records it. One
-    round trip; entries older than the cache are trimmed as new ones arrive."""
+def _cache_pending(order: OrderView, pipe: Pipeline) -> None:
+    """Queue the new order's cache entry and its place in the pending indexes (the user's
+    and the venue's), so reads, cancel-all and the kill switch find it before the
+    processor records it; entries older than the cache are trimmed as new ones arrive."""
     score = order.created_at.timestamp()
-    pipe = redis_client().pipeline()
     pipe.set(cached_order_key(order.id), order.to_json(), ex=ORDER_CACHE_SECONDS)
     for key in (pending_orders_key(order.user_id), pending_orders_key(None)):
         pipe.zadd(key, {str(order.id): score})
         pipe.zremrangebyscore(key, "-inf", score - ORDER_CACHE_SECONDS)
         pipe.expire(key, ORDER_CACHE_SECONDS)
-    pipe.execute()
 
 
 def _submitted_payload(order: OrderView) -> dict[str, object]:

@@ -4,8 +4,9 @@ authentication runs, with 413 and the structured error body (nothing takes effec
 The limit is the one of the longest prefix of `settings.REQUEST_BODY_LIMITS` that the path
 starts with (the JSON API: 64 KiB), else Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`.
 
-Two guards, because the declared length is not the whole story:
-- `AsgiBodyLimit` wraps the ASGI application (config/asgi.py, the web roles): it counts
+Three guards, because the declared length is not the whole story:
+- `AsgiBodyLimit` wraps the ASGI application (config/asgi.py, the ws role) and
+  `WsgiBodyLimit` the WSGI one (config/wsgi.py, the web role under gunicorn): they count
   the bytes as they arrive, so a chunked body, which declares no length, is refused as
   soon as it passes the limit, before Django has buffered it. One within the limit gets
   the `Content-Length` it turned out to have: DRF reads a body without one as empty,
@@ -16,8 +17,9 @@ Two guards, because the declared length is not the whole story:
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from django.conf import settings
@@ -87,6 +89,40 @@ class AsgiBodyLimit:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+READ_CHUNK_BYTES = 16 * 1024
+
+
+class WsgiBodyLimit:
+    """The WSGI twin of `AsgiBodyLimit`. A body that declares its length is left to
+    `RequestBodyLimitMiddleware` (Django reads no more than that length), so the common
+    request costs nothing here; a chunked one is read up to one byte past its limit, then
+    either refused with 413 or handed on in memory with the length it turned out to have."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked":
+            return self.app(environ, start_response)
+        limit = limit_for(environ.get("PATH_INFO", ""))
+        stream = environ["wsgi.input"]
+        body = bytearray()
+        while len(body) <= limit and (chunk := stream.read(min(READ_CHUNK_BYTES,
+                                                              limit + 1 - len(body)))):
+            body += chunk
+        if len(body) > limit:
+            refusal = json.dumps(error_body(limit)).encode()
+            start_response("413 Request Entity Too Large", [
+                ("Content-Type", "application/json"), ("Content-Length", str(len(refusal))),
+                ("Connection", "close")])
+            return [refusal]
+        environ["wsgi.input"] = io.BytesIO(bytes(body))
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return self.app(environ, start_response)
 
 
 def declared_length(request: HttpRequest) -> int:

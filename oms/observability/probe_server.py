@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from oms.observability import metrics  # noqa: F401 - registers the kernel counters to export
 from oms.observability.health import CheckResult, readiness_report
 
 logger = logging.getLogger(__name__)
+
+
+def exported_metrics() -> bytes:
+    """This process's metrics; in a server of several worker processes (the web role under
+    gunicorn, `PROMETHEUS_MULTIPROC_DIR` set) those of every worker, added up."""
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return generate_latest()
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    return generate_latest(registry)
 
 
 class Heartbeat:
@@ -77,7 +89,7 @@ class ProbeServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if self.path == "/metrics":
-                    self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
+                    self._send(200, exported_metrics(), CONTENT_TYPE_LATEST)
                     return
                 if self.path == "/health":
                     status, body = probe._liveness()

@@ -3,7 +3,7 @@ launcher, migrated and seeded, with roles run as real processes that a test may 
 services that a test may take down and bring back in place (`Venue.outage`).
 
 Also what the degradation and shutdown tests share: traders talking HTTP to a real web
-role (daphne), a stream of crossing orders that records every answer, and the checks that
+role (gunicorn), a stream of crossing orders that records every answer, and the checks that
 every accepted order reached the database, no refused one did, and the books reconcile."""
 
 from __future__ import annotations
@@ -74,13 +74,18 @@ class Venue:
     def start(self, command: str, *args: str) -> subprocess.Popen[bytes]:
         return self._spawn(command, [sys.executable, "manage.py", command, *args])
 
-    def start_web(self) -> WebRole:
-        """The web (and ws) role as production runs it: daphne serving the ASGI app
-        through `oms.serve` (Procfile), on a free port; returns once `/health` answers."""
+    def start_web(self, role: str = "web") -> WebRole:
+        """The `web` role as production runs it (gunicorn with config/gunicorn.py serving
+        the WSGI app), or the `ws` role (daphne through `oms.serve`, the ASGI app, which
+        serves the API too), as the Procfile has them, on a free port; returns once
+        `/health` answers."""
         port = free_port()
-        process = self._spawn("web", [sys.executable, "-m", "oms.serve", "-b", "127.0.0.1",
-                                      "-p", str(port), "--application-close-timeout", "10",
-                                      "config.asgi:application"])
+        command = ([str(Path(sys.executable).parent / "gunicorn"), "--config",
+                    "python:config.gunicorn", "--bind", f"127.0.0.1:{port}",
+                    "config.wsgi:application"] if role == "web" else
+                   [sys.executable, "-m", "oms.serve", "-b", "127.0.0.1", "-p", str(port),
+                    "--application-close-timeout", "10", "config.asgi:application"])
+        process = self._spawn(role, command)
         web = WebRole(process, f"http://127.0.0.1:{port}")
 
         def answers() -> bool:

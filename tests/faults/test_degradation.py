@@ -179,7 +179,7 @@ def test_websocket_stream_says_stale_during_an_outage_and_resumes(
 ) -> None:
     start_order_roles(venue)
     bridge = venue.start("run_ws_bridge")
-    web = venue.start_web()  # serves /ws/ as the ws role does
+    web = venue.start_web(role="ws")  # daphne serves /ws/ (and the API)
     maker, taker = trader_pair(venue, web)
     client = StreamClient(web)
     client.send({"action": "subscribe", "symbol": "BTC-USDT", "channel": "trades"})

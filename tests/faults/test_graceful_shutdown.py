@@ -1,4 +1,4 @@
-"""Graceful shutdown under load (issue #9): SIGTERM to the web role (daphne) and to the
+"""Graceful shutdown under load (issue #9): SIGTERM to the web role (gunicorn) and to the
 relay while orders flow (a processor's SIGTERM mid-stream, with a second one taking over,
 is in test_processor_faults). A role that is told to stop finishes what it
 has started, hands its work over cleanly and exits 0; nothing is lost or done twice."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -128,3 +129,29 @@ def test_rest_unknown_symbol_and_bad_query_use_the_structured_error_body(
     assert response.json()["errors"][0]["field"] == "interval"
     empty = client.get("/api/market-data/orderbook/ETH-USDT").json()
     assert empty == {"symbol": "ETH-USDT", "sequence": None, "bids": [], "asks": []}
+
+
+def test_rest_prices_and_orderbook_read_only_the_cache(
+        pipeline: MarketDataPipeline, django_assert_num_queries: Any) -> None:
+    now = datetime.now(UTC)
+    pipeline.apply([book_event("snapshot", 3, [["59999", "1"]], [["60001", "1"]]),
+                    trade_event("60000", "2", at=now)])
+    pipeline.due_ticks()
+    pipeline.refresh_cache(sole_claims(pipeline.symbols))
+    client = APIClient()
+    client.get("/api/market-data/prices/BTC-USDT")  # the instrument's rules, remembered
+    with django_assert_num_queries(0):
+        price = client.get("/api/market-data/prices/BTC-USDT").json()
+        book = client.get("/api/market-data/orderbook/BTC-USDT").json()
+    assert (price["last_trade_price"], price["volume_24h"]) == ("60000", "2")
+    assert book["bids"] == [["59999", "1"]]
+
+
+def test_a_restarted_role_caches_the_last_trade_the_database_knows(
+        pipeline: MarketDataPipeline) -> None:
+    pipeline.apply([trade_event("61000", "1", at=datetime.now(UTC))])
+    restarted = MarketDataPipeline(feeds=build_feeds(FEEDS, seed=7))
+    restarted.due_ticks()
+    restarted.refresh_cache(sole_claims(restarted.symbols))
+    price = APIClient().get("/api/market-data/prices/BTC-USDT").json()
+    assert (price["last_trade_price"], price["volume_24h"]) == ("61000", "1")

@@ -25,7 +25,6 @@ from apps.marketdata.api.serializers import (
     PriceSerializer,
     TradeSerializer,
 )
-from apps.marketdata.domain.book import wire_levels
 from apps.marketdata.domain.candles import Interval
 from apps.orders.selectors import current_instrument_rules
 
@@ -50,8 +49,19 @@ class MarketDataView(APIView):
 class PriceView(MarketDataView):
     @extend_schema(responses=PriceSerializer, summary="Prices and 24 h change of a symbol")
     def get(self, request: Request, symbol: str) -> Response:
+        """One Redis read: the price copy the marketdata role caches carries the last trade
+        and the day's figures. Without it (the role is not running), the database's."""
         known_symbol(symbol)
         tick = selectors.price_tick(symbol=symbol) or {}
+        if all(field in tick for field in selectors.DAY_FIELDS):
+            return Response({
+                "symbol": symbol, "last_trade_price": tick["last_trade_price"],
+                "best_bid": tick.get("best_bid"), "best_ask": tick.get("best_ask"),
+                "reference_price": tick.get("reference_price"), "source": tick.get("source"),
+                "change_24h": tick["change_24h"],
+                "change_percent_24h": tick["change_percent_24h"],
+                "volume_24h": tick["volume_24h"],
+            })
         trade = selectors.last_trade(symbol=symbol)
         last_price = trade.price if trade else None
         day = selectors.day_summary(symbol=symbol, now=datetime.now(UTC), last_price=last_price)
@@ -68,14 +78,14 @@ class OrderBookView(MarketDataView):
     @extend_schema(parameters=[DepthQuery], responses=OrderBookSerializer,
                    summary="Aggregated L2 of the internal book, with its sequence")
     def get(self, request: Request, symbol: str) -> Response:
+        """One Redis read; the cached levels are already the API's strings."""
         known_symbol(symbol)
         depth = parsed(DepthQuery, request)["depth"]
-        book = selectors.order_book(symbol=symbol, depth=depth)
-        return Response(OrderBookSerializer({
-            "symbol": symbol, "sequence": book.sequence if book else None,
-            "bids": wire_levels(book.bids) if book else [],
-            "asks": wire_levels(book.asks) if book else [],
-        }).data)
+        book = selectors.order_book_levels(symbol=symbol, depth=depth)
+        return Response({
+            "symbol": symbol, "sequence": book["sequence"] if book else None,
+            "bids": book["bids"] if book else [], "asks": book["asks"] if book else [],
+        })
 
 
 class TradesView(MarketDataView):

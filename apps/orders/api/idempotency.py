@@ -25,6 +25,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from redis.client import Pipeline
+
 from oms.kafka.config import MESSAGE_TIMEOUT_MS
 from oms.redis import redis_client
 
@@ -69,11 +71,17 @@ def _in_flight(request_fingerprint: str, *, submitted_at: datetime, now: datetim
 
 def claim(*, user_id: int, key: str, request_fingerprint: str, now: datetime) -> Claim:
     redis_key = _redis_key(user_id, key)
-    if redis_client().set(redis_key, _in_flight(request_fingerprint, submitted_at=now, now=now),
+    if redis_client().set(redis_key, in_flight_record(request_fingerprint, now=now),
                           nx=True, ex=KEY_SECONDS):
         return Claim(Outcome.PROCEED, submitted_at=now)
-    stored = redis_client().get(redis_key)
-    if stored is None:  # released between our SET and GET: the other request failed
+    return judge(redis_client().get(redis_key), request_fingerprint=request_fingerprint,
+                 now=now)
+
+
+def judge(stored: bytes | str | None, *, request_fingerprint: str, now: datetime) -> Claim:
+    """What a request must do about the record another request left under its key (None:
+    released since, the other request failed)."""
+    if stored is None:
         return Claim(Outcome.IN_FLIGHT)
     data = json.loads(stored)
     if data["fingerprint"] != request_fingerprint:
@@ -84,6 +92,16 @@ def claim(*, user_id: int, key: str, request_fingerprint: str, now: datetime) ->
     if data["state"] == "unknown" or now.timestamp() - data["started_at"] > IN_FLIGHT_SECONDS:
         return Claim(Outcome.RESOLVE, submitted_at=submitted_at)
     return Claim(Outcome.IN_FLIGHT, submitted_at=submitted_at)
+
+
+def redis_key(*, user_id: int, key: str) -> str:
+    """Where the key's record lives (for `apps.orders.api.admission`, which claims it)."""
+    return _redis_key(user_id, key)
+
+
+def in_flight_record(request_fingerprint: str, *, now: datetime) -> str:
+    """The record of a first request, claimed now and submitting its order now."""
+    return _in_flight(request_fingerprint, submitted_at=now, now=now)
 
 
 def resume(*, user_id: int, key: str, request_fingerprint: str, submitted_at: datetime,
@@ -102,11 +120,13 @@ def mark_unknown(*, user_id: int, key: str, request_fingerprint: str,
     redis_client().set(_redis_key(user_id, key), json.dumps(record), ex=KEY_SECONDS)
 
 
-def complete(*, user_id: int, key: str, request_fingerprint: str, status: int, body: Any) -> None:
+def complete(*, user_id: int, key: str, request_fingerprint: str, status: int, body: Any,
+             pipeline: Pipeline | None = None) -> None:
+    """Store the response for replays; with `pipeline`, queued on it instead of sent."""
     record = {"state": "done", "fingerprint": request_fingerprint, "status": status,
               "body": body}
-    redis_client().set(_redis_key(user_id, key), json.dumps(record, default=str),
-                       ex=KEY_SECONDS)
+    (pipeline if pipeline is not None else redis_client()).set(
+        _redis_key(user_id, key), json.dumps(record, default=str), ex=KEY_SECONDS)
 
 
 def release(*, user_id: int, key: str) -> None:

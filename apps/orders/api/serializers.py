@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from apps.orders.domain.rules import OrderTerms, default_time_in_force
 from apps.orders.events import ORDER_TYPES, SIDES, TIMES_IN_FORCE
@@ -30,7 +31,28 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
         return attrs
 
 
-class PlaceOrderSerializer(StrictSerializer):
+class SharedFieldsSerializer(StrictSerializer):
+    """Its fields are built and bound once per class, not per instance: DRF deep-copies
+    every declared field for each serializer it makes, which was the largest cost of
+    parsing an order (a third of order entry's serializer time, py-spy). Sharing them is
+    safe because validating only reads a field (its arguments, its validators, the
+    settings); what a validation finds (`validated_data`, `errors`) stays on its own
+    serializer. For serializers without context or `partial`, like the order request."""
+
+    _bound_fields: ClassVar[dict[type, BindingDict]] = {}
+
+    @property  # type: ignore[override]  # DRF's is a cached_property of each instance
+    def fields(self) -> BindingDict:
+        fields = self._bound_fields.get(type(self))
+        if fields is None:
+            fields = BindingDict(self)
+            for name, field in self.get_fields().items():
+                fields[name] = field
+            self._bound_fields[type(self)] = fields
+        return fields
+
+
+class PlaceOrderSerializer(SharedFieldsSerializer):
     client_order_id = TextPatternField(r"^[A-Za-z0-9._:-]{1,64}$", required=False,
                                              help_text="Your id for the order, unique per user.")
     symbol = TextField(max_length=25)

@@ -13,15 +13,17 @@ import redis
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from redis.client import Pipeline
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.orders import selectors, services
-from apps.orders.api import idempotency
+from apps.orders.api import admission, idempotency
 from apps.orders.api.filters import OrderFilterSet, pending_matches
 from apps.orders.api.serializers import (
     AmendOrderSerializer,
@@ -36,7 +38,7 @@ from apps.orders.domain.rules import Violation
 from apps.orders.models import Order
 from oms.api.errors import Conflict, FieldErrors, ServiceUnavailable, UnprocessableEntity
 from oms.api.pagination import StrictCursorPagination
-from oms.api.throttling import ClientIpRateThrottle, UserRateThrottle
+from oms.api.throttling import RateWindow, UserAndClientIpThrottle, rate_windows, retry_after
 from oms.auth.roles import sees_everything
 
 logger = logging.getLogger(__name__)
@@ -56,12 +58,23 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-class OrdersThrottle(UserRateThrottle):
+class OrdersThrottle(UserAndClientIpThrottle):
+    """Per user and per client address, counted in one Redis round trip."""
+
     scope = "orders-user"
+    ip_scope = "orders-ip"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        # Order entry counts in its admission script, with its claims (one round trip).
+        if getattr(view, "action", None) == "create":
+            return True
+        return super().allow_request(request, view)
 
 
-class OrdersIpThrottle(ClientIpRateThrottle):
-    scope = "orders-ip"
+# One serializer renders every accepted order: a DRF serializer deep-copies its declared
+# fields on each instantiation, which cost order entry more than rendering itself.
+# Rendering only reads the fields, so threads may share it.
+ORDER_REPRESENTATION = OrderSerializer()
 
 
 class NewestFirst(StrictCursorPagination):
@@ -104,7 +117,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     serializer_class = OrderSerializer
     filterset_class = OrderFilterSet
     pagination_class = NewestFirst
-    throttle_classes = [OrdersThrottle, OrdersIpThrottle]
+    throttle_classes = [OrdersThrottle]
     # Any id reaches the view, so a malformed one is a JSON 404 like an unknown one.
     lookup_value_regex = "[^/]+"
 
@@ -126,25 +139,100 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     @extend_schema(request=PlaceOrderSerializer, parameters=[IDEMPOTENCY_HEADER],
                    responses={202: OrderSerializer, **ERROR_RESPONSES})
     def create(self, request: Request) -> Response:
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not IDEMPOTENCY_KEY_PATTERN.match(key):
-            raise FieldErrors([("Idempotency-Key", "invalid",
-                                "1 to 255 printable ASCII characters without spaces")])
-        serializer = PlaceOrderSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        """Parse and check the order (no I/O), admit it in one Redis round trip (rate
+        limits, the key's and the client order id's claims: `admission`), publish it and
+        wait for Kafka's acknowledgement, then cache it and store the response for replays
+        in one pipeline. A request that cannot be placed is still counted, so 429 comes
+        first, as it did when DRF's throttle ran before the view."""
         user_id = request.user.pk
-        now = datetime.now(UTC)
-        if key is None:
-            try:
-                return self._place(serializer, user_id=user_id, key=None, now=now)
-            except services.OrderOutcomeUnknown as exc:
-                raise unavailable(exc) from exc
-        fingerprint = idempotency.fingerprint("POST", request.path, request.data)
+        key = request.headers.get("Idempotency-Key")
+        windows = rate_windows(OrdersThrottle().counted(request))
         try:
-            claim = idempotency.claim(user_id=user_id, key=key, request_fingerprint=fingerprint,
-                                      now=now)
+            if key is not None and not IDEMPOTENCY_KEY_PATTERN.match(key):
+                raise FieldErrors([("Idempotency-Key", "invalid",
+                                    "1 to 255 printable ASCII characters without spaces")])
+            serializer = PlaceOrderSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+        except APIException:
+            self._count_refused(windows)
+            raise
+        now = datetime.now(UTC)
+        order_id = services.order_id_for(user_id=user_id, idempotency_key=key)
+        fingerprint = ("" if key is None
+                       else idempotency.fingerprint("POST", request.path, request.data))
+        record_key = None if key is None else idempotency.redis_key(user_id=user_id, key=key)
+        rejected: services.OrderRejected | None = None
+        try:
+            order = services.new_order(
+                user_id=user_id, order_id=order_id, now=now, terms=serializer.terms(),
+                client_order_id=serializer.validated_data.get("client_order_id"))
+        except services.OrderRejected as exc:
+            rejected = exc
+        try:
+            if rejected is not None:
+                admitted = admission.peek(windows, record_key=record_key)
+            else:
+                admitted = admission.claim(
+                    windows, record_key=record_key,
+                    in_flight=idempotency.in_flight_record(fingerprint, now=now),
+                    record_seconds=idempotency.KEY_SECONDS, order_id=str(order_id),
+                    claim_key=services.client_order_key(
+                        user_id=user_id, client_order_id=order.client_order_id),
+                    claim_seconds=services.CLIENT_ORDER_ID_SECONDS)
         except redis.RedisError as exc:
             raise unavailable(exc) from exc
+        if admitted.verdict is admission.Verdict.THROTTLED:
+            raise Throttled(wait=retry_after(admitted.wait_seconds))
+        if admitted.verdict is admission.Verdict.STORED:
+            assert key is not None  # noqa: S101 - only a key has a record
+            claim = idempotency.judge(admitted.stored, request_fingerprint=fingerprint,
+                                      now=now)
+            return self._answer_claimed(serializer, claim, user_id=user_id, key=key,
+                                        fingerprint=fingerprint)
+        if rejected is not None:
+            raise violations_error(rejected.violations) from rejected
+        if admitted.verdict is admission.Verdict.DUPLICATE:
+            raise Conflict(f"client_order_id {order.client_order_id} is already used",
+                           code="duplicate_client_order_id")
+        body = ORDER_REPRESENTATION.to_representation(order)
+
+        def store_response(pipeline: Pipeline) -> None:
+            if key is not None:  # queued with the entry cache: the same round trip
+                idempotency.complete(user_id=user_id, key=key, request_fingerprint=fingerprint,
+                                     status=status.HTTP_202_ACCEPTED, body=body,
+                                     pipeline=pipeline)
+
+        try:
+            services.publish_new_order(order, keyed=key is not None, also_write=store_response)
+        except BaseException as exc:
+            if key is not None:
+                if isinstance(exc, services.OrderOutcomeUnknown):
+                    self._keep_unknown(user_id=user_id, key=key, fingerprint=fingerprint,
+                                       submitted_at=now)
+                else:
+                    idempotency.release(user_id=user_id, key=key)
+            if isinstance(exc, services.OrderEntryUnavailable):
+                raise unavailable(exc) from exc
+            raise
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    @staticmethod
+    def _count_refused(windows: list[RateWindow]) -> None:
+        """Count a malformed request: 429 when over a limit, else its own error. Counting
+        is best effort here, as in DRF's throttles: without Redis the 400 stands."""
+        try:
+            counted = admission.count(windows)
+        except redis.RedisError as exc:
+            logger.warning("order entry: a refused request not counted: %s", exc)
+            return
+        if counted.verdict is admission.Verdict.THROTTLED:
+            raise Throttled(wait=retry_after(counted.wait_seconds))
+
+    def _answer_claimed(self, serializer: PlaceOrderSerializer, claim: idempotency.Claim, *,
+                        user_id: int, key: str, fingerprint: str) -> Response:
+        """A key another request has used: replay its response, refuse another body (422)
+        or a request while it is in flight (409), or resolve an outcome it left unknown.
+        The rare paths, in as many round trips as they need."""
         if claim.outcome is idempotency.Outcome.REPLAY:
             return Response(claim.body, status=claim.status,
                             headers={"Idempotent-Replayed": "true"})
@@ -152,28 +240,24 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             raise UnprocessableEntity("this Idempotency-Key was used with a different request",
                                       code="idempotency_key_reused")
         resolving = claim.outcome is idempotency.Outcome.RESOLVE
-        if claim.outcome is idempotency.Outcome.IN_FLIGHT or resolving:
-            known = self._known_order(user_id=user_id, key=key, in_database=resolving)
-            if known is not None:
-                response = Response(OrderSerializer(known).data, status=status.HTTP_202_ACCEPTED,
-                                    headers={"Idempotent-Replayed": "true"})
-                self._store(user_id=user_id, key=key, fingerprint=fingerprint, response=response)
-                return response
-            if not resolving:
-                raise Conflict("a request with this Idempotency-Key is in progress",
-                               code="idempotency_key_in_flight")
-        submitted_at = claim.submitted_at or now
+        known = self._known_order(user_id=user_id, key=key, in_database=resolving)
+        if known is not None:
+            response = Response(ORDER_REPRESENTATION.to_representation(known),
+                                status=status.HTTP_202_ACCEPTED,
+                                headers={"Idempotent-Replayed": "true"})
+            self._store(user_id=user_id, key=key, fingerprint=fingerprint, response=response)
+            return response
+        if not resolving:
+            raise Conflict("a request with this Idempotency-Key is in progress",
+                           code="idempotency_key_in_flight")
+        submitted_at = claim.submitted_at or datetime.now(UTC)
         try:
-            if resolving:
-                idempotency.resume(user_id=user_id, key=key, request_fingerprint=fingerprint,
-                                   submitted_at=submitted_at, now=now)
+            idempotency.resume(user_id=user_id, key=key, request_fingerprint=fingerprint,
+                               submitted_at=submitted_at, now=datetime.now(UTC))
             response = self._place(serializer, user_id=user_id, key=key, now=submitted_at)
         except BaseException as exc:
-            if resolving or isinstance(exc, services.OrderOutcomeUnknown):
-                self._keep_unknown(user_id=user_id, key=key, fingerprint=fingerprint,
-                                   submitted_at=submitted_at)
-            else:
-                idempotency.release(user_id=user_id, key=key)
+            self._keep_unknown(user_id=user_id, key=key, fingerprint=fingerprint,
+                               submitted_at=submitted_at)
             if isinstance(exc, services.OrderEntryUnavailable | redis.RedisError):
                 raise unavailable(exc) from exc
             raise
@@ -236,7 +320,8 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             raise
         except services.OrderEntryUnavailable as exc:
             raise unavailable(exc) from exc
-        return Response(OrderSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+        return Response(ORDER_REPRESENTATION.to_representation(order),
+                        status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: OrderSerializer(many=True)})
     def list(self, request: Request) -> Response:

@@ -1,7 +1,7 @@
-"""Limits that only the real server can show (daphne through `oms.serve`, as production
-runs it): a chunked body, which declares no length, is held to the same 64 KiB as any
-other; `/metrics` is on the probe port, and off the public port where settings say so
-(production)."""
+"""Limits that only the real server can show (the web role under gunicorn and the ws role
+under daphne, as production runs them): a chunked body, which declares no length, is held
+to the same 64 KiB as any other; `/metrics` is on the probe port, and off the public port
+where settings say so (production)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,14 @@ def key_request(size: int) -> bytes:
     return (body + " " * (size - len(body))).encode()
 
 
-def test_a_chunked_body_over_the_limit_is_413(served_app: str) -> None:
+@pytest.mark.parametrize("role", ["web", "ws"])
+@pytest.mark.django_db(transaction=True)
+def test_a_chunked_body_over_the_limit_is_413(role: str) -> None:
+    with serving(role) as url:
+        chunked_body_over_the_limit_is_413(url)
+
+
+def chunked_body_over_the_limit_is_413(served_app: str) -> None:
     user = client_for("opsy", Role.OPS).user  # type: ignore[attr-defined]
     auth = {"Authorization": f"Token {Token.objects.get(user=user).key}",
             "Content-Type": "application/json"}
@@ -51,16 +58,19 @@ def test_a_chunked_body_over_the_limit_is_413(served_app: str) -> None:
     assert ApiKey.objects.count() == 1
 
 
+@pytest.mark.parametrize("role", ["web", "ws"])
 @pytest.mark.django_db(transaction=True)
-def test_metrics_are_on_the_probe_port_and_off_the_public_one_when_configured() -> None:
+def test_metrics_are_on_the_probe_port_and_off_the_public_one_when_configured(
+    role: str,
+) -> None:
     probe = free_port()
-    with serving(OMS_PROBE_PORT=str(probe), OMS_METRICS_ON_WEB="false") as url:
+    with serving(role, OMS_PROBE_PORT=str(probe), OMS_METRICS_ON_WEB="false") as url:
         assert requests.get(f"{url}/metrics", timeout=10).status_code == 404
         assert requests.get(f"{url}/health", timeout=10).status_code == 200
         metrics = requests.get(f"http://127.0.0.1:{probe}/metrics", timeout=10)
         assert metrics.status_code == 200
         assert "django_http_requests" in metrics.text  # the web role's own, not a copy
-    with serving() as url:  # development and tests keep it on the public port
+    with serving(role) as url:  # development and tests keep it on the public port
         assert requests.get(f"{url}/metrics", timeout=10).status_code == 200
 
 
