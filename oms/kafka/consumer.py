@@ -99,7 +99,10 @@ class BatchConsumer:
         extra: Mapping[str, Any] | None = None,
         on_assign: AssignmentCallback | None = None,
         on_revoke: AssignmentCallback | None = None,
+        subscribe: bool = True,
     ) -> None:
+        """`subscribe=False` joins no group: the caller assigns partitions itself (see
+        `assign_from_end`), and `group_id` then only names the consumer in metrics."""
         self.group_id = group_id
         self.topics = list(topics)
         self._dead_letters = dead_letters
@@ -110,7 +113,23 @@ class BatchConsumer:
         if on_revoke is not None:
             callbacks["on_revoke"] = on_revoke
             callbacks["on_lost"] = on_revoke
-        self._consumer.subscribe(self.topics, **callbacks)
+        if subscribe:
+            self._consumer.subscribe(self.topics, **callbacks)
+
+    def assign_from_end(self, *, timeout: float = 10.0) -> None:
+        """Read every partition of the topics from its current end, outside any group.
+
+        For a process that tails topics for itself (each WebSocket process fans `prices`
+        and `executions` out to its own connections): no group join to wait for, no
+        rebalance between replicas, and once this returns every later record is read."""
+        metadata = self._consumer.list_topics(timeout=timeout)
+        partitions = []
+        for topic in self.topics:
+            for partition in sorted(metadata.topics[topic].partitions):
+                _low, high = self._consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=timeout)
+                partitions.append(TopicPartition(topic, partition, high))
+        self._consumer.assign(partitions)
 
     def poll_batch(self, *, max_messages: int = 500, timeout: float = 0.5) -> Batch:
         batch = Batch()
