@@ -119,6 +119,7 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.queue = OutboundQueue(settings.MARKETDATA_WS_QUEUE_SIZE)
         self.subscriptions: dict[str, Subscription] = {}
         self.ready = asyncio.Event()
+        self.drained = asyncio.Event()  # set when the writer made room in the queue
         self.last_heard = asyncio.get_running_loop().time()
         self.stale_reason: str | None = None
         self.closing = False
@@ -154,8 +155,9 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if subscription is None or subscription.catching_up \
                 or message.seq <= subscription.last:
             return
-        if message.seq == subscription.last + 1 or message.channel == TICKER \
-                or message.kind == SNAPSHOT:  # a ticker and a snapshot are whole states
+        # A ticker is a whole state; a book message that does not follow what was sent
+        # becomes the latest snapshot when it is written (`_render_book`).
+        if message.seq == subscription.last + 1 or message.channel in (TICKER, BOOK):
             subscription.last = message.seq
             self.enqueue(_item(message))
             return
@@ -180,6 +182,7 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                                 await self.hub.latest_seq(subscription.stream))
                     continue
                 for message in missed:
+                    await self._room()  # a replay goes at the reader's pace, never over
                     if message.seq > subscription.last:
                         subscription.last = message.seq
                         self.enqueue(_item(message))
@@ -187,6 +190,11 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     return  # nothing numbered beyond `last` anywhere
         finally:
             subscription.catching_up = False
+
+    async def _room(self) -> None:
+        while self.queue.full:
+            self.drained.clear()
+            await self.drained.wait()
 
     def on_gap(self, subscription: Subscription, latest: int) -> None:
         """The window no longer holds what the subscription missed: say so, and go on
@@ -234,6 +242,7 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.ready.wait()
             self.ready.clear()
             while (item := self.queue.pop()) is not None:
+                self.drained.set()
                 for text in await self.render(item):
                     await self.send(text_data=text)
 
