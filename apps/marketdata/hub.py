@@ -26,6 +26,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 import uuid
 import weakref
 from collections import defaultdict
@@ -170,6 +171,7 @@ class StreamHub:
         self._stop = threading.Event()
         self._watch = _BrokerWatch(self._stop)
         self._started: asyncio.Task[None] | None = None
+        self._since_ms = 0  # records older than the start are skipped
 
     @property
     def stale_reason(self) -> str | None:
@@ -186,6 +188,7 @@ class StreamHub:
         await asyncio.shield(self._started)
 
     async def _start(self) -> None:
+        self._since_ms = int(time.time() * 1000)
         consumer = await asyncio.to_thread(self._tail)
         threading.Thread(target=self._run, args=(consumer,), name="stream-tail",
                          daemon=True).start()
@@ -208,8 +211,12 @@ class StreamHub:
                 batch = consumer.poll_batch(timeout=POLL_SECONDS)
                 if not batch:
                     continue
+                # Records from before the start are not this hub's (the broker's idea of
+                # the end may be a little early); those other hubs numbered are in the
+                # window anyway.
                 routes = [route for consumed in batch.events
-                          if (route := _route(consumed.event)) is not None]
+                          if consumed.timestamp_ms >= self._since_ms
+                          and (route := _route(consumed.event)) is not None]
                 try:
                     numbered = stream_window.sequence(route.offer for route in routes)
                 except WINDOW_ERRORS as exc:

@@ -35,6 +35,7 @@ class ConsumedEvent:
     offset: int
     key: str | None
     event: Event
+    timestamp_ms: int = 0  # the record's timestamp (its producer's clock), 0 if none
 
 
 @dataclass(slots=True)
@@ -121,7 +122,9 @@ class BatchConsumer:
 
         For a process that tails topics for itself (each WebSocket process fans `prices`
         and `executions` out to its own connections): no group join to wait for, no
-        rebalance between replicas, and once this returns every later record is read."""
+        rebalance between replicas, and once this returns every later record is read.
+        Some earlier ones may come too (Tansu answers the start of its last batch as the
+        end): callers that want none compare `ConsumedEvent.timestamp_ms`."""
         metadata = self._consumer.list_topics(timeout=timeout)
         partitions = []
         for topic in self.topics:
@@ -155,7 +158,7 @@ class BatchConsumer:
             batch.events.append(ConsumedEvent(
                 topic=topic, partition=partition, offset=offset,
                 key=raw_key.decode(errors="replace") if raw_key is not None else None,
-                event=event,
+                event=event, timestamp_ms=max(message.timestamp()[1], 0),
             ))
             EVENTS_CONSUMED.labels(topic, self.group_id).inc()
         return batch
