@@ -49,6 +49,7 @@ from oms.events import Event
 from oms.kafka.consumer import BatchConsumer
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import EXECUTIONS, PRICES
+from oms.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -135,14 +136,16 @@ class Listener(Protocol):
         block (queue it)."""
 
 
-class _BrokerWatch(threading.Thread):
-    """Asks the broker for the source topic's metadata once a beat, off the event loop (a
-    dead broker makes that call wait for its timeout), and keeps the last answer."""
+class _SourceWatch(threading.Thread):
+    """Asks the broker for the source topic's metadata and pings Redis once a beat, off
+    the event loop (a dead broker makes that call wait for its timeout), and keeps the
+    last answers: a quiet stream still learns of an outage."""
 
     def __init__(self, stop: threading.Event) -> None:
-        super().__init__(name="stream-broker-watch", daemon=True)
+        super().__init__(name="stream-source-watch", daemon=True)
         self.stop = stop
         self.reachable = True
+        self.window_reachable = True
         self.admin = AdminClient({**settings.KAFKA_CLIENT_CONFIG, "log_level": 0,
                                   "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
 
@@ -156,6 +159,10 @@ class _BrokerWatch(threading.Thread):
             if reachable != self.reachable:
                 logger.warning("streams: the broker is %s", "back" if reachable else "gone")
             self.reachable = reachable
+            try:
+                self.window_reachable = bool(redis_client().ping())
+            except WINDOW_ERRORS:
+                self.window_reachable = False
             self.stop.wait(BEAT_SECONDS)
 
 
@@ -169,13 +176,13 @@ class StreamHub:
         self.books: dict[str, L2Book] = {}
         self.window_down = False
         self._stop = threading.Event()
-        self._watch = _BrokerWatch(self._stop)
+        self._watch = _SourceWatch(self._stop)
         self._started: asyncio.Task[None] | None = None
         self._since_ms = 0  # records older than the start are skipped
 
     @property
     def stale_reason(self) -> str | None:
-        if self.window_down:
+        if self.window_down or not self._watch.window_reachable:
             return STALE_WINDOW
         if not self._watch.reachable:
             return STALE_SOURCE

@@ -346,6 +346,9 @@ class MarketDataConsumer(StreamConsumer):
 
     async def _render_book(self, item: StreamItem) -> list[str]:
         sent = self.sent_books.get(item.symbol)
+        if item.kind == SNAPSHOT and (sent is None or item.seq > sent):
+            self.sent_books[item.symbol] = item.seq
+            return [item.text]
         if item.kind in (SNAPSHOT, DELTA) and sent is not None:
             if item.seq <= sent:
                 return []  # already in the snapshot sent
