@@ -367,7 +367,7 @@ def print_report(results: list[Result], args: argparse.Namespace) -> None:
     print_table(TABLE, [
         [r.label, r.clients, r.rate, r.delivered, r.tally.lost, r.tally.gaps,
          percentile_ms(r.tally.latencies_ns, 50), percentile_ms(r.tally.latencies_ns, 99),
-         r.rate / peer if peer and r.label.endswith("book") or r is results[0]
+         r.rate / peer if (peer and r.label.endswith("book")) or r is results[0]
          else float("nan"), format_cpu(r.server_cpu)]
         for r in results])
     print("msgs/s = messages received by all clients together; lost = sequences skipped "
