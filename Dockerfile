@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for every role of the OMS (web, ws, processor, relay, marketdata, ws-bridge,
+# One image for every role of the OMS (web, ws, processor, relay, marketdata,
 # risk, celery-worker, celery-beat): the Kubernetes Deployment of each role picks it by its
 # command (deploy/k8s/base). The default command is the web role.
 #

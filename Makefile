@@ -4,7 +4,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-PORTS := 8000 8001 9101 9102 9103 9104 9105 9106 9107 9108
+PORTS := 8000 8001 9101 9102 9103 9105 9106 9107 9108
 
 .PHONY: up test lint venv bench-engine bench-ingest bench-processor bench-e2e bench-ws bench-md-rest bench-risk clean deploy-check
 
@@ -56,7 +56,7 @@ bench-processor: venv
 bench-e2e: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.end_to_end
 
-## bench-ws: market data fan-out to 50 and 200 WebSocket clients via the ws-bridge, beside bare group_send.
+## bench-ws: market data and private fan-out to 1,000 WebSocket clients, beside a bare websockets broadcast server.
 bench-ws: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.websocket_fanout
 

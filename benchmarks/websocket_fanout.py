@@ -1,40 +1,30 @@
-"""WebSocket fan-out: how many market data messages per second the `ws` role (daphne)
-delivers to N clients subscribed to one symbol's `book` and `trades`, and how late, when
-the events come from Kafka through the `ws-bridge` role - beside the same messages put on
-the channel layer directly, in the same run.
+"""WebSocket fan-out: how many messages per second the `ws` role (daphne, its in-process
+hub fed from Kafka) delivers to 1,000 clients, how late, and how many are lost without a
+`gap` marker - beside a bare `websockets` broadcast server in the same run.
 
-Two paths, the same events at the same rate (`--rate` per second: book deltas and trades
-of BTC-USDT in turn, with a book snapshot every 100 deltas as the processor sends them):
+Three rounds, each `--seconds` long after `--warmup`:
 
-* `bridge`: published on `prices` with the project's producer; `manage.py run_ws_bridge`
-  consumes them and `group_send`s each to `md.BTC-USDT.book` or `.trades` through the
-  Redis channel layer; the `MarketDataConsumer`s in daphne queue and send them;
-* `bare group_send` (the ceiling of this server): this process calls
-  `channel_layer.group_send` with the very messages the bridge would send
-  (`apps.marketdata.bridge.routes`), so Kafka and the bridge are left out.
+* `peer (bare websockets)`: a subprocess running `websockets.broadcast` to every client
+  of each message one publisher connection sends it (no Kafka, no JSON per client, no
+  sequencing): the ceiling of Python on this machine;
+* `ours, public book`: the same clients subscribed to BTC-USDT's `book` on daphne;
+  `book.delta` events (a snapshot every 100) published on `prices` at `--rate`;
+* `ours, private fills`: `--clients` users, each on `/ws/orders` with its own ticket,
+  `--fill-rate` `order.fill` events per second in total on `executions`, round robin.
 
-The event schema is closed, so no send time travels in a payload: the publisher records
-when it handed each event to its path, by book `sequence` and by `trade_id`, and each
-client matches what it receives on those. Clients, publisher and clock share this process
-(asyncio, `websockets`); latency is publish to receipt, including the client's own
-JSON decoding. Events published inside the measured window count; receipts are awaited
-`--drain` seconds after it. `delivered` is receipts over events x clients: anything
-missing was dropped by a lagging connection's queue (trades are dropped with a notice,
-book backlogs become one snapshot) or not delivered in time.
-
-Runs under the launcher (`make bench-ws`): it migrates, loads the demo venue, starts
-daphne and the ws-bridge on free ports, and stops them at the end. Everything shares the
-machine, so the CPU each process used is printed with the figures.
+Each client checks its stream by sequence: a book delta must follow the last delta or
+snapshot, a fill the last fill; anything else without a `gap` marker in between counts as
+`lost`. Latency is publish to receipt (publisher and clients share this process and its
+clock), including the client's JSON decoding. Runs under the launcher (`make bench-ws`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
-import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,19 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from channels.layers import get_channel_layer
 from confluent_kafka import KafkaError, Message
 from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Origin
 
-from apps.marketdata.bridge import routes
-from apps.processing import events as executions
 from benchmarks.harness import (
     HOST,
     Column,
-    Window,
     cpu_used,
     format_cpu,
     free_port,
@@ -66,209 +52,178 @@ from benchmarks.harness import (
     process_cpu_seconds,
     setup_django,
     start_daphne,
-    start_role,
     stop_process,
     wait_healthy,
 )
-from oms.events import Event, InvalidEvent, new_event
+from oms.events import Event, new_event
 from oms.kafka.producer import EventProducer
-from oms.kafka.topics import PRICES
+from oms.kafka.topics import EXECUTIONS, PRICES
 
 SYMBOL = "BTC-USDT"
 SNAPSHOT_EVERY = 100  # book deltas between two snapshots, as the processor publishes them
-PRIME_SECONDS = 90.0
-ORIGIN = Origin(f"http://{HOST}:8000")
+CONNECT_BATCH = 50
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.websocket_fanout",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", default="50,200",
-                        help="comma-separated numbers of clients, one round each")
+    parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20.0,
-                        help="events published per second (book and trades in turn)")
-    parser.add_argument("--events", choices=["book+trades", "book"], default="book+trades",
-                        help="what is published: book events and trades in turn, or the book")
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured time per path")
-    parser.add_argument("--warmup", type=float, default=3.0,
-                        help="unmeasured publishing before each measurement")
-    parser.add_argument("--drain", type=float, default=3.0,
-                        help="seconds to wait for the last messages after publishing")
+                        help="public book events per second (x clients = messages/s)")
+    parser.add_argument("--fill-rate", type=float, default=500.0,
+                        help="private fills per second in total")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--drain", type=float, default=3.0)
+    parser.add_argument("--peer-server", type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-# ------------------------------------------------------------------------ the events
+# ---------------------------------------------------------------- the bare peer server
 
 
-class MarketEvents:
-    """Book events of one symbol (one sequence for the whole run) and its trades around
-    60,000, each stamped with `perf_counter_ns` when `stamp` is called on it."""
+async def peer_server(port: int) -> None:
+    """Every message any connection sends goes to all the others, as is."""
+    clients: set[ServerConnection] = set()
 
-    def __init__(self, *, trades: bool, symbol: str = SYMBOL) -> None:
-        self.trades = trades
-        self.symbol = symbol
-        self.sequence = 0
-        self.book_sent_ns: dict[int, int] = {}
-        self.trade_sent_ns: dict[str, int] = {}
-        self._turn = itertools.count()
+    async def handler(connection: ServerConnection) -> None:
+        clients.add(connection)
+        try:
+            async for message in connection:
+                broadcast(clients - {connection}, message)
+        finally:
+            clients.discard(connection)
 
-    def snapshot(self, levels: int) -> Event:
-        """A book of `levels` levels a side, one dollar apart around 60,000."""
-        self.sequence += 1
-        return new_event(executions.BOOK_SNAPSHOT, {
-            "symbol": self.symbol, "sequence": self.sequence,
-            "bids": [[str(59_999 - level), "0.5"] for level in range(levels)],
-            "asks": [[str(60_001 + level), "0.5"] for level in range(levels)]})
-
-    def trade(self) -> Event:
-        return new_event(executions.TRADE, {
-            "symbol": self.symbol, "trade_id": str(uuid.uuid4()), "price": "60000",
-            "quantity": "0.01", "taker_side": "buy"})
-
-    def next(self) -> Event:
-        """Trades and book events in turn (or book events only); a book event is a delta,
-        or after every 100 deltas a snapshot."""
-        if self.trades and next(self._turn) % 2:
-            return self.trade()
-        if self.sequence % SNAPSHOT_EVERY == 0:
-            return self.snapshot(levels=20)
-        self.sequence += 1
-        price = str(59_000 + self.sequence % 1000)
-        return new_event(executions.BOOK_DELTA, {
-            "symbol": self.symbol, "sequence": self.sequence, "bids": [[price, "0.1"]],
-            "asks": []})
-
-    def stamp(self, event: Event) -> None:
-        now = time.perf_counter_ns()
-        if event.type == executions.TRADE:
-            self.trade_sent_ns[event.payload["trade_id"]] = now
-        else:
-            self.book_sent_ns[event.payload["sequence"]] = now
-
-    def sent_ns(self, message: dict[str, Any]) -> int | None:
-        """When the event a client message carries was published, if it was."""
-        if message["type"] == "trade":
-            return self.trade_sent_ns.get(message["trade_id"])
-        if message["type"] in ("delta", "snapshot"):
-            return self.book_sent_ns.get(message["sequence"])
-        return None
+    async with serve(handler, HOST, port, max_size=None, ping_interval=None):
+        await asyncio.Future()
 
 
-# ------------------------------------------------------------------------ the clients
+# ---------------------------------------------------------------------- the counting
 
 
 @dataclass(slots=True)
-class Phase:
-    """What the clients count now: receipts of events published inside `window`."""
+class Tally:
+    """What the clients received of messages published inside the measured window."""
 
-    window: Window
+    start_ns: int = 0
+    end_ns: int = 0
     latencies_ns: list[int] = field(default_factory=list)
-    dropped: int = 0  # announced by the server (`dropped` notices)
-    receiving: set[int] = field(default_factory=set)  # clients that received anything
+    lost: int = 0  # sequences skipped with no gap marker and no snapshot
+    gaps: int = 0  # gap markers received
 
 
-class Clients:
-    def __init__(self, port: int, events: MarketEvents) -> None:
-        self.port = port
-        self.events = events
-        self.phase = Phase(Window(0, 0))
-        self.connections: list[ClientConnection] = []
-        self.readers: list[asyncio.Task[None]] = []
+class Stamps:
+    """When each message was published, by its key (book sequence or fill id)."""
 
-    async def connect(self, count: int) -> None:
-        for index in range(count):
-            connection = await connect(  # Origin: the venue's own page, as a browser sends
-                f"ws://{HOST}:{self.port}/ws/market-data", origin=ORIGIN, max_size=None,
-                ping_interval=None)
-            for channel in ("book", "trades"):
-                await connection.send(json.dumps({"action": "subscribe", "symbol": SYMBOL,
-                                                  "channel": channel}))
-            self.connections.append(connection)
-            self.readers.append(asyncio.create_task(self._read(index, connection)))
+    def __init__(self) -> None:
+        self.sent_ns: dict[Any, int] = {}
+        self.tally = Tally()
 
-    async def _read(self, index: int, connection: ClientConnection) -> None:
+    def stamp(self, key: Any) -> None:
+        self.sent_ns[key] = time.perf_counter_ns()
+
+    def receipt(self, key: Any, received_ns: int) -> None:
+        sent = self.sent_ns.get(key)
+        if sent is not None and self.tally.start_ns <= sent < self.tally.end_ns:
+            self.tally.latencies_ns.append(received_ns - sent)
+
+
+class Reader:
+    """One client: reads, answers pings, checks its sequences."""
+
+    def __init__(self, connection: ClientConnection, stamps: Stamps, private: bool) -> None:
+        self.connection = connection
+        self.stamps = stamps
+        self.private = private
+        self.last: int | None = None
+        self.task = asyncio.create_task(self.read())
+
+    async def read(self) -> None:
         try:
-            async for raw in connection:
+            async for raw in self.connection:
                 received_ns = time.perf_counter_ns()
                 message = json.loads(raw)
-                if message["type"] == "ping":
-                    await connection.send('{"type": "pong"}')
-                    continue
-                phase = self.phase
-                if message["type"] == "dropped":
-                    phase.dropped += message["count"]
-                sent_ns = self.events.sent_ns(message)
-                if sent_ns is None:
-                    continue
-                phase.receiving.add(index)
-                if phase.window.start_ns <= sent_ns < phase.window.end_ns:
-                    phase.latencies_ns.append(received_ns - sent_ns)
+                kind = message.get("type")
+                if kind == "ping":
+                    await self.connection.send('{"type":"pong"}')
+                elif kind == "gap":
+                    self.stamps.tally.gaps += 1
+                    self.last = None
+                elif kind in ("snapshot", "delta", "execution", "peer"):
+                    self.check(message, kind)
+                    key = message["payload"]["fill_id"] if kind == "execution" \
+                        else message["sequence"]
+                    self.stamps.receipt(key, received_ns)
         except ConnectionClosed:
-            pass  # closed at the end of the round
+            pass
 
-    async def close(self) -> None:
-        for connection in self.connections:
-            await connection.close()
-        await asyncio.gather(*self.readers)
-
-
-# -------------------------------------------------------------------------- the paths
-
-Publish = Callable[[Event], Awaitable[None]]
+    def check(self, message: dict[str, Any], kind: str) -> None:
+        seq = message["seq"] if kind != "peer" else message["sequence"]
+        if kind != "snapshot" and self.last is not None and seq != self.last + 1:
+            self.stamps.tally.lost += max(seq - self.last - 1, 0)
+        self.last = seq
 
 
-def kafka_path() -> Publish:
-    producer = EventProducer(settings.KAFKA_BOOTSTRAP_SERVERS)
-
-    def failed(error: KafkaError | None, _message: Message) -> None:
-        if error is not None:
-            print(f"benchmarks.websocket_fanout: not published: {error}", file=sys.stderr)
-
-    async def publish(event: Event) -> None:
-        producer.send(PRICES, key=SYMBOL, event=event, on_delivery=failed)
-
-    return publish
-
-
-def group_send_path() -> Publish:
-    layer = get_channel_layer()
-
-    async def publish(event: Event) -> None:
-        for group, message in routes(event):
-            await layer.group_send(group, message)
-
-    return publish
+async def open_clients(urls: list[str], stamps: Stamps, private: bool,
+                       subscribe: str | None) -> list[Reader]:
+    readers: list[Reader] = []
+    for first in range(0, len(urls), CONNECT_BATCH):
+        connections = await asyncio.gather(*(
+            connect(url, max_size=None, ping_interval=None, open_timeout=60)
+            for url in urls[first:first + CONNECT_BATCH]))
+        for connection in connections:
+            if subscribe:
+                await connection.send(subscribe)
+            readers.append(Reader(connection, stamps, private))
+    return readers
 
 
-async def publish_paced(path: Publish, events: MarketEvents, rate: float, until_ns: int) -> int:
-    """Publish at `rate` events per second until `until_ns`; return how many."""
+async def close_clients(readers: list[Reader]) -> None:
+    await asyncio.gather(*(reader.connection.close() for reader in readers))
+    await asyncio.gather(*(reader.task for reader in readers))
+
+
+# ---------------------------------------------------------------------- publishing
+
+Publish = Callable[[], Awaitable[Any]]
+
+
+async def paced(publish: Publish, rate: float, until_ns: int) -> int:
     period_ns = round(1e9 / rate)
     due_ns = time.perf_counter_ns()
     sent = 0
     while due_ns < until_ns:
         await asyncio.sleep(max(0.0, (due_ns - time.perf_counter_ns()) / 1e9))
-        event = events.next()
-        events.stamp(event)
-        await path(event)
+        await publish()
         sent += 1
         due_ns += period_ns
     return sent
 
 
-async def prime(path: Publish, clients: Clients, count: int) -> None:
-    """Publish until every client receives (the bridge has joined its group, every
-    subscription is live)."""
-    clients.phase = Phase(Window(0, 0))
-    deadline = time.monotonic() + PRIME_SECONDS
-    while len(clients.phase.receiving) < count:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(clients.phase.receiving)} of {count} clients "
-                               f"received within {PRIME_SECONDS:.0f} s")
-        await publish_paced(path, clients.events, 20.0, time.perf_counter_ns() + 200_000_000)
+def _failed(error: KafkaError | None, _message: Message) -> None:
+    if error is not None:
+        print(f"benchmarks.websocket_fanout: not published: {error}", file=sys.stderr)
 
 
-# ----------------------------------------------------------------------------- a round
+class BookEvents:
+    """BTC-USDT book events, one sequence for the whole run."""
+
+    def __init__(self, stamps: Stamps) -> None:
+        self.stamps = stamps
+        self.sequence = 0
+
+    def next(self) -> Event:
+        self.sequence += 1
+        kind = "book.snapshot" if self.sequence % SNAPSHOT_EVERY == 1 else "book.delta"
+        bids = ([[str(59_999 - level), "0.5"] for level in range(20)]
+                if kind == "book.snapshot" else [[str(59_000 + self.sequence % 1000), "0.1"]])
+        self.stamps.stamp(self.sequence)
+        return new_event(kind, {"symbol": SYMBOL, "sequence": self.sequence, "bids": bids,
+                                "asks": []})
+
+
+# --------------------------------------------------------------------------- rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,107 +232,167 @@ class Result:
     clients: int
     published: int
     seconds: float
-    latencies_ns: list[int]  # sorted
-    dropped: int
-    daphne_cpu: float | None
-    bridge_cpu: float | None
-    client_cpu: float
+    tally: Tally
+    server_cpu: float | None
 
     @property
     def rate(self) -> float:
-        return len(self.latencies_ns) / self.seconds
+        return len(self.tally.latencies_ns) / self.seconds
 
     @property
     def delivered(self) -> float:
-        return len(self.latencies_ns) / (self.published * self.clients or 1)
+        return len(self.tally.latencies_ns) / (self.published * self.clients or 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Processes:
-    daphne: int
-    bridge: int
-
-
-async def measure(label: str, path: Publish, clients: Clients, count: int,
-                  processes: Processes, args: argparse.Namespace) -> Result:
-    await prime(path, clients, count)
-    start_ns = time.perf_counter_ns() + int(args.warmup * 1e9)
-    window = Window(start_ns, start_ns + int(args.seconds * 1e9))
-    await publish_paced(path, clients.events, args.rate, window.start_ns)
-    clients.phase = phase = Phase(window)
-    pids = (processes.daphne, processes.bridge)
-    before = [process_cpu_seconds(pid) for pid in pids]
-    client_before = time.process_time()
-    published = await publish_paced(path, clients.events, args.rate, window.end_ns)
-    after = [process_cpu_seconds(pid) for pid in pids]
-    client_after = time.process_time()
+async def measure(label: str, publish: Publish, rate: float, clients: int, fanout: int,
+                  stamps: Stamps, pid: int, args: argparse.Namespace) -> Result:
+    """Warm up, then publish at `rate` for the window; each message reaches `fanout`
+    clients."""
+    await paced(publish, rate, time.perf_counter_ns() + int(args.warmup * 1e9))
+    start = time.perf_counter_ns()
+    stamps.tally = tally = Tally(start, start + int(args.seconds * 1e9))
+    before = process_cpu_seconds(pid)
+    published = await paced(publish, rate, tally.end_ns)
+    after = process_cpu_seconds(pid)
     await asyncio.sleep(args.drain)
-    daphne_cpu, bridge_cpu = (cpu_used(b, a, args.seconds) for b, a in zip(before, after,
-                                                                           strict=True))
-    return Result(label=label, clients=count, published=published, seconds=args.seconds,
-                  latencies_ns=sorted(phase.latencies_ns), dropped=phase.dropped,
-                  daphne_cpu=daphne_cpu, bridge_cpu=bridge_cpu,
-                  client_cpu=(client_after - client_before) / args.seconds)
+    tally.latencies_ns.sort()
+    return Result(label, clients, published * fanout // clients, args.seconds, tally,
+                  cpu_used(before, after, args.seconds))
 
 
-async def run_rounds(port: int, processes: Processes, args: argparse.Namespace) -> list[Result]:
-    events = MarketEvents(trades=args.events == "book+trades")
-    paths = [("bare group_send", group_send_path()), ("bridge (Kafka)", kafka_path())]
-    results = []
-    for count in (int(text) for text in args.clients.split(",")):
-        clients = Clients(port, events)
-        await clients.connect(count)
-        for label, path in paths:
-            results.append(await measure(label, path, clients, count, processes, args))
-        await clients.close()
-    return results
+async def peer_round(args: argparse.Namespace) -> Result:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m",  # noqa: S603 - this module, fixed args
+                               "benchmarks.websocket_fanout", "--peer-server", str(port)])
+    try:
+        await asyncio.sleep(1.0)
+        stamps = Stamps()
+        url = f"ws://{HOST}:{port}/"
+        readers = await open_clients([url] * args.clients, stamps, False, None)
+        publisher = await connect(url, max_size=None, ping_interval=None)
+        counter = iter(range(1, 10**9))
+
+        async def publish() -> None:
+            sequence = next(counter)
+            stamps.stamp(sequence)
+            await publisher.send(json.dumps({"type": "peer", "sequence": sequence,
+                                             "bids": [[str(59_000 + sequence % 1000),
+                                                       "0.1"]]}))
+
+        result = await measure("peer (bare websockets)", publish, args.rate, args.clients,
+                               args.clients, stamps, server.pid, args)
+        await publisher.close()
+        await close_clients(readers)
+        return result
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def book_round(port: int, pid: int, args: argparse.Namespace) -> Result:
+    stamps = Stamps()
+    producer = EventProducer(settings.KAFKA_BOOTSTRAP_SERVERS)
+    events = BookEvents(stamps)
+    subscribe = json.dumps({"action": "subscribe", "symbol": SYMBOL, "channel": "book"})
+    readers = await open_clients([f"ws://{HOST}:{port}/ws/market-data"] * args.clients,
+                                 stamps, False, subscribe)
+
+    async def publish() -> None:
+        producer.send(PRICES, key=SYMBOL, event=events.next(), on_delivery=_failed)
+
+    result = await measure("ours, public book", publish, args.rate, args.clients,
+                           args.clients, stamps, pid, args)
+    await close_clients(readers)
+    producer.close()
+    return result
+
+
+def private_users(count: int) -> list[tuple[int, str]]:
+    """`count` users (created once) and a fresh stream ticket for each."""
+    from django.contrib.auth import get_user_model
+
+    from apps.accounts import services as accounts
+
+    users = get_user_model()
+    names = [f"bench-ws-{index}" for index in range(count)]
+    users.objects.bulk_create([users(username=name) for name in names], ignore_conflicts=True)
+    ids = list(users.objects.filter(username__in=names).order_by("id")
+               .values_list("id", flat=True))
+    return [(user_id, accounts.issue_stream_ticket(user_id=user_id).ticket)
+            for user_id in ids]
+
+
+async def private_round(port: int, pid: int, args: argparse.Namespace) -> Result:
+    stamps = Stamps()
+    producer = EventProducer(settings.KAFKA_BOOTSTRAP_SERVERS)
+    users = await asyncio.to_thread(private_users, args.clients)
+    readers = await open_clients([f"ws://{HOST}:{port}/ws/orders?ticket={ticket}"
+                                  for _, ticket in users], stamps, True, None)
+    turn = iter(range(10**9))
+
+    async def publish() -> None:
+        user_id = users[next(turn) % len(users)][0]
+        fill_id = str(uuid.uuid4())
+        stamps.stamp(fill_id)
+        producer.send(EXECUTIONS, key=SYMBOL, on_delivery=_failed, event=new_event(
+            "order.fill", {
+                "order_id": str(uuid.uuid4()), "user_id": user_id, "symbol": SYMBOL,
+                "fill_id": fill_id, "trade_id": str(uuid.uuid4()), "side": "buy",
+                "price": "60000", "quantity": "0.01", "fee": "0.6", "fee_asset": "USDT",
+                "liquidity": "taker", "filled_quantity": "0.01",
+                "remaining_quantity": "0", "average_fill_price": "60000",
+                "status": "FILLED", "counterparty_order_id": str(uuid.uuid4())}))
+
+    result = await measure("ours, private fills", publish, args.fill_rate, args.clients, 1,
+                           stamps, pid, args)
+    await close_clients(readers)
+    producer.close()
+    return result
 
 
 # ---------------------------------------------------------------------------- report
 
-TABLE = (Column("path", 17, left=True), Column("clients", 8), Column("events/s", 9, ".0f"),
-         Column("msgs/s", 9, ".0f"), Column("delivered", 10, ".1%"), Column("dropped", 8),
-         Column("p50 ms", 8, ".2f"), Column("p99 ms", 8, ".2f"), Column("ratio", 7, ".2f"),
-         Column("daphne", 7), Column("bridge", 7), Column("cli cpu", 8))
+TABLE = (Column("round", 22, left=True), Column("clients", 8), Column("msgs/s", 9, ".0f"),
+         Column("delivered", 10, ".1%"), Column("lost", 6), Column("gaps", 6),
+         Column("p50 ms", 8, ".2f"), Column("p99 ms", 8, ".2f"), Column("x peer", 7, ".2f"),
+         Column("server", 7))
 
 
 def print_report(results: list[Result], args: argparse.Namespace) -> None:
-    print(f"\nOne daphne (ws role), clients subscribed to {SYMBOL} book + trades, "
-          f"{args.rate:g} events/s published\n({args.events}), "
-          f"{args.warmup:g} s warm-up then {args.seconds:g} s per path. Clients, publisher "
-          f"and\nservers share this {os.cpu_count()}-CPU machine; cpu columns are cores used "
-          "(bridge: run_ws_bridge, idle on the bare path).")
-    ceilings = {result.clients: result.rate for result in results
-                if result.label.startswith("bare")}
+    print(f"\n{args.clients} clients; public: {args.rate:g} book events/s to every client; "
+          f"private: {args.fill_rate:g} fills/s in total, each to its own user.\n"
+          f"{args.warmup:g} s warm-up, {args.seconds:g} s measured. Clients, publisher and "
+          f"servers share this {os.cpu_count()}-CPU machine; server = cores used.")
+    peer = results[0].rate
     print_table(TABLE, [
-        [result.label, result.clients, result.published / result.seconds, result.rate,
-         result.delivered, result.dropped, percentile_ms(result.latencies_ns, 50),
-         percentile_ms(result.latencies_ns, 99),
-         result.rate / (ceilings[result.clients] or math.nan),
-         format_cpu(result.daphne_cpu), format_cpu(result.bridge_cpu),
-         format_cpu(result.client_cpu)]
-        for result in results])
-    print("msgs/s = messages received by all clients together; latency from publish to "
-          "receipt;\nratio = msgs/s over the bare group_send path with as many clients.")
+        [r.label, r.clients, r.rate, r.delivered, r.tally.lost, r.tally.gaps,
+         percentile_ms(r.tally.latencies_ns, 50), percentile_ms(r.tally.latencies_ns, 99),
+         r.rate / peer if (peer and r.label.endswith("book")) or r is results[0]
+         else float("nan"), format_cpu(r.server_cpu)]
+        for r in results])
+    print("msgs/s = messages received by all clients together; lost = sequences skipped "
+          "without a gap\nmarker or snapshot; x peer = msgs/s over the bare server's.")
+
+
+async def run_all(port: int, pid: int, args: argparse.Namespace) -> list[Result]:
+    return [await peer_round(args), await book_round(port, pid, args),
+            await private_round(port, pid, args)]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.peer_server:
+        asyncio.run(peer_server(args.peer_server))
+        return 0
     prepare_venue()
     setup_django()
     port = free_port()
     with tempfile.NamedTemporaryFile(prefix="bench-ws-", suffix=".log", delete=False) as log:
         server = start_daphne(port, log)
-        bridge = start_role("run_ws_bridge", log=log)
         try:
             wait_healthy(server, port)
-            results = asyncio.run(run_rounds(port, Processes(server.pid, bridge.pid), args))
-        except (RuntimeError, InvalidEvent) as exc:
-            print(f"benchmarks.websocket_fanout: {exc}; the servers' log: {log.name}",
-                  file=sys.stderr)
-            return 1
+            results = asyncio.run(run_all(port, server.pid, args))
         finally:
-            stop_process(bridge)
             stop_process(server)
     print_report(results, args)
     Path(log.name).unlink()

@@ -327,7 +327,7 @@ def invariants(objects: list[dict[str, Any]], overlay: str, report: Report) -> N
             report.check(obj["metadata"].get("namespace") == "crypto-oms",
                          f"{overlay}: {obj['kind']}/{obj['metadata']['name']} not in crypto-oms")
 
-    roles = {"web", "ws", "processor", "relay", "marketdata", "ws-bridge", "risk",
+    roles = {"web", "ws", "processor", "relay", "marketdata", "risk",
              "celery-worker", "celery-beat"}
     deployments = by_kind.get("Deployment", {})
     report.check(set(deployments) == roles, f"{overlay}: deployments {sorted(deployments)}")
@@ -383,8 +383,8 @@ def invariants(objects: list[dict[str, Any]], overlay: str, report: Report) -> N
     report.check(deployments.get("relay", {}).get("spec", {}).get("replicas") == 2,
                  f"{overlay}: relay must have 2 replicas (leader + standby)")
     hpas = by_kind.get("HorizontalPodAutoscaler", {})
-    report.check(not {"relay", "celery-beat", "ws-bridge"} & set(hpas),
-                 f"{overlay}: relay, ws-bridge and celery-beat must not autoscale")
+    report.check(not {"relay", "celery-beat"} & set(hpas),
+                 f"{overlay}: relay and celery-beat must not autoscale")
     config = by_kind.get("ConfigMap", {}).get("oms-config", {}).get("data", {})
     partitions = int(config.get("KAFKA_TOPIC_PARTITIONS", "0"))
     processor_hpa = hpas.get("processor", {}).get("spec", {})

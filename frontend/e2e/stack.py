@@ -1,6 +1,6 @@
 """The inside of frontend/e2e/run.sh, under `python -m oms.launcher run --throwaway` (so
 DATABASE_URL, REDIS_URL and KAFKA_BOOTSTRAP_SERVERS are set): migrate, seed the demo venue,
-start daphne on a free port and the processor, relay, marketdata and ws-bridge roles, wait
+start daphne on a free port and the processor, relay and marketdata roles, wait
 for the UI, prime the books, run the Playwright specs, stop every role it started."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ FRONTEND = Path(__file__).resolve().parent.parent
 ROOT = FRONTEND.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 LOGS = ROOT / "test-artifacts" / "e2e" / "logs"
-ROLES = ("run_processor", "run_relay", "run_marketdata", "run_ws_bridge")
+ROLES = ("run_processor", "run_relay", "run_marketdata")
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

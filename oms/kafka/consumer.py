@@ -35,6 +35,7 @@ class ConsumedEvent:
     offset: int
     key: str | None
     event: Event
+    timestamp_ms: int = 0  # the record's timestamp (its producer's clock), 0 if none
 
 
 @dataclass(slots=True)
@@ -99,7 +100,10 @@ class BatchConsumer:
         extra: Mapping[str, Any] | None = None,
         on_assign: AssignmentCallback | None = None,
         on_revoke: AssignmentCallback | None = None,
+        subscribe: bool = True,
     ) -> None:
+        """`subscribe=False` joins no group: the caller assigns partitions itself (see
+        `assign_from_end`), and `group_id` then only names the consumer in metrics."""
         self.group_id = group_id
         self.topics = list(topics)
         self._dead_letters = dead_letters
@@ -110,7 +114,25 @@ class BatchConsumer:
         if on_revoke is not None:
             callbacks["on_revoke"] = on_revoke
             callbacks["on_lost"] = on_revoke
-        self._consumer.subscribe(self.topics, **callbacks)
+        if subscribe:
+            self._consumer.subscribe(self.topics, **callbacks)
+
+    def assign_from_end(self, *, timeout: float = 10.0) -> None:
+        """Read every partition of the topics from its current end, outside any group.
+
+        For a process that tails topics for itself (each WebSocket process fans `prices`
+        and `executions` out to its own connections): no group join to wait for, no
+        rebalance between replicas, and once this returns every later record is read.
+        Some earlier ones may come too (Tansu answers the start of its last batch as the
+        end): callers that want none compare `ConsumedEvent.timestamp_ms`."""
+        metadata = self._consumer.list_topics(timeout=timeout)
+        partitions = []
+        for topic in self.topics:
+            for partition in sorted(metadata.topics[topic].partitions):
+                _low, high = self._consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=timeout)
+                partitions.append(TopicPartition(topic, partition, high))
+        self._consumer.assign(partitions)
 
     def poll_batch(self, *, max_messages: int = 500, timeout: float = 0.5) -> Batch:
         batch = Batch()
@@ -142,7 +164,7 @@ class BatchConsumer:
             batch.events.append(ConsumedEvent(
                 topic=topic, partition=partition, offset=offset,
                 key=raw_key.decode(errors="replace") if raw_key is not None else None,
-                event=event,
+                event=event, timestamp_ms=max(message.timestamp()[1], 0),
             ))
             EVENTS_CONSUMED.labels(topic, self.group_id).inc()
         return batch

@@ -1,5 +1,5 @@
 """A small HTTP server for roles that are not web servers (processor, relay, market data,
-bridge, Celery): `/health`, `/ready` and `/metrics` on `OMS_PROBE_PORT`, in a daemon
+Celery): `/health`, `/ready` and `/metrics` on `OMS_PROBE_PORT`, in a daemon
 thread, so Kubernetes probes and Prometheus treat every role alike.
 
 Liveness fails when the role's main loop has not reported progress within `stall_after`

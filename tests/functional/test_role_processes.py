@@ -16,7 +16,7 @@ import pytest
 
 from oms.launcher.process import free_port
 
-ROLE_COMMANDS = ["run_processor", "run_relay", "run_marketdata", "run_ws_bridge", "run_risk"]
+ROLE_COMMANDS = ["run_processor", "run_relay", "run_marketdata", "run_risk"]
 
 
 def get(url: str) -> tuple[int, bytes]:

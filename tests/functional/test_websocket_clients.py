@@ -7,7 +7,6 @@ nothing; a foreign `Origin` is refused; a session cookie counts only with an all
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import channel_layers
 from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.authtoken.models import Token
@@ -25,13 +24,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from apps.marketdata.bridge import Bridge
 from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.pipeline import MarketDataPipeline
 from apps.orders import services as orders
-from oms.events import Event
 from tests.functional.accounts.conftest import PASSWORD, reset_caches
-from tests.marketdata.conftest import book_event, fill_event, sole_claims
+from tests.marketdata.conftest import book_event, fill_event, publish, sole_claims
 
 pytestmark = pytest.mark.services
 
@@ -117,15 +114,6 @@ def closed_with(stream: ClientConnection, seconds: float = 10) -> int | None:
     return stream.close_code
 
 
-def publish(events: list[Event]) -> None:
-    """What `run_ws_bridge` does with events from Kafka: fan them out on the channel layer."""
-    async def fan_out() -> None:
-        await Bridge(get_channel_layer()).fan_out(events)
-
-    asyncio.run(fan_out())
-    channel_layers.backends.clear()
-
-
 def test_a_client_without_origin_reads_tickers(ws_role: str) -> None:
     pipeline = MarketDataPipeline(feeds=build_feeds({}, seed=7))
     pipeline.apply([book_event("snapshot", 10, [["59999", "1"]], [["60001", "1"]])])
@@ -142,12 +130,13 @@ def test_a_client_without_origin_reads_its_own_fills_with_a_ticket(ws_role: str)
     (alice, alice_token), (bob, _) = trader("alice"), trader("bob")
     with open_stream(ws_role, "/ws/orders?ticket=" + ticket(
             ws_role, headers={"Authorization": f"Token {alice_token}"})) as stream:
-        time.sleep(0.5)  # the connection has joined its group
+        assert next_message(stream, "subscribed")["channel"] == "orders"  # reading from now
         alice_fill, bob_fill = fill_event(alice.id), fill_event(bob.id)
         publish([bob_fill, alice_fill])
         execution = next_message(stream, "execution")
         assert (execution["event"], execution["event_id"]) == ("order.fill",
                                                                alice_fill.event_id)
+        assert execution["seq"] == 1
         assert execution["payload"]["user_id"] == alice.id
         with pytest.raises(AssertionError):
             next_message(stream, "execution", seconds=1)  # never bob's
@@ -191,7 +180,7 @@ def test_a_session_cookie_counts_only_with_an_allowed_origin(ws_role: str) -> No
     cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
     assert refused(ws_role, "/ws/orders", cookie=cookie)  # no `Origin`: no cookies
     with open_stream(ws_role, "/ws/orders", cookie=cookie, origin=ws_role) as with_origin:
-        time.sleep(0.5)
+        next_message(with_origin, "subscribed")
         fill = fill_event(alice.id)
         publish([fill])
         assert next_message(with_origin, "execution")["event_id"] == fill.event_id

@@ -3,20 +3,24 @@ processor publishes on `prices` and `executions`."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import redis as redis_lib
+from django.conf import settings
 
 from apps.marketdata.ownership import Claim, SymbolOwnership
 from apps.orders import services as order_services
 from apps.orders.selectors import forget_instrument_rules
 from apps.processing import events as executions
 from oms.events import Event, new_event
+from oms.kafka.producer import EventProducer
+from oms.kafka.topics import EXECUTIONS, PRICES
 
 SYMBOL = "BTC-USDT"
 
@@ -70,3 +74,23 @@ def fill_event(user_id: int, symbol: str = SYMBOL) -> Event:
         "average_fill_price": "60000", "status": "FILLED",
         "counterparty_order_id": str(uuid.uuid4())}
     return new_event(executions.ORDER_FILL, payload)
+
+
+def publish(events: Iterable[Event]) -> None:
+    """Put events on the broker as the processor and the marketdata role do (a user's
+    events on `executions`, market data on `prices`, keyed by symbol) and wait for the
+    acknowledgements: every ws process's hub reads them from there."""
+    producer = _producer()
+    failures: list[Any] = []
+    for event in events:
+        topic = EXECUTIONS if "user_id" in event.payload else PRICES
+        producer.send(topic, key=str(event.payload["symbol"]), event=event,
+                      on_delivery=lambda error, _message: failures.append(error)
+                      if error is not None else None)
+    assert producer.flush(10) == 0
+    assert not failures
+
+
+@functools.cache
+def _producer() -> EventProducer:
+    return EventProducer(settings.KAFKA_BOOTSTRAP_SERVERS)

@@ -2,9 +2,16 @@
 
 from django.urls import path
 
-from apps.marketdata.api.views import CandlesView, OrderBookView, PriceView, TradesView
+from apps.marketdata.api.views import (
+    CandlesView,
+    OrderBookView,
+    PriceView,
+    TradesView,
+    asyncapi_document,
+)
 
 urlpatterns = [
+    path("asyncapi.yaml", asyncapi_document, name="asyncapi"),
     path("market-data/prices/<str:symbol>", PriceView.as_view(), name="market-data-price"),
     path("market-data/orderbook/<str:symbol>", OrderBookView.as_view(),
          name="market-data-orderbook"),

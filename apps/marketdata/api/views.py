@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -107,3 +109,10 @@ class CandlesView(MarketDataView):
         candles = selectors.candles(symbol=symbol, interval=Interval(query["interval"]),
                                     limit=query["limit"])
         return Response(CandleSerializer(candles, many=True).data)
+
+
+def asyncapi_document(request: HttpRequest) -> HttpResponse:
+    """The live streams' protocol (`docs/asyncapi.yaml`), beside the OpenAPI schema: the
+    WebSocket endpoints are not REST, so drf-spectacular cannot describe them."""
+    document = (settings.BASE_DIR / "docs" / "asyncapi.yaml").read_text()
+    return HttpResponse(document, content_type="application/yaml")

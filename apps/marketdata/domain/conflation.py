@@ -5,9 +5,10 @@ When the queue is full, each channel degrades in its own way:
 - `ticker`: latest wins; a pending ticker of the symbol is replaced in place, always;
 - `book`: the pending book messages of the symbol are dropped and one `resnapshot` marker
   takes their place: the connection then sends a fresh snapshot instead of the deltas;
-- `trades`: the trade is dropped and counted; the client is told how many it missed;
+- `trades`: the trade is dropped and counted; the client is told which sequences it
+  missed (an explicit gap it may fill by subscribing again with `since`);
 - `orders` (private executions): nothing may be lost, so `offer` refuses and the caller
-  closes the connection (the client reconnects and reads the REST API)."""
+  closes the connection with a reason (the client resumes with `since`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class StreamItem:
     symbol: str
     kind: str  # snapshot / delta / resnapshot for the book; the channel name otherwise
     body: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0  # the stream's sequence of the message (none on markers)
+    text: str = ""  # the message as sent (empty on markers, which are rendered)
     alive: bool = True
 
 
@@ -35,7 +38,8 @@ class OutboundQueue:
         self._live = 0
         self._tickers: dict[str, StreamItem] = {}
         self._resnapshots: dict[str, StreamItem] = {}
-        self._dropped: dict[tuple[str, str], int] = {}
+        # Dropped trades per subscription: how many, the first and the last sequence.
+        self._dropped: dict[tuple[str, str], tuple[int, int, int]] = {}
 
     def __len__(self) -> int:
         return self._live + len(self._dropped)
@@ -56,7 +60,8 @@ class OutboundQueue:
             if item.channel == ORDERS:
                 return False
             key = (item.channel, item.symbol)
-            self._dropped[key] = self._dropped.get(key, 0) + 1
+            count, first, _last = self._dropped.get(key, (0, item.seq, item.seq))
+            self._dropped[key] = (count + 1, first, item.seq)
             return True
         self._append(item)
         return True
@@ -64,9 +69,10 @@ class OutboundQueue:
     def pop(self) -> StreamItem | None:
         """The next message to send: first any notice of dropped trades, then the queue."""
         if self._dropped:
-            (channel, symbol), count = next(iter(self._dropped.items()))
+            (channel, symbol), (count, first, last) = next(iter(self._dropped.items()))
             del self._dropped[(channel, symbol)]
-            return StreamItem(channel, symbol, DROPPED, {"count": count})
+            return StreamItem(channel, symbol, DROPPED, {"count": count, "from": first,
+                                                        "to": last})
         while self._items:
             item = self._items.popleft()
             if not item.alive:
@@ -91,23 +97,28 @@ class OutboundQueue:
     def _offer_ticker(self, item: StreamItem) -> bool:
         pending = self._tickers.get(item.symbol)
         if pending is not None:
-            pending.body = item.body
+            pending.body, pending.seq, pending.text = item.body, item.seq, item.text
         elif not self.full:
             self._tickers[item.symbol] = item
             self._append(item)
         return True  # a ticker that does not fit is superseded by the next one
 
     def _offer_book(self, item: StreamItem) -> None:
-        if item.symbol in self._resnapshots:
-            return  # a fresh snapshot is already on its way
-        if item.kind == SNAPSHOT:
+        pending = self._resnapshots.get(item.symbol)
+        if pending is not None:  # a fresh snapshot is already on its way
+            pending.body.update(item.body if item.kind == RESNAPSHOT else {})
+            return
+        if item.kind in (SNAPSHOT, RESNAPSHOT):
             self._drop_pending(BOOK, item.symbol)  # superseded
         if self.full:
             self._drop_pending(BOOK, item.symbol)
-            marker = StreamItem(BOOK, item.symbol, RESNAPSHOT)
+            marker = StreamItem(BOOK, item.symbol, RESNAPSHOT,
+                                dict(item.body) if item.kind == RESNAPSHOT else {})
             self._resnapshots[item.symbol] = marker
             self._append(marker)
             return
+        if item.kind == RESNAPSHOT:
+            self._resnapshots[item.symbol] = item
         self._append(item)
 
     def _append(self, item: StreamItem) -> None:

@@ -334,12 +334,23 @@ export class OrdersStream {
   readonly socket: ReconnectingSocket;
   private readonly listeners = new Set<(execution: Execution) => void>();
   private readonly openListeners = new Set<() => void>();
+  /** the last sequence of this user's stream received: a reconnect resumes after it */
+  private lastSeq: number | null = null;
 
   constructor(options: Omit<SocketOptions, "onMessage" | "onOpen" | "url"> & { url?: () => string } = {}) {
+    const base = options.url ?? (() => sameOriginUrl("/ws/orders"));
     this.socket = new ReconnectingSocket({
-      url: () => sameOriginUrl("/ws/orders"),
       ...options,
+      url: () => {
+        const url = base();
+        if (this.lastSeq === null) return url;
+        return `${url}${url.includes("?") ? "&" : "?"}since=${this.lastSeq}`;
+      },
       onMessage: (message) => {
+        if (isRecord(message) && typeof message.seq === "number"
+            && (message.type === "subscribed" || message.type === "execution")) {
+          this.lastSeq = Math.max(this.lastSeq ?? 0, message.seq);
+        }
         if (isRecord(message) && message.type === "execution" && isRecord(message.payload)) {
           for (const listener of this.listeners) listener(message as unknown as Execution);
         }
