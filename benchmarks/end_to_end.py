@@ -10,8 +10,8 @@ Load: pairs of crossing limit orders at a fixed rate (each of `--rates` orders/s
 so half that in pairs), for `--seconds` after a `--warmup`. In each pair a maker sells,
 then - once the sell is accepted (202) - a taker, another user, buys the same quantity at
 the same price, so the buy trades at once. Pairs are scheduled evenly across `--clients`
-threads (one keep-alive connection each), spread over `--servers` daphne processes on
-their own ports.
+threads (one keep-alive connection each) to the web role as production runs it
+(gunicorn, `--workers` workers).
 
 A consumer assigned to every partition of `executions` at its end offset before the load
 starts (no group join) stamps the arrival of each `order.fill`; it uses the project's
@@ -53,7 +53,9 @@ from django.conf import settings
 
 from benchmarks.harness import (
     HOST,
+    WEB_ROLE,
     Column,
+    Served,
     Window,
     client_clocks,
     cpu_used,
@@ -66,8 +68,8 @@ from benchmarks.harness import (
     process_cpu_seconds,
     setup_django,
     sleep_until,
-    start_daphne,
     start_role,
+    start_server,
     stop_process,
     wait_healthy,
 )
@@ -109,7 +111,7 @@ class Traders:
 class Stack:
     """The processes of the order path, and each port a client may use."""
 
-    servers: list[tuple[int, int]]  # (port, pid) of each daphne
+    web: Served  # the web role: its port, its processes' CPU
     processor: int
     relay: int
 
@@ -127,8 +129,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=10.0,
                         help="seconds to wait for the last fills after the load")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
-    parser.add_argument("--servers", type=int, default=2,
-                        help="daphne processes (web role replicas) on their own ports")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="the web role's workers (default: one per CPU)")
     return parser.parse_args(argv)
 
 
@@ -271,18 +273,17 @@ def run_load(stack: Stack, traders: Traders, fills: FillListener, args: argparse
     tallies = [Tally() for _ in range(args.clients)]
     clocks = client_clocks(args.clients, now_ns, rate / 2)
     threads = [threading.Thread(target=run_client,
-                                args=(stack.servers[index % len(stack.servers)][0], traders,
+                                args=(stack.web.port, traders,
                                       f"{run_id}-{index}", window, clock, tally))
                for index, (tally, clock) in enumerate(zip(tallies, clocks, strict=True))]
     for thread in threads:
         thread.start()
     sleep_until(window.start_ns)
-    pids = _pids(stack)
-    before = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
+    before = _cpu_seconds(stack)
     client_before = time.process_time()
     sleep_until(window.end_ns)
-    after = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
-    cpu = {name: cpu_used(before[name], after[name], args.seconds) for name in pids}
+    after = _cpu_seconds(stack)
+    cpu = {name: cpu_used(before[name], after[name], args.seconds) for name in before}
     cpu["load generator"] = (time.process_time() - client_before) / args.seconds
     for thread in threads:
         thread.join()
@@ -291,9 +292,10 @@ def run_load(stack: Stack, traders: Traders, fills: FillListener, args: argparse
     return pairs, sum(tally.errors for tally in tallies), cpu
 
 
-def _pids(stack: Stack) -> dict[str, int]:
-    named = {f"daphne :{port}": pid for port, pid in stack.servers}
-    return {**named, "run_processor": stack.processor, "run_relay": stack.relay}
+def _cpu_seconds(stack: Stack) -> dict[str, float | None]:
+    return {"web role": stack.web.cpu_seconds(),
+            "run_processor": process_cpu_seconds(stack.processor),
+            "run_relay": process_cpu_seconds(stack.relay)}
 
 
 # ----------------------------------------------------------------------------- report
@@ -317,8 +319,8 @@ def print_report(pairs: list[SentPair], errors: int, arrivals: dict[str, int],
         "POST -> fill": sorted(arrivals[p.taker_order_id] - p.taker_sent_ns for p in filled),
         "schedule -> fill": sorted(arrivals[p.taker_order_id] - p.scheduled_ns for p in filled),
     }
-    print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1) over {args.servers} daphne "
-          f"process(es) on their own ports, target {target:g} orders/s ({target / 2:g} "
+    print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1) to the web role "
+          f"(gunicorn, {args.workers} workers), target {target:g} orders/s ({target / 2:g} "
           f"crossing pairs/s),\n{args.warmup:g} s warm-up then {args.seconds:g} s measured, "
           f"fills awaited up to {args.drain:g} s more. This {os.cpu_count()}-CPU machine runs "
           "all of it.")
@@ -338,7 +340,7 @@ def print_report(pairs: list[SentPair], errors: int, arrivals: dict[str, int],
     kept_pace = rate >= 0.95 * target
     if not kept_pace:
         print(f"The web role did NOT sustain the target: {rate:.0f} of {target:g} orders/s "
-              f"with {args.servers} daphne process(es); the latencies hold at that rate.")
+              f"with {args.workers} web workers; the latencies hold at that rate.")
     every_fill = not errors and len(filled) == len(pairs) > 0 and kept_pace
     return (rate, percentile_ms(measures["POST -> fill"], 50),
             percentile_ms(measures["POST -> fill"], 99), every_fill)
@@ -365,9 +367,9 @@ def print_summary(results: dict[float, tuple[float, float, float, bool]]) -> Non
 # ------------------------------------------------------------------------------- main
 
 
-def start_stack(count: int, log_dir: Path, exits: ExitStack) -> Stack:
-    """The processor, the relay and `count` daphne processes, each logging to a file;
-    `exits` stops them (SIGTERM) and closes their logs."""
+def start_stack(workers: int, log_dir: Path, exits: ExitStack) -> Stack:
+    """The processor, the relay and the web role with `workers` workers, each logging to a
+    file; `exits` stops them (SIGTERM) and closes their logs."""
     def start(name: str, launch: Callable[..., subprocess.Popen[bytes]]
               ) -> subprocess.Popen[bytes]:
         process = launch(log=exits.enter_context((log_dir / f"{name}.log").open("wb")))
@@ -376,12 +378,12 @@ def start_stack(count: int, log_dir: Path, exits: ExitStack) -> Stack:
 
     processor = start("processor", partial(start_role, "run_processor"))
     relay = start("relay", partial(start_role, "run_relay"))
-    ports = [free_port() for _ in range(count)]
-    servers = [start(f"daphne-{port}", partial(start_daphne, port)) for port in ports]
-    for port, server in zip(ports, servers, strict=True):
-        wait_healthy(server, port)
-    return Stack([(port, server.pid) for port, server in zip(ports, servers, strict=True)],
-                 processor.pid, relay.pid)
+    port = free_port()
+    web = start_server(WEB_ROLE, port, workers,
+                       exits.enter_context((log_dir / "web.log").open("wb")))
+    exits.callback(web.stop)
+    wait_healthy(web, port)
+    return Stack(web, processor.pid, relay.pid)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -393,11 +395,11 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     with ExitStack() as exits:
         try:
-            stack = start_stack(args.servers, log_dir, exits)
+            stack = start_stack(args.workers, log_dir, exits)
             fills = FillListener()
             exits.callback(fills.close)
             fills.start()
-            wait_ready(stack.servers[0][0], traders, fills)
+            wait_ready(stack.web.port, traders, fills)
             results = {}
             for rate in args.rates:
                 pairs, errors, cpu = run_load(stack, traders, fills, args, rate)

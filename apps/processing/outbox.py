@@ -61,26 +61,39 @@ class OutboxRelay:
     def __init__(self, producer: EventProducer, *, batch_size: int = 1000) -> None:
         self.producer = producer
         self.batch_size = batch_size
-        self._listening = False
+        self._listening_on: object | None = None  # the connection that LISTENs
+        self._notified = False
 
     def lead(self) -> bool:
-        """Take (or keep) the leadership; False while another relay holds it."""
+        """Take (or keep) the leadership; False while another relay holds it. The leader
+        listens on its current connection (again after a reconnection, which forgets it)."""
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK_KEY])
             (held,) = cursor.fetchone()
-            if held and not self._listening:
+            raw = connection.connection
+            if held and raw is not None and raw is not self._listening_on:
+                raw.add_notify_handler(self._on_notify)
                 cursor.execute(f"LISTEN {OUTBOX_CHANNEL}")
-                self._listening = True
+                self._listening_on = raw
         return bool(held)
 
+    def _on_notify(self, _notify: object) -> None:
+        # A notification that arrives while the connection runs a query never reaches
+        # `notifies()` (psycopg/psycopg#962): without this flag the relay would sleep the
+        # whole timeout with events waiting.
+        self._notified = True
+
     def wait(self, timeout: float) -> None:
-        """Sleep until the processor notifies new events, or `timeout` seconds."""
+        """Sleep until the processor notifies new events (at once if it did while the
+        relay was publishing), or `timeout` seconds."""
         connection.ensure_connection()
         raw = connection.connection
-        if raw is None or not self._listening:
+        if raw is None or raw is not self._listening_on:
             return
-        for _ in raw.notifies(timeout=timeout, stop_after=1):
-            break
+        if not self._notified:
+            for _ in raw.notifies(timeout=timeout, stop_after=1):
+                break
+        self._notified = False
 
     def publish_pending(self) -> int:
         """Publish the oldest unpublished events; return how many were published."""
@@ -109,4 +122,4 @@ class OutboxRelay:
     def close(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock_all()")
-        self._listening = False
+        self._listening_on = None
