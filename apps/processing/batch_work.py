@@ -83,7 +83,8 @@ class BatchWork:
                 users.update(books[symbol].exposure.users)
         submissions = [(consumed.event, p) for consumed, p in zip(events, payloads, strict=True)
                        if consumed.event.type == order_events.ORDER_SUBMITTED]
-        rules = {r.symbol: r for r in order_selectors.all_instrument_rules()}
+        instruments = order_selectors.all_instrument_rules()
+        rules = {r.symbol: r for r in instruments}
         ledger = (BatchLedger.locked_for(users) if locked else BatchLedger.read_for(
             users, overlay=overlay.ledger if overlay else None))
         marks = selectors.marks()
@@ -103,7 +104,7 @@ class BatchWork:
             if consumed.event.type != order_events.ORDER_CANCEL_REQUESTED]
         risk_state = risk.risk_batch(
             user_ids=users, days={consumed.event.occurred_at.date() for consumed in events},
-            claims=claims, overlay=overlay.risk if overlay else None)
+            claims=claims, overlay=overlay.risk if overlay else None, instruments=instruments)
         return cls(ledger=ledger, risk=risk_state, rules=rules, marks=marks,
                    recorded=recorded, stp=stp, held_books=books, working_elsewhere=elsewhere,
                    overlay=overlay)

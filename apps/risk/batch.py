@@ -28,7 +28,7 @@ from django.db.models import Q
 from redis.commands.core import Script
 
 from apps.marketdata import selectors as marketdata
-from apps.orders.selectors import all_instrument_rules
+from apps.orders.selectors import InstrumentRules, all_instrument_rules
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, for_amend
 from apps.risk.domain.margin import MarginRate, MarginTerms
@@ -107,17 +107,19 @@ class RiskBatch:
 
     def __init__(self, *, user_ids: Iterable[int], days: Iterable[date],
                  claims: list[VelocityClaim], counting: bool = True,
-                 overlay: RiskBatch | None = None) -> None:
+                 overlay: RiskBatch | None = None,
+                 instruments: list[InstrumentRules] | None = None) -> None:
         """Read the state of `user_ids` for the `days` of the batch's events, the feeds'
         reference prices, and put each of `claims` in its velocity windows
         (`counting=False`, for a what-if: only read them, count and record nothing).
         `overlay` is the batch still being written when this one reads (a pipelined
         processor): its positions and P&L changes are added, as the read cannot see
-        them yet."""
+        them yet. `instruments`: the rules of every instrument, when the caller has read
+        them already."""
         users = sorted(set(user_ids))
         self._counting = counting
         self._prefix = settings.RISK_COUNTER_PREFIX
-        self._instruments = all_instrument_rules()
+        self._instruments = all_instrument_rules() if instruments is None else instruments
         self._reference = marketdata.reference_prices(
             symbols={rules.symbol for rules in self._instruments})
         self._limit_rows = list(RiskLimit.objects.filter(Q(user__isnull=True)

@@ -77,11 +77,13 @@ def observe_check_timings(decision: Decision) -> None:
 
 
 def risk_batch(*, user_ids: Iterable[int], days: Iterable[date],
-               claims: list[VelocityClaim], overlay: RiskBatch | None = None) -> RiskBatch:
+               claims: list[VelocityClaim], overlay: RiskBatch | None = None,
+               instruments: list[orders.InstrumentRules] | None = None) -> RiskBatch:
     """The risk state of a processor batch's accounts, with the velocity `claims` of its
     submitted orders made; `overlay`: the batch still being written, whose changes the
-    read cannot see yet (see `apps.risk.batch`)."""
-    return RiskBatch(user_ids=user_ids, days=days, claims=claims, overlay=overlay)
+    read cannot see yet; `instruments`: the rules the batch read (see `apps.risk.batch`)."""
+    return RiskBatch(user_ids=user_ids, days=days, claims=claims, overlay=overlay,
+                     instruments=instruments)
 
 
 def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,
