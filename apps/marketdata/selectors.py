@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Max, Min, Sum
 
 from apps.marketdata.cache import book_key, price_key
 from apps.marketdata.domain.book import BookView
@@ -39,12 +39,15 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class DaySummary:
-    """The last 24 hours, from hourly candles: the first open, the change since, volume."""
+    """The last 24 hours, from hourly candles: the first open, the change since, the
+    highest and lowest trade, volume."""
 
     open_price: Decimal | None
     change: Decimal | None
     change_percent: Decimal | None
     volume: Decimal
+    high: Decimal | None = None
+    low: Decimal | None = None
 
 
 def order_book(*, symbol: str, depth: int | None = None) -> BookView | None:
@@ -118,10 +121,12 @@ def day_summary(*, symbol: str, now: datetime, last_price: Decimal | None) -> Da
     hourly = CandleRow.objects.filter(symbol=symbol, interval=Interval.ONE_HOUR.value,
                                       start__gt=now - timedelta(hours=24))
     first = hourly.order_by("start").first()
-    volume = hourly.aggregate(total=Sum("volume"))["total"] or Decimal(0)
+    totals = hourly.aggregate(volume=Sum("volume"), high=Max("high"), low=Min("low"))
+    volume = totals["volume"] or Decimal(0)
     if first is None or last_price is None:
-        return DaySummary(open_price=None, change=None, change_percent=None, volume=volume)
+        return DaySummary(open_price=None, change=None, change_percent=None, volume=volume,
+                          high=totals["high"], low=totals["low"])
     change = last_price - first.open
     return DaySummary(open_price=first.open, change=change,
                       change_percent=(change * 100 / first.open).quantize(Decimal("0.01")),
-                      volume=volume)
+                      volume=volume, high=totals["high"], low=totals["low"])
