@@ -93,7 +93,7 @@ export function OpenOrders({ orders, instruments, onCancel, onAmend, onCancelAll
     }).finally(() => setCancelling(false));
   };
   return (
-    <section className="panel" aria-label="Open orders">
+    <section className="panel" aria-label="Open orders" tabIndex={0} /* scrolls sideways on narrow screens */>
       <div className="panel-head">
         <h2>Open orders <span className="muted">{orders.length}</span></h2>
         {onCancelAll && (

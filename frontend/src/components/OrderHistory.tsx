@@ -4,7 +4,7 @@ import type { Order } from "../domain/types";
 /** The newest orders of every status, each with its reason code in plain words. */
 export function OrderHistory({ orders }: { orders: Order[] | null }) {
   return (
-    <section className="panel" aria-label="Order history">
+    <section className="panel" aria-label="Order history" tabIndex={0} /* scrolls sideways on narrow screens */>
       <h2>Order history</h2>
       {orders === null ? <p className="muted">Loading…</p>
         : orders.length === 0 ? <p className="muted">No orders yet.</p> : (

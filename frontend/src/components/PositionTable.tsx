@@ -11,7 +11,7 @@ export function PositionTable({ positions, marks }: {
   positions: Position[] | null; marks?: ReadonlyMap<string, string>;
 }) {
   return (
-    <section className="panel" aria-label="Positions">
+    <section className="panel" aria-label="Positions" tabIndex={0} /* scrolls sideways on narrow screens */>
       <h2>Positions</h2>
       {positions === null ? <p className="muted">Loading…</p>
         : positions.length === 0 ? <p className="muted">No positions.</p> : (

@@ -85,7 +85,7 @@ export function PriceChart({ candles, symbol, interval = "1m", onInterval, refer
         {reference !== null && (
           <g className="reference" data-price={referencePrice ?? ""}>
             <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(reference)} y2={y(reference)} />
-            <text className="axis-label" x={WIDTH - PAD.right + 4} y={y(reference) + 4}>ref {reference}</text>
+            <text className="axis-label" x={PAD.left + 4} y={y(reference) - 4}>reference {reference}</text>
           </g>
         )}
         {points.map((p, i) => {
