@@ -8,6 +8,7 @@ import io
 import random
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +35,8 @@ def test_a_buy_lifts_the_best_ask_and_a_sell_hits_the_best_bid() -> None:
                params=PARAMS)
     sell = take(best_bid=bid, best_ask=ask, side_draw=0.9, size_draw=0.0, terms=BTC,
                 params=PARAMS)
-    assert buy is not None and sell is not None
+    assert buy is not None
+    assert sell is not None
     assert (buy.side, buy.price) == (BUY, ask)
     assert (sell.side, sell.price) == (SELL, bid)
 
@@ -94,7 +96,9 @@ def test_a_step_sends_one_ioc_limit_with_its_client_order_id_as_the_idempotency_
                       best_prices=lambda symbol: (Decimal("59940"), Decimal("60060")),
                       rng=random.Random(1))
     first, second = taker.step(), taker.step()
-    assert first is not None and second is not None and first != second
+    assert first is not None
+    assert second is not None
+    assert first != second
     assert [body["symbol"] for body in client.sent] == ["BTC-USDT", "BTC-USDT"]
     assert {body["time_in_force"] for body in client.sent} == {"IOC"}
     assert {body["type"] for body in client.sent} == {"limit"}
@@ -126,5 +130,5 @@ def test_the_role_does_nothing_where_it_is_turned_off(caplog: pytest.LogCaptureF
     with caplog.at_level("INFO"):
         call_command("run_demo_taker", stdout=io.StringIO())
     assert "demo-taker disabled" in caplog.text
-    assert "MARKETDATA_DEMO_TAKER_ENABLED = False" in open(  # noqa: PTH123, SIM115
-        "config/settings/prod.py").read()
+    prod = Path(__file__).resolve().parents[2] / "config" / "settings" / "prod.py"
+    assert "MARKETDATA_DEMO_TAKER_ENABLED = False" in prod.read_text()

@@ -48,7 +48,8 @@ class MarketDataView(APIView):
 
 
 class PriceView(MarketDataView):
-    @extend_schema(responses=PriceSerializer, summary="Prices and 24 h change, high, low and volume of a symbol")
+    @extend_schema(responses=PriceSerializer,
+                   summary="Prices and the 24 h change, high, low and volume of a symbol")
     def get(self, request: Request, symbol: str) -> Response:
         known_symbol(symbol)
         tick = selectors.price_tick(symbol=symbol) or {}

@@ -228,7 +228,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prices and 24 h change, high, low and volume of a symbol */
+        /** Prices and the 24 h change, high, low and volume of a symbol */
         get: operations["market_data_prices_retrieve"];
         put?: never;
         post?: never;
