@@ -4,7 +4,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-PORTS := 8000 8001 9101 9102 9103 9105 9106 9107 9108
+PORTS := 8000 8001 9101 9102 9103 9105 9106 9107 9108 9109
 
 .PHONY: up test lint venv bench-engine bench-ingest bench-processor bench-e2e bench-ws bench-md-rest bench-risk clean deploy-check
 

@@ -5,7 +5,7 @@ token, and it quotes only through the public REST API over HTTP (`OMS_API_URL`),
 
 Each step, per symbol: read the reference price (`apps.marketdata.selectors`, the Redis
 copy the marketdata role keeps), list the account's working orders, and carry out the plan
-of `domain.quoting` (cancel stale quotes, place a fresh ladder). Without a reference price
+of `domain.quoting` (place a fresh ladder, then cancel the stale quotes). Without a reference price
 (the marketdata role is not running yet) a symbol is left alone. When the bot stops, it
 cancels every working order of its account."""
 
@@ -182,13 +182,10 @@ class MarketMaker:
         decided = plan(symbol=symbol, reference=reference, now=self.clock(),
                        generation=format(time.time_ns() // 1000, "x"), working=working,
                        ladder=self.ladders.get(symbol), terms=terms, params=self.params)
-        for order_id in decided.cancel:
-            if order_id not in self.cancelling:
-                self.client.cancel(order_id)
-                self.cancelling.add(order_id)
         self.ladders[symbol] = decided.ladder
-        if not decided.place:
-            return
+        # The new ladder first, then the old one goes: the book never stands empty while
+        # the bot requotes (a new quote that would cross an old one is refused as post-only
+        # and placed again after `refresh_seconds`).
         for client_order_id, quote in decided.place:
             try:
                 self.client.place(symbol=symbol, client_order_id=client_order_id,
@@ -197,6 +194,12 @@ class MarketMaker:
                 if exc.transient:
                     raise
                 logger.warning("%s: quote %s refused: %s", symbol, client_order_id, exc)
+        for order_id in decided.cancel:
+            if order_id not in self.cancelling:
+                self.client.cancel(order_id)
+                self.cancelling.add(order_id)
+        if not decided.place:
+            return
         prices = [quote.price for _, quote in decided.place]
         logger.info("%s: quoting %d orders from %s to %s around %s", symbol, len(prices),
                     format_amount(min(prices)), format_amount(max(prices)),

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Max, Min, Sum
 
 from apps.marketdata.cache import book_key, price_key
 from apps.marketdata.domain.book import BookView
@@ -46,12 +46,15 @@ DAY_FIELDS = ("last_trade_price", "change_24h", "change_percent_24h", "volume_24
 
 @dataclass(frozen=True, slots=True)
 class DaySummary:
-    """The last 24 hours, from hourly candles: the first open, the change since, volume."""
+    """The last 24 hours, from hourly candles: the first open, the change since, the
+    highest and lowest trade, volume."""
 
     open_price: Decimal | None
     change: Decimal | None
     change_percent: Decimal | None
     volume: Decimal
+    high: Decimal | None = None
+    low: Decimal | None = None
 
 
 def order_book(*, symbol: str, depth: int | None = None) -> BookView | None:
@@ -138,17 +141,20 @@ def day_summary(*, symbol: str, now: datetime, last_price: Decimal | None) -> Da
     hourly = CandleRow.objects.filter(symbol=symbol, interval=Interval.ONE_HOUR.value,
                                       start__gt=now - timedelta(hours=24))
     first = hourly.order_by("start").first()
-    volume = hourly.aggregate(total=Sum("volume"))["total"] or Decimal(0)
-    return _day(first.open if first is not None else None, volume, last_price)
+    totals = hourly.aggregate(volume=Sum("volume"), high=Max("high"), low=Min("low"))
+    return _day(first.open if first is not None else None, totals["volume"] or Decimal(0),
+                last_price, high=totals["high"], low=totals["low"])
 
 
-def _day(open_price: Decimal | None, volume: Decimal, last_price: Decimal | None) -> DaySummary:
+def _day(open_price: Decimal | None, volume: Decimal, last_price: Decimal | None, *,
+         high: Decimal | None, low: Decimal | None) -> DaySummary:
     if open_price is None or last_price is None:
-        return DaySummary(open_price=None, change=None, change_percent=None, volume=volume)
+        return DaySummary(open_price=None, change=None, change_percent=None, volume=volume,
+                          high=high, low=low)
     change = last_price - open_price
     return DaySummary(open_price=open_price, change=change,
                       change_percent=(change * 100 / open_price).quantize(Decimal("0.01")),
-                      volume=volume)
+                      volume=volume, high=high, low=low)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,17 +179,22 @@ def market_days(*, symbols: Collection[str], now: datetime,
                     .values_list("symbol", "price"))
     opens: dict[str, tuple[datetime, Decimal]] = {}
     volumes: dict[str, Decimal] = {}
-    for symbol, start, open_price, volume in CandleRow.objects.filter(
+    highs: dict[str, Decimal] = {}
+    lows: dict[str, Decimal] = {}
+    for symbol, start, open_price, high, low, volume in CandleRow.objects.filter(
             symbol__in=wanted, interval=Interval.ONE_HOUR.value,
             start__gt=now - timedelta(hours=24)).values_list("symbol", "start", "open",
-                                                             "volume"):
+                                                             "high", "low", "volume"):
         if symbol not in opens or start < opens[symbol][0]:
             opens[symbol] = (start, open_price)
         volumes[symbol] = volumes.get(symbol, Decimal(0)) + volume
+        highs[symbol] = max(high, highs.get(symbol, high))
+        lows[symbol] = min(low, lows.get(symbol, low))
     days = {}
     for symbol in wanted:
         last = last_prices.get(symbol, recorded.get(symbol))
         first = opens.get(symbol)
         days[symbol] = MarketDay(last_trade_price=last, day=_day(
-            first[1] if first else None, volumes.get(symbol, Decimal(0)), last))
+            first[1] if first else None, volumes.get(symbol, Decimal(0)), last,
+            high=highs.get(symbol), low=lows.get(symbol)))
     return days

@@ -45,11 +45,27 @@ MARKETDATA_MARKET_MAKER: dict[str, Any] = {
     "funds": {"USDT": "100000000", "BTC": "1000", "ETH": "20000", "SOL": "500000"},
     "funding_reference": "market-maker-demo",
     "symbols": list(MARKETDATA_FEEDS),
-    "levels": 3,
+    "levels": 12,  # a deep enough book to show ten levels a side
     "spread_bps": "20",  # best ask over best bid
     "step_bps": "10",  # between two levels of a side
     "level_notional": "5000",  # USDT per level
     "requote_bps": "10",  # a move of the reference price that replaces the ladder
     "refresh_seconds": 5.0,  # a filled or refused level is replaced after this long
     "interval_seconds": 1.0,  # between two quoting steps
+}
+
+# The demo taker (`manage.py run_demo_taker`): trades for `make up`, so candles form and the
+# tape moves from the first minute. Every `interval_seconds` it sends one IOC limit order at
+# the best opposite price of a random symbol, worth `min_notional`..`max_notional` USDT,
+# through the public API from its own funded account. Never in production (prod.py).
+MARKETDATA_DEMO_TAKER_ENABLED = env_bool("MARKETDATA_DEMO_TAKER_ENABLED", True)
+MARKETDATA_DEMO_TAKER: dict[str, Any] = {
+    "username": "demotaker",
+    "funds": {"USDT": "10000000", "BTC": "100", "ETH": "2000", "SOL": "50000"},
+    "funding_reference": "demo-taker-demo",
+    "symbols": list(MARKETDATA_FEEDS),
+    "min_notional": "50",
+    "max_notional": "1500",
+    "buy_share": "0.5",
+    "interval_seconds": float(env_str("MARKETDATA_DEMO_TAKER_INTERVAL_SECONDS", "1.0")),
 }

@@ -27,3 +27,4 @@ KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 3)
 
 # The demo market maker is for `make up`, not for a venue.
 MARKETDATA_MARKET_MAKER_ENABLED = False
+MARKETDATA_DEMO_TAKER_ENABLED = False

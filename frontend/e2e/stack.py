@@ -1,7 +1,8 @@
 """The inside of frontend/e2e/run.sh, under `python -m oms.launcher run --throwaway` (so
 DATABASE_URL, REDIS_URL and KAFKA_BOOTSTRAP_SERVERS are set): migrate, seed the demo venue,
-start daphne on a free port and the processor, relay and marketdata roles, wait
-for the UI, prime the books, run the Playwright specs, stop every role it started."""
+start daphne on a free port and the processor, relay and marketdata roles, then the demo
+venue's market maker and demo taker against it (so the book is deep and trades happen, as
+under `make up`), wait for the UI, run the Playwright specs, stop every role it started."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ ROOT = FRONTEND.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 LOGS = ROOT / "test-artifacts" / "e2e" / "logs"
 ROLES = ("run_processor", "run_relay", "run_marketdata")
+# The demo venue's order flow, as `make up` runs it: the market maker quotes, the demo taker
+# crosses the spread, both through the web role's public API.
+DEMO_ROLES = ("run_market_maker", "run_demo_taker")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -40,10 +46,10 @@ class Roles:
     def __init__(self) -> None:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str, *command: str) -> None:
+    def start(self, name: str, *command: str, env: dict[str, str] | None = None) -> None:
         log = (LOGS / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, stdout=log,
-                                                stderr=subprocess.STDOUT)
+                                                stderr=subprocess.STDOUT, env=env)
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)
@@ -108,6 +114,10 @@ def main() -> int:
         for role in ROLES:
             roles.start(role.removeprefix("run_").replace("_", "-"), PY, "manage.py", role)
         wait_for("the web role", f"{base_url}/api/instruments", lambda body: len(body) > 0)
+        demo_env = {**os.environ, "OMS_API_URL": base_url}
+        for role in DEMO_ROLES:
+            roles.start(role.removeprefix("run_").replace("_", "-"), PY, "manage.py", role,
+                        env=demo_env)
         if "<div id=\"root\">" not in get_text(f"{base_url}/"):
             sys.exit("e2e: / does not serve the UI's index.html")
         roles.check_alive()

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { applyDelta, type Book, bookFromSnapshot, depthLadder, spread } from "../src/domain/book";
+import {
+  applyDelta, type Book, bookFromSnapshot, depthCurve, depthLadder, groupBook, spread,
+} from "../src/domain/book";
 
 const snapshot = bookFromSnapshot({
   symbol: "BTC-USDT", sequence: 10,
@@ -45,5 +47,27 @@ describe("book", () => {
     expect(ladder.bids.map((l) => l.price)).toEqual(["100"]);
     expect(ladder.asks.map((l) => l.price)).toEqual(["101"]);
     expect(spread(bookFromSnapshot({ symbol: "X", sequence: 1, bids: [], asks: [["1", "1"]] }))).toBeNull();
+  });
+});
+
+describe("grouping and depth", () => {
+  const fine = bookFromSnapshot({
+    symbol: "BTC-USDT", sequence: 1,
+    bids: [["100.07", "1"], ["100.02", "2"], ["99.99", "4"]],
+    asks: [["100.11", "1"], ["100.19", "0.5"], ["100.21", "3"]],
+  });
+
+  it("groups bids down and asks up to the step, summing quantities", () => {
+    const grouped = groupBook(fine, "0.1");
+    expect([...grouped.bids.entries()]).toEqual([["100", "3"], ["99.9", "4"]]);
+    expect([...grouped.asks.entries()]).toEqual([["100.2", "1.5"], ["100.3", "3"]]);
+    const ladder = depthLadder(grouped, 10);
+    expect(ladder.bids.map((l) => l.cumulative)).toEqual(["3", "7"]);
+  });
+
+  it("draws cumulative depth outward from the best prices", () => {
+    const curve = depthCurve(fine, 10);
+    expect(curve.bids.map((p) => p.cumulative)).toEqual([1, 3, 7]);
+    expect(curve.asks.map((p) => p.price)).toEqual([100.11, 100.19, 100.21]);
   });
 });

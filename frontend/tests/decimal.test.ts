@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { compare, dec, format, isMultipleOf, multiply, normalize, parseDecimal } from "../src/domain/decimal";
+import {
+  compare, dec, decimalsOf, fixed, format, isMultipleOf, multiply, normalize, parseDecimal, toStep,
+} from "../src/domain/decimal";
 
 describe("decimal", () => {
   it("parses decimal text exactly and refuses anything else", () => {
@@ -21,5 +23,23 @@ describe("decimal", () => {
     expect(normalize("60000.10")).toBe("60000.1");
     expect(normalize("0.000")).toBe("0");
     expect(normalize("007")).toBe("7");
+  });
+});
+
+describe("steps and rounding", () => {
+  it("rounds to a step down or up, exactly", () => {
+    expect(format(toStep(dec("100.07"), dec("0.1"), "floor"))).toBe("100");
+    expect(format(toStep(dec("100.07"), dec("0.1"), "ceil"))).toBe("100.1");
+    expect(format(toStep(dec("100.1"), dec("0.1"), "ceil"))).toBe("100.1");
+    expect(format(toStep(dec("-0.05"), dec("0.1"), "floor"))).toBe("-0.1");
+    expect(format(toStep(dec("1234"), dec("100"), "floor"))).toBe("1200");
+  });
+
+  it("shows a fixed number of places, half away from zero", () => {
+    expect(fixed(dec("1.005"), 2)).toBe("1.01");
+    expect(fixed(dec("-1.005"), 2)).toBe("-1.01");
+    expect(fixed(dec("1.5"), 2)).toBe("1.50");
+    expect(fixed(dec("2"), 2)).toBe("2.00");
+    expect(decimalsOf("0.010")).toBe(2);
   });
 });

@@ -108,6 +108,7 @@ def test_rest_serves_the_cached_book_prices_trades_and_candles(
     assert price["volume_24h"] == "3"
     assert price["change_24h"] == "1000"
     assert price["change_percent_24h"] == "1.69"
+    assert (price["high_24h"], price["low_24h"]) == ("60000", "59000")
 
     trades = client.get("/api/market-data/trades/BTC-USDT?limit=1").json()
     assert [(t["price"], t["quantity"], t["taker_side"]) for t in trades] == [

@@ -19,6 +19,8 @@ class PriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
     change_percent_24h = serializers.DecimalField(max_digits=38, decimal_places=2,
                                                   allow_null=True)
     volume_24h = amount()
+    high_24h = amount(allow_null=True)
+    low_24h = amount(allow_null=True)
 
 
 class OrderBookSerializer(serializers.Serializer):  # type: ignore[type-arg]

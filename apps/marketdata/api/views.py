@@ -49,7 +49,8 @@ class MarketDataView(APIView):
 
 
 class PriceView(MarketDataView):
-    @extend_schema(responses=PriceSerializer, summary="Prices and 24 h change of a symbol")
+    @extend_schema(responses=PriceSerializer,
+                   summary="Prices and the 24 h change, high, low and volume of a symbol")
     def get(self, request: Request, symbol: str) -> Response:
         """One Redis read: the price copy the marketdata role caches carries the last trade
         and the day's figures. Without it (the role is not running), the database's."""
@@ -72,7 +73,7 @@ class PriceView(MarketDataView):
             "best_bid": tick.get("best_bid"), "best_ask": tick.get("best_ask"),
             "reference_price": tick.get("reference_price"), "source": tick.get("source"),
             "change_24h": day.change, "change_percent_24h": day.change_percent,
-            "volume_24h": day.volume,
+            "volume_24h": day.volume, "high_24h": day.high, "low_24h": day.low,
         }).data)
 
 

@@ -2,7 +2,7 @@ import type { Balance } from "../domain/types";
 
 export function Balances({ balances }: { balances: Balance[] | null }) {
   return (
-    <section className="panel" aria-label="Balances">
+    <section className="panel" aria-label="Balances" tabIndex={0} /* scrolls sideways on narrow screens */>
       <h2>Balances</h2>
       {balances === null ? <p className="muted">Loading…</p> : (
         <table>

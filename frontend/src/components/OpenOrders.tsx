@@ -9,6 +9,7 @@ interface Props {
   instruments: Instrument[];
   onCancel: (orderId: string) => Promise<void>;
   onAmend: (orderId: string, changes: AmendOrderRequest) => Promise<void>;
+  onCancelAll?: () => Promise<number>;
 }
 
 /** The amend's new price and quantity, checked with the same rules as a new order. */
@@ -63,7 +64,7 @@ function AmendRow({ order, rules, onAmend, onDone }: {
         <FieldErrors id={`amend-${order.id}-quantity`} errors={errorsOf(errors, "quantity")} />
       </td>
       <td colSpan={2}><FieldErrors id={`amend-${order.id}-error`} errors={otherErrors} /></td>
-      <td className="actions">
+      <td className="actions" data-order-id={order.id}>
         <button type="button" onClick={save}>Save</button>
         <button type="button" onClick={onDone}>Discard</button>
       </td>
@@ -71,7 +72,7 @@ function AmendRow({ order, rules, onAmend, onDone }: {
   );
 }
 
-export function OpenOrders({ orders, instruments, onCancel, onAmend }: Props) {
+export function OpenOrders({ orders, instruments, onCancel, onAmend, onCancelAll }: Props) {
   const [amending, setAmending] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const cancel = (orderId: string) => {
@@ -81,14 +82,30 @@ export function OpenOrders({ orders, instruments, onCancel, onAmend }: Props) {
       else throw reason;
     });
   };
+  const [cancelling, setCancelling] = useState(false);
+  const cancelAll = () => {
+    if (!onCancelAll) return;
+    setError(null);
+    setCancelling(true);
+    onCancelAll().catch((reason: unknown) => {
+      if (reason instanceof ApiError) setError(reason.message);
+      else throw reason;
+    }).finally(() => setCancelling(false));
+  };
   return (
-    <section className="panel" aria-label="Open orders">
-      <h2>Open orders <span className="muted">{orders.length}</span></h2>
+    <section className="panel" aria-label="Open orders" tabIndex={0} /* scrolls sideways on narrow screens */>
+      <div className="panel-head">
+        <h2>Open orders <span className="muted">{orders.length}</span></h2>
+        {onCancelAll && (
+          <button type="button" className="danger" disabled={orders.length === 0 || cancelling}
+            onClick={cancelAll}>Cancel all</button>
+        )}
+      </div>
       {error && <p className="field-error" role="alert">{error}</p>}
       {orders.length === 0 ? <p className="muted">No working orders.</p> : (
         <table>
           <thead>
-            <tr><th>Symbol</th><th>Side</th><th>Type</th><th>Price</th><th>Quantity</th><th>Filled</th><th>Status</th><th /></tr>
+            <tr><th>Symbol</th><th>Side</th><th>Type</th><th>Price</th><th>Quantity</th><th>Filled</th><th>Status</th><th><span className="visually-hidden">Actions</span></th></tr>
           </thead>
           <tbody>
             {orders.map((order) => amending === order.id ? (

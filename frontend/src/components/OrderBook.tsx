@@ -1,12 +1,18 @@
-import type { CSSProperties } from "react";
-import { type Book, type DepthLevel, depthLadder, spread } from "../domain/book";
+import { type CSSProperties, useState } from "react";
+import { type Book, type DepthLevel, depthLadder, groupBook, spread } from "../domain/book";
+import { dec, format, multiply } from "../domain/decimal";
+import { DepthChart } from "./DepthChart";
 
 interface Props {
   book: Book | null;
+  /** The instrument's tick size: grouping is by multiples of it. */
+  tickSize?: string;
   depth?: number;
   /** A level was clicked: its price goes to the order form. */
   onPickPrice: (price: string) => void;
 }
+
+const GROUPINGS = [1n, 10n, 100n, 1000n];
 
 function Level({ level, side, onPick }: {
   level: DepthLevel; side: "bid" | "ask"; onPick: (price: string) => void;
@@ -17,20 +23,44 @@ function Level({ level, side, onPick }: {
       title={`Use ${level.price} as the price`} onClick={() => onPick(level.price)}>
       <span className="price">{level.price}</span>
       <span>{level.quantity}</span>
-      <span className="muted">{level.cumulative}</span>
+      <span className="total">{level.cumulative}</span>
     </button>
   );
 }
 
-/** The aggregated book: asks above (best at the bottom), the spread, bids below. */
-export function OrderBook({ book, depth = 12, onPickPrice }: Props) {
-  if (!book) return <section className="panel" aria-label="Order book"><h2>Order book</h2><p className="muted">Waiting for the book…</p></section>;
-  const ladder = depthLadder(book, depth);
+/** The aggregated book: asks above (best at the bottom), the spread, bids below; each
+ * level's bar is the cumulative depth from the best price; levels grouped by tick
+ * multiples; the depth chart under it. */
+export function OrderBook({ book, tickSize = "0.01", depth = 12, onPickPrice }: Props) {
+  const [grouping, setGrouping] = useState(0);
+  const steps = GROUPINGS.map((factor) => format(multiply(dec(tickSize), { digits: factor, scale: 0 })));
+  const step = steps[grouping] ?? tickSize;
+  const picker = (
+    <label className="grouping">
+      <span className="muted">Group</span>
+      <select value={grouping} onChange={(e) => setGrouping(Number(e.target.value))}>
+        {steps.map((value, i) => <option key={value} value={i}>{value}</option>)}
+      </select>
+    </label>
+  );
+  if (!book) {
+    return (
+      <section className="panel book" aria-label="Order book">
+        <div className="panel-head"><h2>Order book</h2>{picker}</div>
+        <p className="muted">Waiting for the book…</p>
+      </section>
+    );
+  }
+  const shown = grouping === 0 ? book : groupBook(book, step);
+  const ladder = depthLadder(shown, depth);
   const gap = spread(book);
   return (
     <section className="panel book" aria-label="Order book" data-sequence={book.sequence}>
-      <h2>Order book <span className="muted">#{book.sequence}</span></h2>
-      <div className="level header"><span>Price</span><span>Quantity</span><span>Total</span></div>
+      <div className="panel-head">
+        <h2>Order book <span className="muted">#{book.sequence}</span></h2>
+        {picker}
+      </div>
+      <div className="level header" aria-hidden="true"><span>Price</span><span>Quantity</span><span>Total</span></div>
       <div className="asks" data-testid="asks">
         {[...ladder.asks].reverse().map((level) => (
           <Level key={level.price} level={level} side="ask" onPick={onPickPrice} />
@@ -44,6 +74,7 @@ export function OrderBook({ book, depth = 12, onPickPrice }: Props) {
           <Level key={level.price} level={level} side="bid" onPick={onPickPrice} />
         ))}
       </div>
+      <DepthChart book={book} />
     </section>
   );
 }

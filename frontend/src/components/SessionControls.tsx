@@ -12,6 +12,6 @@ export function SessionControls({ session }: { session: Session }) {
       </form>
     );
   }
-  if (session === "signed-out") return <a className="button" href={LOGIN_URL}>Log in</a>;
+  if (session === "signed-out") return <a className="button primary" href={LOGIN_URL}>Log in</a>;
   return null;
 }

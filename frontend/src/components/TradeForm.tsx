@@ -1,4 +1,5 @@
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { estimateOrder } from "../domain/estimate";
 import { newIdempotencyKey } from "../domain/ids";
 import type { FieldError, Instrument, Order, OrderType, PlaceOrderRequest } from "../domain/types";
 import {
@@ -12,6 +13,10 @@ interface Props {
   /** A price picked in the book (`nonce` changes on every pick, even of the same price). */
   pickedPrice: { price: string; nonce: number } | null;
   onPlace: (order: PlaceOrderRequest, idempotencyKey: string) => Promise<Order>;
+  /** The best bid and ask now: the price a market order is estimated at. */
+  best?: { bid: string | null; ask: string | null };
+  /** Available balances by asset, shown against what the order needs. */
+  available?: ReadonlyMap<string, string>;
 }
 
 const TYPES: { value: OrderType; label: string }[] = [
@@ -41,7 +46,7 @@ function Field({ id, label, errors, children }: {
   );
 }
 
-export function TradeForm({ instrument, pickedPrice, onPlace }: Props) {
+export function TradeForm({ instrument, pickedPrice, onPlace, best = { bid: null, ask: null }, available }: Props) {
   const [draft, setDraft] = useState<OrderDraft>(EMPTY);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [submitting, setSubmitting] = useState(false);
@@ -153,6 +158,7 @@ export function TradeForm({ instrument, pickedPrice, onPlace }: Props) {
       <p className="muted rules">
         Tick {instrument.tick_size} · lot {instrument.lot_size} · min notional {instrument.min_notional} {quote}
       </p>
+      <OrderEstimate draft={draft} instrument={instrument} best={best} available={available} />
       <FieldErrors id="order-form-error" errors={formErrors} />
       <button type="submit" className={`submit ${draft.side}`} disabled={submitting}>
         {submitting ? "Sending…" : `${draft.side === "buy" ? "Buy" : "Sell"} ${base}`}
@@ -161,5 +167,30 @@ export function TradeForm({ instrument, pickedPrice, onPlace }: Props) {
         <p className="ok" role="status">Order {placed.id.slice(0, 8)} sent ({placed.status})</p>
       )}
     </form>
+  );
+}
+
+/** Cost, fee and total of the draft before it is sent (`domain/estimate.ts`), and the
+ * balance it draws on. (Risk headroom is not shown: the API has no headroom endpoint.) */
+function OrderEstimate({ draft, instrument, best, available }: {
+  draft: OrderDraft; instrument: Instrument; best: { bid: string | null; ask: string | null };
+  available?: ReadonlyMap<string, string>;
+}) {
+  const estimate = estimateOrder(draft, instrument, best);
+  const quote = instrument.quote_asset;
+  const spends = draft.side === "buy" ? quote : instrument.base_asset;
+  const balance = available?.get(spends);
+  return (
+    <dl className="estimate" aria-label="Estimate" data-testid="estimate">
+      <div><dt>Est. {draft.side === "buy" ? "cost" : "value"}</dt>
+        <dd data-testid="estimate-notional">{estimate ? `${estimate.notional} ${quote}` : "–"}</dd></div>
+      <div><dt>Est. fee{estimate ? ` (${estimate.liquidity} ${estimate.feeRate})` : ""}</dt>
+        <dd data-testid="estimate-fee">{estimate ? `${estimate.fee} ${quote}` : "–"}</dd></div>
+      <div><dt>{draft.side === "buy" ? "Total spent" : "Total received"}</dt>
+        <dd data-testid="estimate-total">{estimate ? `${estimate.total} ${quote}` : "–"}</dd></div>
+      {balance !== undefined && (
+        <div><dt>Available</dt><dd data-testid="estimate-available">{balance} {spends}</dd></div>
+      )}
+    </dl>
   );
 }

@@ -3,7 +3,7 @@ import type { OwnFill } from "../hooks/useOrders";
 /** The user's own fills, newest first (live from /ws/orders). */
 export function TradeHistory({ fills }: { fills: OwnFill[] }) {
   return (
-    <section className="panel" aria-label="Fills">
+    <section className="panel" aria-label="Fills" tabIndex={0} /* scrolls sideways on narrow screens */>
       <h2>Fills</h2>
       {fills.length === 0 ? <p className="muted">No fills yet.</p> : (
         <table>

@@ -4,7 +4,9 @@
  * sequence number and sets the levels it names (quantity "0" removes one). A delta that
  * does not follow is a gap: the book is unusable until a fresh snapshot.
  */
-import { add, compare, dec, format, isZero, normalize, subtract, toNumber } from "./decimal";
+import {
+  add, compare, dec, format, isZero, normalize, subtract, toNumber, toStep,
+} from "./decimal";
 
 export type WireLevels = string[][];
 
@@ -102,4 +104,38 @@ export function spread(book: Book): string | null {
   const ask = sideLevels(book, "asks", 1)[0];
   if (!bid || !ask) return null;
   return format(subtract(dec(ask.price), dec(bid.price)));
+}
+
+function groupSide(levels: ReadonlyMap<string, string>, step: string, rounding: "floor" | "ceil"
+): Map<string, string> {
+  const size = dec(step);
+  const grouped = new Map<string, string>();
+  for (const [price, quantity] of levels) {
+    const key = format(toStep(dec(price), size, rounding));
+    grouped.set(key, format(add(dec(grouped.get(key) ?? "0"), dec(quantity))));
+  }
+  return grouped;
+}
+
+/**
+ * The book with its levels grouped into buckets of `step` (a multiple of the tick): bids
+ * rounded down and asks up, so a grouped level's price is one an order may be sent at and
+ * a grouped bid never shows above the real best bid.
+ */
+export function groupBook(book: Book, step: string): Book {
+  return { ...book, bids: groupSide(book.bids, step, "floor"), asks: groupSide(book.asks, step, "ceil") };
+}
+
+export interface DepthPoint {
+  price: number;
+  cumulative: number;
+}
+
+/** The depth chart's two curves (approximate numbers, drawing only): bids from the best
+ * down, asks from the best up, each point the quantity at that price or better. */
+export function depthCurve(book: Book, depth: number): { bids: DepthPoint[]; asks: DepthPoint[] } {
+  const points = (side: BookSide) => sideLevels(book, side, depth).map((level) => ({
+    price: toNumber(dec(level.price)), cumulative: toNumber(dec(level.cumulative)),
+  }));
+  return { bids: points("bids"), asks: points("asks") };
 }

@@ -83,3 +83,39 @@ export function normalize(text: string): string {
 export function toNumber(value: Decimal): number {
   return Number(format(value));
 }
+
+/** `value` rounded down (`"floor"`) or up (`"ceil"`) to a whole number of `step`s (step > 0). */
+export function toStep(value: Decimal, step: Decimal, rounding: "floor" | "ceil"): Decimal {
+  const [x, y, scale] = aligned(value, step);
+  let units = x / y; // bigint division truncates toward zero
+  if (units * y !== x) {
+    if (rounding === "floor" && x < 0n) units -= 1n;
+    if (rounding === "ceil" && x > 0n) units += 1n;
+  }
+  return { digits: units * y, scale };
+}
+
+/** `value` with at most `places` decimals, half away from zero (for display). */
+export function roundTo(value: Decimal, places: number): Decimal {
+  if (value.scale <= places) return value;
+  const divisor = 10n ** BigInt(value.scale - places);
+  const negative = value.digits < 0n;
+  const magnitude = negative ? -value.digits : value.digits;
+  let units = magnitude / divisor;
+  if ((magnitude % divisor) * 2n >= divisor) units += 1n;
+  return { digits: negative ? -units : units, scale: places };
+}
+
+/** `value` with exactly `places` decimals, for aligned columns ("1.5" -> "1.50"). */
+export function fixed(value: Decimal, places: number): string {
+  const rounded = roundTo(value, places);
+  const text = format(rounded);
+  if (places === 0) return text;
+  const [whole, fraction = ""] = text.split(".");
+  return `${whole}.${fraction.padEnd(places, "0")}`;
+}
+
+/** The number of decimals of a step such as a tick size ("0.01" -> 2, "1" -> 0). */
+export function decimalsOf(step: string): number {
+  return dec(normalize(step)).scale;
+}

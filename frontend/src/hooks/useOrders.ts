@@ -3,6 +3,7 @@ import { dec, isZero } from "../domain/decimal";
 import {
   type AmendOrderRequest, type Fill, type Order, type PlaceOrderRequest, WORKING_STATUSES,
 } from "../domain/types";
+import { reasonLabel } from "../domain/reasons";
 import { api } from "../services/api";
 import type { Execution, OrdersStream } from "../services/websocket";
 import { useResource } from "./useResource";
@@ -44,14 +45,22 @@ function newestFirst(fills: Iterable<OwnFill>): OwnFill[] {
   return [...unique.values()].sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
+/** Orders the history shows: the newest of every status. */
+const HISTORY_SIZE = 50;
+const loadHistory = () => api.orders({ pageSize: HISTORY_SIZE });
+
 export interface OrdersState {
   openOrders: Order[];
+  /** The newest orders of every status (working, filled, cancelled, rejected, expired). */
+  history: Order[] | null;
   fills: OwnFill[];
   /** The last refusal of a request that was accepted (e.g. an amend the processor refused). */
   notice: string | null;
   place: (order: PlaceOrderRequest, idempotencyKey: string) => Promise<Order>;
   cancel: (orderId: string) => Promise<void>;
   amend: (orderId: string, changes: AmendOrderRequest) => Promise<void>;
+  /** Cancels every working order; resolves to how many cancels were requested. */
+  cancelAll: () => Promise<number>;
 }
 
 /**
@@ -62,6 +71,7 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
   const loadOpen = useCallback(() => api.orders({ status: [...WORKING_STATUSES] }), []);
   const open = useResource<Order[]>(signedIn ? loadOpen : null);
   const history = useResource<OwnFill[]>(signedIn ? recentFills : null);
+  const orderHistory = useResource<Order[]>(signedIn ? loadHistory : null, 400);
   const [liveFills, setLiveFills] = useState<OwnFill[]>([]);
   /** Placed here and not yet in a REST read (the processor has not taken them yet). */
   const [pending, setPending] = useState<Map<string, Order>>(new Map());
@@ -69,8 +79,11 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
 
   const { refresh: refreshOpen } = open;
   const { refresh: refreshHistory } = history;
+  const { refresh: refreshOrderHistory } = orderHistory;
   useEffect(() => {
-    const stopConnected = stream.onConnected(() => { refreshOpen(); refreshHistory(); });
+    const stopConnected = stream.onConnected(() => {
+      refreshOpen(); refreshHistory(); refreshOrderHistory();
+    });
     const stopExecution = stream.onExecution((execution) => {
       const fill = fillOf(execution);
       if (fill) setLiveFills((fills) => [fill, ...fills]);
@@ -83,12 +96,13 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
         });
       }
       if (execution.event === "order.rejected" && execution.payload.message) {
-        setNotice(`${execution.payload.reason ?? "rejected"}: ${execution.payload.message}`);
+        setNotice(`Order rejected: ${reasonLabel(execution.payload.reason ?? "rejected")}: ${execution.payload.message}`);
       }
       refreshOpen();
+      refreshOrderHistory();
     });
     return () => { stopConnected(); stopExecution(); };
-  }, [stream, refreshOpen, refreshHistory]);
+  }, [stream, refreshOpen, refreshHistory, refreshOrderHistory]);
 
   const openOrders = useMemo(() => {
     const read = open.data ?? [];
@@ -117,5 +131,12 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
     refreshOpen();
   }, [refreshOpen]);
 
-  return { openOrders, fills, notice, place, cancel, amend };
+  const cancelAll = useCallback(async () => {
+    const { requested } = await api.cancelAll();
+    refreshOpen();
+    refreshOrderHistory();
+    return requested;
+  }, [refreshOpen, refreshOrderHistory]);
+
+  return { openOrders, history: orderHistory.data, fills, notice, place, cancel, amend, cancelAll };
 }

@@ -48,3 +48,15 @@ export function useTradeCount(client: MarketDataClient, symbol: string | null): 
   );
   return count;
 }
+
+/** The live tickers of several symbols (for marks), by symbol. */
+export function useTickers(client: MarketDataClient, symbols: readonly string[]): ReadonlyMap<string, Ticker> {
+  const [tickers, setTickers] = useState<ReadonlyMap<string, Ticker>>(new Map());
+  const key = symbols.join(",");
+  useEffect(() => {
+    const stops = key.split(",").filter(Boolean).map((symbol) => client.subscribe(symbol, "ticker",
+      (ticker) => setTickers((current) => new Map(current).set(symbol, ticker))));
+    return () => { for (const stop of stops) stop(); };
+  }, [client, key]);
+  return tickers;
+}

@@ -6,8 +6,8 @@
  * holding the API's `{"errors": [{field, code, message}]}`.
  */
 import type {
-  AmendOrderRequest, Balance, Candle, Fill, FieldError, Instrument, Order, OrderStatus,
-  PlaceOrderRequest, Position,
+  AmendOrderRequest, Balance, Candle, CandleInterval, Fill, FieldError, Instrument, Order,
+  OrderStatus, PlaceOrderRequest, Position, Price, PublicTrade,
 } from "../domain/types";
 import type { components } from "./schema";
 
@@ -72,8 +72,13 @@ export const api = {
   instruments: () => request<Instrument[]>("GET", "/api/instruments"),
   balances: () => request<Balance[]>("GET", "/api/balances"),
   positions: () => request<Position[]>("GET", "/api/risk/positions"),
-  candles: (symbol: string, interval: "1m" | "5m" | "1h", limit: number) =>
+  candles: (symbol: string, interval: CandleInterval, limit: number) =>
     request<Candle[]>("GET", `/api/market-data/candles/${enc(symbol)}?interval=${interval}&limit=${limit}`),
+  /** Last, best bid and ask, reference, and the 24 h change, high, low and volume. */
+  prices: (symbol: string) => request<Price>("GET", `/api/market-data/prices/${enc(symbol)}`),
+  /** The venue's public trades of `symbol`, newest first. */
+  trades: (symbol: string, limit: number) =>
+    request<PublicTrade[]>("GET", `/api/market-data/trades/${enc(symbol)}?limit=${limit}`),
 
   orders: (query: { status?: OrderStatus[]; symbol?: string; pageSize?: number } = {}) => {
     const params = new URLSearchParams();
@@ -91,6 +96,9 @@ export const api = {
   amendOrder: (orderId: string, changes: AmendOrderRequest) =>
     request<Order>("PATCH", `/api/orders/${enc(orderId)}`, { body: changes }),
   cancelOrder: (orderId: string) => request<Order>("POST", `/api/orders/${enc(orderId)}/cancel`),
+  /** Cancels every working order (of `symbol` only, when given); answers how many. */
+  cancelAll: (symbol?: string) =>
+    request<{ requested: number }>("POST", "/api/orders/cancel-all", { body: symbol ? { symbol } : {} }),
 };
 
 export const LOGIN_URL = "/api-auth/login/?next=/";

@@ -228,7 +228,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prices and 24 h change of a symbol */
+        /** Prices and the 24 h change, high, low and volume of a symbol */
         get: operations["market_data_prices_retrieve"];
         put?: never;
         post?: never;
@@ -853,6 +853,10 @@ export interface components {
             change_percent_24h: string | null;
             /** Format: decimal */
             volume_24h: string;
+            /** Format: decimal */
+            high_24h: string | null;
+            /** Format: decimal */
+            low_24h: string | null;
         };
         RiskEvent: {
             id: number;
