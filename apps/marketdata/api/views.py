@@ -52,8 +52,8 @@ class PriceView(MarketDataView):
     @extend_schema(responses=PriceSerializer,
                    summary="Prices and the 24 h change, high, low and volume of a symbol")
     def get(self, request: Request, symbol: str) -> Response:
-        """One Redis read: the price copy the marketdata role caches carries the last trade
-        and the day's figures. Without it (the role is not running), the database's."""
+        # One Redis read: the price copy the marketdata role caches carries the last trade and
+        # the day's figures. Without it (the role is not running), the database's.
         known_symbol(symbol)
         tick = selectors.price_tick(symbol=symbol) or {}
         if all(field in tick for field in selectors.DAY_FIELDS):
@@ -81,7 +81,7 @@ class OrderBookView(MarketDataView):
     @extend_schema(parameters=[DepthQuery], responses=OrderBookSerializer,
                    summary="Aggregated L2 of the internal book, with its sequence")
     def get(self, request: Request, symbol: str) -> Response:
-        """One Redis read; the cached levels are already the API's strings."""
+        # One Redis read; the cached levels are already the API's strings.
         known_symbol(symbol)
         depth = parsed(DepthQuery, request)["depth"]
         book = selectors.order_book_levels(symbol=symbol, depth=depth)

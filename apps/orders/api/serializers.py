@@ -32,12 +32,13 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class SharedFieldsSerializer(StrictSerializer):
-    """Its fields are built and bound once per class, not per instance: DRF deep-copies
-    every declared field for each serializer it makes, which was the largest cost of
-    parsing an order (a third of order entry's serializer time, py-spy). Sharing them is
-    safe because validating only reads a field (its arguments, its validators, the
-    settings); what a validation finds (`validated_data`, `errors`) stays on its own
-    serializer. For serializers without context or `partial`, like the order request."""
+    # Its fields are built and bound once per class, not per instance: DRF deep-copies every
+    # declared field for each serializer it makes, which was the largest cost of parsing an
+    # order (a third of order entry's serializer time, py-spy). Sharing them is safe because
+    # validating only reads a field (its arguments, its validators, the settings); what a
+    # validation finds (`validated_data`, `errors`) stays on its own serializer. For serializers
+    # without context or `partial`, like the order request. (A comment, not a docstring: the
+    # API schema would publish it as the order request's description.)
 
     _bound_fields: ClassVar[dict[type, BindingDict]] = {}
 

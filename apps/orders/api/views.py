@@ -139,11 +139,11 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     @extend_schema(request=PlaceOrderSerializer, parameters=[IDEMPOTENCY_HEADER],
                    responses={202: OrderSerializer, **ERROR_RESPONSES})
     def create(self, request: Request) -> Response:
-        """Parse and check the order (no I/O), admit it in one Redis round trip (rate
-        limits, the key's and the client order id's claims: `admission`), publish it and
-        wait for Kafka's acknowledgement, then cache it and store the response for replays
-        in one pipeline. A request that cannot be placed is still counted, so 429 comes
-        first, as it did when DRF's throttle ran before the view."""
+        # Parse and check the order (no I/O), admit it in one Redis round trip (rate limits, the
+        # key's and the client order id's claims: `admission`), publish it and wait for Kafka's
+        # acknowledgement, then cache it and store the response for replays in one pipeline. A
+        # request that cannot be placed is still counted, so 429 comes first, as it did when
+        # DRF's throttle ran before the view.
         user_id = request.user.pk
         key = request.headers.get("Idempotency-Key")
         windows = rate_windows(OrdersThrottle().counted(request))
