@@ -151,11 +151,18 @@ def replay_topic(source_url: str, *, seconds: float = 600) -> int:
     try:
         while not all(done.values()) and time.monotonic() < deadline:
             batch = consumer.poll_batch(max_messages=500, timeout=0.5)
+            # As the live processor does, in batches: each run of requests between two money
+            # movements is one batch, so a deposit still lands between the same requests.
+            run: list[ConsumedEvent] = []
             for consumed in batch.events:
-                while pending and pending[0].created_at <= consumed.event.occurred_at:
-                    _apply(pending.pop(0))
-                processor.process(_single(consumed), set_aside=_log_aside)
-                applied += 1
+                if pending and pending[0].created_at <= consumed.event.occurred_at:
+                    _process_run(processor, run)
+                    run = []
+                    while pending and pending[0].created_at <= consumed.event.occurred_at:
+                        _apply(pending.pop(0))
+                run.append(consumed)
+            _process_run(processor, run)
+            applied += len(batch.events)
             for (_, partition), offset in batch.next_offsets.items():
                 done[partition] = offset >= ends[partition]
     finally:
@@ -165,10 +172,18 @@ def replay_topic(source_url: str, *, seconds: float = 600) -> int:
     return applied
 
 
-def _single(consumed: ConsumedEvent) -> Batch:
-    key = (consumed.topic, consumed.partition)
-    return Batch(events=[consumed], first_offsets={key: consumed.offset},
-                 next_offsets={key: consumed.offset + 1})
+def _process_run(processor: BatchProcessor, run: list[ConsumedEvent]) -> None:
+    """Apply consecutive requests as one batch."""
+    if not run:
+        return
+    first: dict[tuple[str, int], int] = {}
+    after: dict[tuple[str, int], int] = {}
+    for consumed in run:
+        key = (consumed.topic, consumed.partition)
+        first.setdefault(key, consumed.offset)
+        after[key] = consumed.offset + 1
+    processor.process(Batch(events=run, first_offsets=first, next_offsets=after),
+                      set_aside=_log_aside)
 
 
 def _log_aside(consumed: ConsumedEvent, reason: str) -> None:
