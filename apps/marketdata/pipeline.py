@@ -167,6 +167,8 @@ class MarketDataPipeline:
                 "change_percent_24h": (None if day.change_percent is None
                                        else str(day.change_percent)),
                 "volume_24h": format_amount(day.volume),
+                "high_24h": _amount(day.high),
+                "low_24h": _amount(day.low),
             }
             self._days_read_at[symbol] = clock
             self._days_stale.discard(symbol)

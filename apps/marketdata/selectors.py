@@ -41,7 +41,8 @@ __all__ = [
 
 
 # What the marketdata role adds to its cached price copy, so `prices` needs nothing else.
-DAY_FIELDS = ("last_trade_price", "change_24h", "change_percent_24h", "volume_24h")
+DAY_FIELDS = ("last_trade_price", "change_24h", "change_percent_24h", "volume_24h",
+              "high_24h", "low_24h")
 
 
 @dataclass(frozen=True, slots=True)

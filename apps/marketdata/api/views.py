@@ -63,7 +63,8 @@ class PriceView(MarketDataView):
                 "reference_price": tick.get("reference_price"), "source": tick.get("source"),
                 "change_24h": tick["change_24h"],
                 "change_percent_24h": tick["change_percent_24h"],
-                "volume_24h": tick["volume_24h"],
+                "volume_24h": tick["volume_24h"], "high_24h": tick["high_24h"],
+                "low_24h": tick["low_24h"],
             })
         trade = selectors.last_trade(symbol=symbol)
         last_price = trade.price if trade else None
