@@ -73,6 +73,7 @@ class OrderBookView(MarketDataView):
         book = selectors.order_book(symbol=symbol, depth=depth)
         return Response(OrderBookSerializer({
             "symbol": symbol, "sequence": book.sequence if book else None,
+            "as_of": datetime.now(UTC),
             "bids": wire_levels(book.bids) if book else [],
             "asks": wire_levels(book.asks) if book else [],
         }).data)

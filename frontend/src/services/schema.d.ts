@@ -791,6 +791,11 @@ export interface components {
         OrderBook: {
             symbol: string;
             sequence: number | null;
+            /**
+             * Format: date-time
+             * @description When this copy of the book was read (it is at most 1 s old).
+             */
+            as_of: string;
             bids: string[][];
             asks: string[][];
         };
