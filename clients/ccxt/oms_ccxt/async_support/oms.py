@@ -49,7 +49,9 @@ class oms(OmsBase, ImplicitAPI, Exchange):
         request = {"symbol": market["id"], "depth": min(limit or 100, 500)}
         response = await self.public_get_market_data_orderbook_symbol(
             self.extend(request, params or {}))
-        book = self.parse_order_book(response, market["symbol"], None, "bids", "asks")
+        book = self.parse_order_book(response, market["symbol"],
+                                     self.parse8601(self.safe_string(response, "as_of")),
+                                     "bids", "asks")
         book["nonce"] = self.safe_integer(response, "sequence")
         return book
 
