@@ -20,10 +20,10 @@ from ccxt.base.precise import Precise
 ORDER_STATUSES = {
     "NEW": "open", "ACCEPTED": "open", "PARTIALLY_FILLED": "open",
     "FILLED": "closed", "SETTLED": "closed",
-    "CANCELLED": "canceled", "REJECTED": "rejected", "EXPIRED": "expired",
+    "CANCELLED": "canceled", "REJECTED": "rejected",
 }
 OPEN_STATUSES = ["NEW", "ACCEPTED", "PARTIALLY_FILLED"]
-CLOSED_STATUSES = ["FILLED", "SETTLED", "CANCELLED", "REJECTED", "EXPIRED"]
+CLOSED_STATUSES = ["FILLED", "SETTLED", "CANCELLED", "REJECTED"]
 
 # Error `code` of the OMS -> ccxt exception (exact codes; then by HTTP status below).
 EXACT_ERRORS: dict[str, type[Exception]] = {

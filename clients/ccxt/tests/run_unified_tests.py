@@ -10,8 +10,9 @@ Private tests run twice: signed with the API key, then with the API token.
 
 Repairs of ccxt's Python build of `test_create_order` (its JS source is sound; the
 transpiled Python does not run as shipped), made in its namespace and nowhere else:
-`time`, `math` and `Error` are not imported, and its debug messages add floats to strings
-(each operand is made a str).
+`time`, `math` and `Error` are not imported; its debug messages add floats to strings
+(each operand is made a str); and it reads the exchange as JS does, `exchange['id']`,
+`exchange['fetchOrder']` (the exchange under test gets `__getitem__` = `getattr`).
 No assertion of ccxt's is changed or skipped: `skipped_properties` is empty everywhere."""
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class StrOperands(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id == "tco_debug":
-            node.args = [self.stringify(arg) for arg in node.args]
+            node.args = [*node.args[:2], *(self.stringify(arg) for arg in node.args[2:])]
         return node
 
     def stringify(self, node: ast.expr) -> ast.expr:
@@ -143,8 +144,8 @@ class Runner:
         bid = book["bids"][0][0]
         market = ex.market(symbol)
         amount = float(ex.amount_to_precision(symbol, market["limits"]["cost"]["min"] * 1.5
-                                              / (bid * 0.9)))
-        price = float(ex.price_to_precision(symbol, bid * 0.9))
+                                              / (bid * 0.97)))
+        price = float(ex.price_to_precision(symbol, bid * 0.97))
         now = ex.milliseconds
 
         async def post_only() -> None:
@@ -169,7 +170,7 @@ class Runner:
             test_order(ex, {}, method, edited, symbol, now())
 
         async def order_trades() -> None:
-            [trade] = (await self.call(ex.fetch_my_trades(symbol, None, 1)))[-1:]
+            [trade] = (await self.call(ex.fetch_my_trades(symbol)))[-1:]
             fills = await self.call(ex.fetch_order_trades(trade["order"], symbol))
             assert fills, "no fills for an order that traded"
             for fill in fills:
@@ -204,6 +205,7 @@ def declared(exchange: Any) -> list[str]:
 
 async def run_all(args: argparse.Namespace, flavour: str) -> tuple[list[str], list[str]]:
     module = oms_ccxt.async_support if flavour == "async" else oms_ccxt
+    module.oms.__getitem__ = lambda self, name: getattr(self, name)  # see the docstring
     config = {"urls": {"api": {"rest": args.url}}, "enableRateLimit": True, "timeout": 30000}
     keyed = module.oms({**config, "apiKey": args.api_key, "secret": args.secret})
     tokened = module.oms({**config, "token": args.token})
