@@ -200,7 +200,7 @@ class Runner:
 
 def declared(exchange: Any) -> list[str]:
     return sorted(name for name, value in exchange.has.items()
-                  if value and name not in NOT_METHODS)
+                  if value is True and name not in NOT_METHODS)
 
 
 async def run_all(args: argparse.Namespace, flavour: str) -> tuple[list[str], list[str]]:
