@@ -109,7 +109,9 @@ class OmsBase:
             },
             # Either an API token (`token`) or a signed API key (`apiKey` + `secret`).
             "requiredCredentials": {"apiKey": False, "secret": False},
-            "options": {"recvWindow": 5000, "pageSize": 500},
+            # createOrderWait: how long create_order waits for the venue's decision (ms).
+            "options": {"recvWindow": 5000, "pageSize": 500, "createOrderWait": 5000,
+                        "createOrderPoll": 50},
             "fees": {"trading": {"percentage": True, "tierBased": False}},
             "features": {
                 "spot": {

@@ -9,10 +9,14 @@ declared method is covered by no test at all. Run in the ccxt virtualenv:
 Private tests run twice: signed with the API key, then with the API token.
 
 Repairs of ccxt's Python build of `test_create_order` (its JS source is sound; the
-transpiled Python does not run as shipped), made in its namespace and nowhere else:
-`time`, `math` and `Error` are not imported; its debug messages add floats to strings
-(each operand is made a str); and it reads the exchange as JS does, `exchange['id']`,
-`exchange['fetchOrder']` (the exchange under test gets `__getitem__` = `getattr`).
+transpiled Python does not run as shipped; ccxt's own runner only runs it with
+`--fundedTests`), made in its namespace and nowhere else: `time`, `math` and `Error` are
+not imported; its debug messages add floats to strings (each operand is made a str); it
+rounds amounts with ROUND_UP, which ccxt's Python `decimal_to_precision` refuses (an
+assertion: given here as in ccxt's JS); it reads the exchange as JS does, `exchange['id']`,
+`exchange['fetchOrder']` (the exchange under test gets `__getitem__` = `getattr`); and the
+async flavour awaits `test_shared_methods.fetch_best_bid_ask` and `fetch_order`, which
+ccxt ships only synchronous (they are made coroutines that await the exchange's calls).
 No assertion of ccxt's is changed or skipped: `skipped_properties` is empty everywhere."""
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import decimal
 import importlib
 import inspect
 import math
@@ -33,8 +38,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ccxt
+import ccxt.async_support
 import oms_ccxt
 import oms_ccxt.async_support
+from ccxt.base.decimal_to_precision import (
+    DECIMAL_PLACES,
+    NO_PADDING,
+    ROUND,
+    ROUND_UP,
+    TICK_SIZE,
+    number_to_string,
+)
+from ccxt.base.decimal_to_precision import decimal_to_precision as ccxt_decimal_to_precision
+from ccxt.test.exchange.base import test_shared_methods
 from ccxt.test.exchange.base.test_order import test_order
 from ccxt.test.exchange.base.test_trade import test_trade
 
@@ -86,14 +102,96 @@ class StrOperands(ast.NodeTransformer):
         return ast.Call(ast.Name("str", ast.Load()), [node], [])
 
 
+class RoundUpAware(ast.NodeTransformer):
+    """`exchange.decimal_to_precision(...)` becomes `decimal_to_precision(...)` of this
+    runner, which adds the ROUND_UP mode ccxt's JS has and its Python lacks."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if (isinstance(node.func, ast.Attribute) and node.func.attr == "decimal_to_precision"
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "exchange"):
+            node.func = ast.Name("decimal_to_precision", ast.Load())
+        return node
+
+
+def decimal_to_precision(n: Any, rounding_mode: int = ROUND, precision: Any = None,
+                         counting_mode: int = DECIMAL_PLACES,
+                         padding_mode: int = NO_PADDING) -> str:
+    """ccxt's `decimal_to_precision`, with ROUND_UP (away from zero) as in ccxt's JS."""
+    if rounding_mode != ROUND_UP:
+        return ccxt_decimal_to_precision(n, rounding_mode, precision, counting_mode,
+                                         padding_mode)
+    value = decimal.Decimal(number_to_string(n))
+    if counting_mode == TICK_SIZE:
+        tick = decimal.Decimal(number_to_string(precision))
+        rounded = (value / tick).to_integral_value(decimal.ROUND_UP) * tick
+    elif counting_mode == DECIMAL_PLACES:
+        rounded = value.quantize(decimal.Decimal(1).scaleb(-int(precision)), decimal.ROUND_UP)
+    else:
+        raise NotImplementedError("ROUND_UP with SIGNIFICANT_DIGITS")
+    return number_to_string(str(rounded.normalize()))
+
+
+class AwaitExchangeCalls(ast.NodeTransformer):
+    """The functions named in `names` become coroutines that await the exchange's
+    coroutines (`exchange.fetch_order_book(...)`, `exchange['fetchOrder'](...)`)."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        if node.name not in self.names:
+            return node
+        self.generic_visit(node)
+        return ast.AsyncFunctionDef(name=node.name, args=node.args, body=node.body,
+                                    decorator_list=node.decorator_list,
+                                    returns=node.returns, type_comment=node.type_comment)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        target = node.func
+        dynamic = isinstance(target, ast.Subscript)  # exchange['fetchOrder'](...)
+        coroutine = isinstance(target, ast.Attribute) and inspect.iscoroutinefunction(
+            getattr(ccxt.async_support.Exchange, target.attr, None))
+        if ((dynamic or coroutine) and isinstance(target, ast.Subscript | ast.Attribute)
+                and isinstance(target.value, ast.Name) and target.value.id == "exchange"):
+            return ast.Await(node)
+        return node
+
+
+def awaited_shared_methods(tree: ast.Module) -> set[str]:
+    """The functions of `test_shared_methods` that an async test awaits."""
+    return {node.value.func.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Await) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and isinstance(node.value.func.value, ast.Name)
+            and node.value.func.value.id == "test_shared_methods"}
+
+
+def asynchronous_shared_methods(names: set[str]) -> types.ModuleType:
+    """ccxt's `test_shared_methods` (sync only in ccxt's Python) with `names` made async."""
+    path = Path(test_shared_methods.__file__ or "")
+    tree = AwaitExchangeCalls(names).visit(ast.parse(path.read_text()))
+    module = types.ModuleType(test_shared_methods.__name__ + "_async")
+    module.__file__ = str(path)
+    exec(compile(ast.fix_missing_locations(tree), str(path), "exec"),  # noqa: S102
+         module.__dict__)
+    return module
+
+
 def repaired_create_order_module(flavour: str) -> types.ModuleType:
     name = f"ccxt.test.exchange.{flavour}.test_create_order"
     path = Path(importlib.import_module(name).__file__ or "")
-    tree = ast.fix_missing_locations(StrOperands().visit(ast.parse(path.read_text())))
+    tree = ast.parse(path.read_text())
+    awaited = awaited_shared_methods(tree)
+    tree = ast.fix_missing_locations(RoundUpAware().visit(StrOperands().visit(tree)))
     module = types.ModuleType(name + "_repaired")
     module.__file__ = str(path)
     exec(compile(tree, str(path), "exec"), module.__dict__)  # noqa: S102 - ccxt's own test
-    module.__dict__.update(time=time, math=math, Error=Exception)
+    module.__dict__.update(time=time, math=math, Error=Exception,
+                           decimal_to_precision=decimal_to_precision)
+    if awaited:
+        module.__dict__["test_shared_methods"] = asynchronous_shared_methods(awaited)
     return module
 
 
@@ -155,10 +253,13 @@ class Runner:
             assert order["postOnly"] is True, order
 
         async def stop_limit() -> None:
-            order = await self.call(ex.create_order(symbol, "limit", "sell", amount,
-                                                    price * 2, {"triggerPrice": price}))
+            # A stop-loss sell: triggered below the market, its limit a little under that.
+            limit = float(ex.price_to_precision(symbol, price * 0.99))
+            order = await self.call(ex.create_order(symbol, "limit", "sell", amount, limit,
+                                                    {"triggerPrice": price}))
             test_order(ex, {}, method, order, symbol, now())
             assert order["triggerPrice"] == price, order
+            assert order["status"] == "open", order
 
         async def edit() -> None:
             order = await self.call(ex.create_order(symbol, "limit", "buy", amount, price,
@@ -170,11 +271,19 @@ class Runner:
             test_order(ex, {}, method, edited, symbol, now())
 
         async def order_trades() -> None:
-            [trade] = (await self.call(ex.fetch_my_trades(symbol)))[-1:]
-            fills = await self.call(ex.fetch_order_trades(trade["order"], symbol))
-            assert fills, "no fills for an order that traded"
+            # An order that crosses the book (immediate or cancel), so it has fills.
+            ask = (await self.call(ex.fetch_order_book(symbol)))["asks"][0][0]
+            taken = float(ex.price_to_precision(symbol, ask * 1.01))
+            order = await self.call(ex.create_order(symbol, "limit", "buy", amount, taken,
+                                                    {"timeInForce": "IOC"}))
+            assert order["status"] == "closed", order
+            assert order["filled"], order
+            fills = await self.call(ex.fetch_order_trades(order["id"], symbol))
+            assert fills, f"no fills for an order that traded: {order}"
             for fill in fills:
-                test_trade(ex, {}, method, fill, symbol, now())
+                test_trade(ex, {}, method, fill, symbol, now(), False)
+                assert fill["order"] == order["id"], fill
+            assert sum(fill["amount"] for fill in fills) == order["filled"], (fills, order)
 
         async def cancel_all() -> None:
             await self.call(ex.cancel_all_orders(symbol))

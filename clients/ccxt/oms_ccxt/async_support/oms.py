@@ -83,7 +83,20 @@ class oms(OmsBase, ImplicitAPI, Exchange):
         await self.load_markets()
         request = self.order_request(symbol, type, side, amount, price, params or {})
         response = await self.private_post_orders(request)
+        response = await self.until_decided(response)
         return self.parse_order(response, self.market(symbol))
+
+    async def until_decided(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The order once the venue has decided it. `POST /api/orders` answers 202 on
+        receipt (status NEW); the processor then checks risk and matches it (ACCEPTED,
+        FILLED, REJECTED, ...). ccxt's `create_order` returns the order as the venue left it,
+        so it reads the order until it is no longer NEW, for at most
+        `options["createOrderWait"]` ms (0: return the receipt)."""
+        deadline = self.milliseconds() + self.safe_integer(self.options, "createOrderWait", 0)
+        while order["status"] == "NEW" and self.milliseconds() < deadline:
+            await self.sleep(self.safe_integer(self.options, "createOrderPoll", 50))
+            order = await self.private_get_orders_id({"id": order["id"]})
+        return order
 
     async def edit_order(self, id: str, symbol: str, type: str, side: str,
                    amount: float | None = None, price: float | None = None,
