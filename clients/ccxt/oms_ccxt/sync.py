@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ccxt.base.errors import OrderNotFound
 from ccxt.base.exchange import Exchange
 
 from oms_ccxt.abstract import ImplicitAPI
@@ -91,11 +92,16 @@ class oms(OmsBase, ImplicitAPI, Exchange):
         receipt (status NEW); the processor then checks risk and matches it (ACCEPTED,
         FILLED, REJECTED, ...). ccxt's `create_order` returns the order as the venue left it,
         so it reads the order until it is no longer NEW, for at most
-        `options["createOrderWait"]` ms (0: return the receipt)."""
+        `options["createOrderWait"]` ms (0: return the receipt). The receipt is returned
+        if the order cannot be read meanwhile (order entry caches it in Redis until the
+        processor records it)."""
         deadline = self.milliseconds() + self.safe_integer(self.options, "createOrderWait", 0)
         while order["status"] == "NEW" and self.milliseconds() < deadline:
             self.sleep(self.safe_integer(self.options, "createOrderPoll", 50))
-            order = self.private_get_orders_id({"id": order["id"]})
+            try:
+                order = self.private_get_orders_id({"id": order["id"]})
+            except OrderNotFound:
+                return order
         return order
 
     def edit_order(self, id: str, symbol: str, type: str, side: str,

@@ -21,8 +21,10 @@ def asynchronous(source: str) -> str:
         'edit here."""',
         '"""The asyncio ccxt class of the Crypto OMS. GENERATED from `oms_ccxt/sync.py` by\n'
         '`python -m oms_ccxt.transpile`: do not edit."""')
-    source = source.replace("from ccxt.base.exchange import Exchange",
-                            "from ccxt.async_support.base.exchange import Exchange")
+    source = source.replace(
+        "from ccxt.base.errors import OrderNotFound\nfrom ccxt.base.exchange import Exchange",
+        "from ccxt.async_support.base.exchange import Exchange\n"
+        "from ccxt.base.errors import OrderNotFound")
     source = source.replace("    def ", "    async def ")
     source = AWAITED.sub(lambda m: "await " + m.group(0), source)
     return source.replace("return self.fetch_orders_with(", "return self.fetch_orders_with(")
