@@ -76,6 +76,11 @@ def venue_with_liquidity(tmp_path: Path) -> Iterator[tuple[Venue, WebRole]]:
 def test_ccxt_unified_tests_pass_for_every_declared_method(
         ccxt_python: Path, venue_with_liquidity: tuple[Venue, WebRole]) -> None:
     venue, web = venue_with_liquidity
+    drift = subprocess.run([str(ccxt_python), "-m", "oms_ccxt.transpile", "--check"],
+                           cwd=ROOT / "clients/ccxt", capture_output=True, text=True,
+                           timeout=60, check=False)
+    assert drift.returncode == 0, "async_support/oms.py is not generated from sync.py: run " \
+                                  "python -m oms_ccxt.transpile in clients/ccxt"
     funded = venue.manage("create_trader", "ccxt", "--fund", "BTC=10", "--fund",
                           "USDT=1000000")
     assert funded.returncode == 0, funded.stderr
