@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORTS := 8000 8001 9101 9102 9103 9105 9106 9107 9108 9109
 
-.PHONY: up test lint venv bench-engine bench-ingest bench-processor bench-e2e bench-ws bench-md-rest bench-risk clean deploy-check
+.PHONY: up test lint venv ccxt-venv test-ccxt bench-engine bench-ingest bench-processor bench-e2e bench-ws bench-md-rest bench-risk clean deploy-check
 
 venv: $(VENV)/.installed
 
@@ -80,6 +80,23 @@ $(DEPLOY_VENV)/.installed: deploy/requirements.txt deploy/requirements.lock
 	$(PYTHON) -m venv $(DEPLOY_VENV)
 	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -c deploy/requirements.lock -r deploy/requirements.txt
 	touch $@
+
+## ccxt-venv: the virtualenv of the ccxt client (clients/ccxt) and of ccxt's own unified-API
+## tests, apart from .venv because ccxt pins its dependencies exactly; ccxt pinned in
+## clients/ccxt/requirements.lock. tests/e2e/test_ccxt_unified.py makes it when missing.
+CCXT_VENV := .ccxt-venv
+
+ccxt-venv: $(CCXT_VENV)/.installed
+
+$(CCXT_VENV)/.installed: clients/ccxt/requirements.lock clients/ccxt/pyproject.toml
+	$(PYTHON) -m venv $(CCXT_VENV)
+	$(CCXT_VENV)/bin/pip install --quiet --disable-pip-version-check -r clients/ccxt/requirements.lock
+	$(CCXT_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e clients/ccxt
+	touch $@
+
+## test-ccxt: ccxt's unified-API tests against the ccxt class on a venue of their own.
+test-ccxt: venv ccxt-venv
+	OMS_ENV=test $(PY) -m oms.launcher run --throwaway -- $(VENV)/bin/pytest -q tests/e2e/test_ccxt_unified.py
 
 clean:
 	rm -rf .state staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -36,6 +36,7 @@ __all__ = [
     "expired_working_orders",
     "fill_counts_by_trade",
     "fills_of",
+    "fills_visible_to",
     "forget_instrument_rules",
     "instrument_rules",
     "order_view",
@@ -246,6 +247,12 @@ def fills_of(*, order_id: uuid.UUID) -> list[FillView]:
                  liquidity=fill.liquidity, created_at=fill.created_at)
         for fill in Fill.objects.filter(order_id=order_id).order_by("created_at", "id")
     ]
+
+
+def fills_visible_to(*, user_id: int) -> QuerySet[Fill]:
+    """The user's own fills across all their orders, with each order's symbol and side at
+    hand (one query per page, the order joined)."""
+    return Fill.objects.filter(order__user_id=user_id).select_related("order")
 
 
 def fill_counts_by_trade() -> dict[str, int]:

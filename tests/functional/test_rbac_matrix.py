@@ -50,6 +50,7 @@ MATRIX: dict[str, tuple[str | int, ...]] = {
     "POST /api/orders/{order}/cancel":               (U, A, H, A, A, F),
     "POST /api/orders/cancel-all":                   (U, A, A, A, A, F),
     "GET /api/orders/{order}/fills":                 (U, A, H, A, A, A),
+    "GET /api/fills":                                (U, A, A, A, A, A),
     "GET /api/balances":                             (U, A, A, A, A, A),
     "GET /api/risk/positions":                       (U, A, A, A, A, A),
     "GET /api/risk/positions?user={owner}":          (U, A, R, A, A, A),

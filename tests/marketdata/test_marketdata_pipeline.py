@@ -96,6 +96,8 @@ def test_rest_serves_the_cached_book_prices_trades_and_candles(
     client = APIClient()
 
     book = client.get("/api/market-data/orderbook/BTC-USDT?depth=2").json()
+    as_of = datetime.fromisoformat(book.pop("as_of").replace("Z", "+00:00"))
+    assert abs(datetime.now(UTC) - as_of) < timedelta(seconds=5)
     assert book == {"symbol": "BTC-USDT", "sequence": 3,
                     "bids": [["59999", "1"], ["59998", "2"]],
                     "asks": [["60001", "1"], ["60002", "5"]]}
@@ -129,6 +131,7 @@ def test_rest_unknown_symbol_and_bad_query_use_the_structured_error_body(
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "interval"
     empty = client.get("/api/market-data/orderbook/ETH-USDT").json()
+    empty.pop("as_of")
     assert empty == {"symbol": "ETH-USDT", "sequence": None, "bids": [], "asks": []}
 
 

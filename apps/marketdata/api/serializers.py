@@ -26,6 +26,8 @@ class PriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class OrderBookSerializer(serializers.Serializer):  # type: ignore[type-arg]
     symbol = serializers.CharField()
     sequence = serializers.IntegerField(allow_null=True)
+    as_of = serializers.DateTimeField(
+        help_text="When this copy of the book was read (it is at most 1 s old).")
     bids = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
     asks = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
 

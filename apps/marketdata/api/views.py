@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,6 +30,9 @@ from apps.marketdata.api.serializers import (
 )
 from apps.marketdata.domain.candles import Interval
 from apps.orders.selectors import current_instrument_rules
+
+# The book's `as_of`, rendered as every other time of the API (ccxt requires one per book).
+AS_OF = serializers.DateTimeField()
 
 
 def known_symbol(symbol: str) -> str:
@@ -88,6 +92,7 @@ class OrderBookView(MarketDataView):
         book = selectors.order_book_levels(symbol=symbol, depth=depth)
         return Response({
             "symbol": symbol, "sequence": book["sequence"] if book else None,
+            "as_of": AS_OF.to_representation(datetime.now(UTC)),
             "bids": book["bids"] if book else [], "asks": book["asks"] if book else [],
         })
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import django_filters
 
-from apps.orders.models import Order
+from apps.orders.models import Fill, Order
 from apps.orders.selectors import OrderView
 from oms.api.filters import UtcDateTimeFilter
 
@@ -37,3 +37,18 @@ def pending_matches(filters: dict[str, Any], order: OrderView) -> bool:
     after, before = filters.get("created_after"), filters.get("created_before")
     return (after is None or order.created_at >= after) and (
         before is None or order.created_at < before)
+
+
+class FillFilterSet(django_filters.FilterSet):
+    """Filters of `GET /api/fills` (your fills across orders): by the order's symbol, side
+    and id, and by the fill's time."""
+
+    symbol = django_filters.CharFilter(field_name="order__symbol")
+    side = django_filters.ChoiceFilter(field_name="order__side", choices=Order.Side.choices)
+    order = django_filters.UUIDFilter(field_name="order_id")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Fill
+        fields = ["symbol", "side", "order"]

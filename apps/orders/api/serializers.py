@@ -121,6 +121,14 @@ class FillSerializer(serializers.Serializer):  # type: ignore[type-arg]
     created_at = serializers.DateTimeField()
 
 
+class AccountFillSerializer(FillSerializer):
+    """A fill in the list of all your fills: the fill with its order's id, symbol and side."""
+
+    order_id = serializers.UUIDField(source="order.id")
+    symbol = serializers.CharField(source="order.symbol")
+    side = serializers.CharField(source="order.side")
+
+
 class InstrumentSerializer(serializers.Serializer):  # type: ignore[type-arg]
     symbol = serializers.CharField()
     base_asset = serializers.CharField()

@@ -24,8 +24,9 @@ from rest_framework.views import APIView
 
 from apps.orders import selectors, services
 from apps.orders.api import admission, idempotency
-from apps.orders.api.filters import OrderFilterSet, pending_matches
+from apps.orders.api.filters import FillFilterSet, OrderFilterSet, pending_matches
 from apps.orders.api.serializers import (
+    AccountFillSerializer,
     AmendOrderSerializer,
     CancelAllResultSerializer,
     CancelAllSerializer,
@@ -35,7 +36,7 @@ from apps.orders.api.serializers import (
     PlaceOrderSerializer,
 )
 from apps.orders.domain.rules import Violation
-from apps.orders.models import Order
+from apps.orders.models import Fill, Order
 from oms.api.errors import Conflict, FieldErrors, ServiceUnavailable, UnprocessableEntity
 from oms.api.pagination import StrictCursorPagination
 from oms.api.throttling import RateWindow, UserAndClientIpThrottle, rate_windows, retry_after
@@ -108,6 +109,23 @@ class InstrumentViewSet(viewsets.ViewSet):
     @extend_schema(responses=InstrumentSerializer(many=True))
     def list(self, request: Request) -> Response:
         return Response(InstrumentSerializer(selectors.all_instrument_rules(), many=True).data)
+
+
+class FillViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """`GET /api/fills`: your fills across all your orders (what trading clients call "my
+    trades"), newest first in cursor pages, filtered by symbol, side, order and time."""
+
+    serializer_class = AccountFillSerializer
+    filterset_class = FillFilterSet
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[Fill]:
+        return selectors.fills_visible_to(user_id=self.request.user.pk)
+
+    @extend_schema(responses={200: AccountFillSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(AccountFillSerializer(page or [], many=True).data)
 
 
 class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]

@@ -136,6 +136,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/fills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description `GET /api/fills`: your fills across all your orders (what trading clients call "my
+         *     trades"), newest first in cursor pages, filtered by symbol, side, order and time.
+         */
+        get: operations["fills_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/instruments": {
         parameters: {
             query?: never;
@@ -492,6 +512,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A fill in the list of all your fills: the fill with its order's id, symbol and side. */
+        AccountFill: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            trade_id: string;
+            /** Format: decimal */
+            price: string;
+            /** Format: decimal */
+            quantity: string;
+            /** Format: decimal */
+            fee: string;
+            fee_asset: string;
+            liquidity: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            order_id: string;
+            symbol: string;
+            side: string;
+        };
         ApiKey: {
             key_id: string;
             name: string;
@@ -750,8 +791,26 @@ export interface components {
         OrderBook: {
             symbol: string;
             sequence: number | null;
+            /**
+             * Format: date-time
+             * @description When this copy of the book was read (it is at most 1 s old).
+             */
+            as_of: string;
             bids: string[][];
             asks: string[][];
+        };
+        PaginatedAccountFillList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["AccountFill"][];
         };
         PaginatedAuditEntryList: {
             /**
@@ -1501,6 +1560,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Balance"][];
+                };
+            };
+            /** @description Invalid request: `errors` names each field and a stable code. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable and nothing took effect; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    fills_list: {
+        parameters: {
+            query?: {
+                created_after?: string;
+                created_before?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                order?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `buy` - Buy
+                 *     * `sell` - Sell
+                 */
+                side?: "buy" | "sell";
+                symbol?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAccountFillList"];
                 };
             };
             /** @description Invalid request: `errors` names each field and a stable code. */

@@ -1,0 +1,179 @@
+"""The asyncio ccxt class of the Crypto OMS. GENERATED from `oms_ccxt/sync.py` by
+`python -m oms_ccxt.transpile`: do not edit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ccxt.async_support.base.exchange import Exchange
+from ccxt.base.errors import OrderNotFound
+
+from oms_ccxt.abstract import ImplicitAPI
+from oms_ccxt.base import CLOSED_STATUSES, OPEN_STATUSES, OmsBase
+
+
+class oms(OmsBase, ImplicitAPI, Exchange):
+    async def fetch_markets(self, params: dict[str, Any] | None = None) -> list[Any]:
+        response = await self.public_get_instruments(params or {})
+        return self.parse_markets_of(response)
+
+    async def fetch_trading_fees(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        await self.load_markets()
+        response = await self.public_get_instruments(params or {})
+        return self.parse_trading_fees_of(response)
+
+    async def fetch_status(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.health_get_health(params or {})
+        return {"status": "ok", "updated": self.milliseconds(), "eta": None, "url": None,
+                "info": response}
+
+    async def fetch_ticker(self, symbol: str, params: dict[str, Any] | None = None) -> Any:
+        await self.load_markets()
+        market = self.market(symbol)
+        response = await self.public_get_market_data_prices_symbol(
+            self.extend({"symbol": market["id"]}, params or {}))
+        return self.parse_ticker(response, market)
+
+    async def fetch_tickers(self, symbols: list[str] | None = None,
+                      params: dict[str, Any] | None = None) -> Any:
+        await self.load_markets()
+        symbols = self.market_symbols(symbols)
+        tickers = []
+        for symbol in symbols if symbols is not None else self.symbols:
+            tickers.append(await self.fetch_ticker(symbol, params))
+        return self.filter_by_array_tickers(tickers, "symbol", symbols)
+
+    async def fetch_order_book(self, symbol: str, limit: int | None = None,
+                         params: dict[str, Any] | None = None) -> Any:
+        await self.load_markets()
+        market = self.market(symbol)
+        request = {"symbol": market["id"], "depth": min(limit or 100, 500)}
+        response = await self.public_get_market_data_orderbook_symbol(
+            self.extend(request, params or {}))
+        book = self.parse_order_book(response, market["symbol"],
+                                     self.parse8601(self.safe_string(response, "as_of")),
+                                     "bids", "asks")
+        book["nonce"] = self.safe_integer(response, "sequence")
+        return book
+
+    async def fetch_trades(self, symbol: str, since: int | None = None, limit: int | None = None,
+                     params: dict[str, Any] | None = None) -> list[Any]:
+        await self.load_markets()
+        market = self.market(symbol)
+        request = {"symbol": market["id"], "limit": min(limit or 100, 1000)}
+        response = await self.public_get_market_data_trades_symbol(
+            self.extend(request, params or {}))
+        return self.parse_trades(response, market, since, limit)
+
+    async def fetch_ohlcv(self, symbol: str, timeframe: str = "1m", since: int | None = None,
+                    limit: int | None = None, params: dict[str, Any] | None = None) -> list[Any]:
+        await self.load_markets()
+        market = self.market(symbol)
+        request = {"symbol": market["id"], "interval": self.safe_string(
+            self.timeframes, timeframe, timeframe), "limit": min(limit or 100, 1000)}
+        response = await self.public_get_market_data_candles_symbol(
+            self.extend(request, params or {}))
+        return self.parse_ohlcvs(response, market, timeframe, since, limit)
+
+    async def fetch_balance(self, params: dict[str, Any] | None = None) -> Any:
+        response = await self.private_get_balances(params or {})
+        return self.parse_balance(response)
+
+    async def create_order(self, symbol: str, type: str, side: str, amount: float,
+                     price: float | None = None, params: dict[str, Any] | None = None) -> Any:
+        await self.load_markets()
+        request = self.order_request(symbol, type, side, amount, price, params or {})
+        response = await self.private_post_orders(request)
+        response = await self.until_decided(response)
+        return self.parse_order(response, self.market(symbol))
+
+    async def until_decided(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The order once the venue has decided it. `POST /api/orders` answers 202 on
+        receipt (status NEW); the processor then checks risk and matches it (ACCEPTED,
+        FILLED, REJECTED, ...). ccxt's `create_order` returns the order as the venue left it,
+        so it reads the order until it is no longer NEW, for at most
+        `options["createOrderWait"]` ms (0: return the receipt). The receipt is returned
+        if the order cannot be read meanwhile (order entry caches it in Redis until the
+        processor records it)."""
+        deadline = self.milliseconds() + self.safe_integer(self.options, "createOrderWait", 0)
+        while order["status"] == "NEW" and self.milliseconds() < deadline:
+            await self.sleep(self.safe_integer(self.options, "createOrderPoll", 50))
+            try:
+                order = await self.private_get_orders_id({"id": order["id"]})
+            except OrderNotFound:
+                return order
+        return order
+
+    async def edit_order(self, id: str, symbol: str, type: str, side: str,
+                   amount: float | None = None, price: float | None = None,
+                   params: dict[str, Any] | None = None) -> Any:
+        await self.load_markets()
+        request: dict[str, Any] = {"id": id}
+        if amount is not None:
+            request["quantity"] = self.amount_to_precision(symbol, amount)
+        if price is not None:
+            request["price"] = self.price_to_precision(symbol, price)
+        response = await self.private_patch_orders_id(self.extend(request, params or {}))
+        return self.parse_order(response)
+
+    async def cancel_order(self, id: str, symbol: str | None = None,
+                     params: dict[str, Any] | None = None) -> Any:
+        await self.load_markets()
+        response = await self.private_post_orders_id_cancel(self.extend({"id": id}, params or {}))
+        return self.parse_order(response)
+
+    async def cancel_all_orders(self, symbol: str | None = None,
+                          params: dict[str, Any] | None = None) -> list[Any]:
+        await self.load_markets()
+        request = {} if symbol is None else {"symbol": self.market_id(symbol)}
+        response = await self.private_post_orders_cancel_all(self.extend(request, params or {}))
+        return [self.safe_order({"info": response})]
+
+    async def fetch_order(self, id: str, symbol: str | None = None,
+                    params: dict[str, Any] | None = None) -> Any:
+        await self.load_markets()
+        response = await self.private_get_orders_id(self.extend({"id": id}, params or {}))
+        return self.parse_order(response)
+
+    async def fetch_orders(self, symbol: str | None = None, since: int | None = None,
+                     limit: int | None = None, params: dict[str, Any] | None = None
+                     ) -> list[Any]:
+        return await self.fetch_orders_with(symbol, since, limit, None, params or {})
+
+    async def fetch_open_orders(self, symbol: str | None = None, since: int | None = None,
+                          limit: int | None = None, params: dict[str, Any] | None = None
+                          ) -> list[Any]:
+        return await self.fetch_orders_with(symbol, since, limit, OPEN_STATUSES, params or {})
+
+    async def fetch_closed_orders(self, symbol: str | None = None, since: int | None = None,
+                            limit: int | None = None, params: dict[str, Any] | None = None
+                            ) -> list[Any]:
+        return await self.fetch_orders_with(symbol, since, limit, CLOSED_STATUSES, params or {})
+
+    async def fetch_orders_with(self, symbol: str | None, since: int | None, limit: int | None,
+                          statuses: list[str] | None, params: dict[str, Any]) -> list[Any]:
+        await self.load_markets()
+        market = None if symbol is None else self.market(symbol)
+        response = await self.private_get_orders(
+            self.orders_query(symbol, since, limit, statuses, params))
+        return self.parse_orders(self.safe_list(response, "results", []), market, since, limit)
+
+    async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,
+                        limit: int | None = None, params: dict[str, Any] | None = None
+                        ) -> list[Any]:
+        await self.load_markets()
+        market = None if symbol is None else self.market(symbol)
+        response = await self.private_get_fills(self.orders_query(symbol, since, limit, None,
+                                                            params or {}))
+        return self.parse_trades(self.safe_list(response, "results", []), market, since,
+                                 limit)
+
+    async def fetch_order_trades(self, id: str, symbol: str | None = None, since: int | None = None,
+                           limit: int | None = None, params: dict[str, Any] | None = None
+                           ) -> list[Any]:
+        await self.load_markets()
+        order = await self.fetch_order(id, symbol)
+        response = await self.private_get_orders_id_fills(self.extend({"id": id}, params or {}))
+        fills = [self.extend(fill, {"order_id": id, "symbol": order["info"]["symbol"],
+                                    "side": order["side"]}) for fill in response]
+        return self.parse_trades(fills, None, since, limit)
