@@ -178,3 +178,25 @@ def what_if(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
         reference_price=marks.get(terms.symbol), marks=marks,
     ), order_id="what-if", now=now, count=False,
         exposure=selectors.account_exposures(user_ids=[user_id])[user_id])
+
+
+def headroom(*, user_id: int, symbol: str, price: Decimal | None,
+             now: datetime) -> risk.HeadroomView:
+    """How much more the account may buy and sell in `symbol` now, per risk rule (risk's
+    `headroom`), with what processing owns: the account's available balances, its working
+    orders and loans, the venue's last trades and the reservation a buy needs (the
+    processor's own `funds.reservation_for`). `risk.UnknownSymbol`, `risk.NoPrice`."""
+    rules = instrument_rules(symbol=symbol)
+    if rules is None:
+        raise risk.UnknownSymbol(f"{symbol} is not a known instrument")
+
+    def buy_reservation(quantity: Decimal, at: Decimal) -> Decimal:
+        return funds.reservation_for(side="buy", remaining=quantity, reserve_price=at,
+                                     maker_rate=rules.maker_fee_rate,
+                                     taker_rate=rules.taker_fee_rate)
+
+    return risk.headroom(
+        user_id=user_id, symbol=symbol, price=price, now=now,
+        exposure=selectors.account_exposures(user_ids=[user_id])[user_id],
+        available={b.asset: b.available for b in balances_of(user_id=user_id)},
+        last_trades=selectors.marks(), buy_reservation=buy_reservation)

@@ -59,6 +59,8 @@ MATRIX: dict[str, tuple[str | int, ...]] = {
     "GET /api/risk/limits":                          (U, A, A, A, A, A),
     "GET /api/risk/limits?user={owner}":             (U, A, R, A, A, A),
     "PUT /api/risk/limits":                          (U, F, F, A, A, F),
+    "GET /api/risk/headroom?symbol=BTC-USDT&price=50000": (U, A, A, A, A, A),
+    "GET /api/risk/headroom?symbol=BTC-USDT&price=50000&user={owner}": (U, A, R, A, A, A),
     "POST /api/risk/kill-switches":                  (U, F, F, A, A, F),
     "POST /api/risk/kill-switches/release":          (U, F, F, A, A, F),
     "GET /api/risk/events":                          (U, F, F, A, A, A),
