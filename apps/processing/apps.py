@@ -11,3 +11,7 @@ class ProcessingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the schemas of the events this context emits.
         from apps.processing import events  # noqa: F401
+        from apps.processing.breaks import register_metrics
+
+        # Open reconciliation breaks on every role's /metrics, read at each scrape.
+        register_metrics()
