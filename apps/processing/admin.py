@@ -1,6 +1,7 @@
 """Operator views of the ledger. Balances change only through posted transactions, so the
 admin shows them read-only; an operator corrects a balance with the "Adjust a balance"
-form, which posts a balanced adjustment with its reason and audits it."""
+form, which requests a balanced adjustment with its reason; a second operator approves it
+(four eyes, Risk > Override requests), which posts and audits it."""
 
 from __future__ import annotations
 
@@ -54,15 +55,17 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                services.adjust_balance(
+                pending = services.request_adjustment(
                     actor_id=request.user.pk, user_id=data["user"].pk,
                     asset=data["asset"].upper(), amount=data["amount"], reason=data["reason"],
-                    reference=data["reference"])
+                    reference=data["reference"], now=timezone.now())
             except (LedgerError, ValueError) as exc:
                 form.add_error(None, ValidationError(str(exc)))
             else:
-                self.message_user(request, f"adjusted {data['user']} {data['asset'].upper()} "
-                                  f"by {data['amount']}", messages.SUCCESS)
+                self.message_user(request, f"adjustment of {data['user']} "
+                                  f"{data['asset'].upper()} by {data['amount']} requested "
+                                  f"(override {pending.id}): a second operator approves it "
+                                  "under Risk > Override requests", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:processing_ledgeraccount_changelist"))
         context: dict[str, Any] = {**self.admin_site.each_context(request), "form": form,
                                    "title": "Adjust a balance", "opts": self.model._meta}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -200,3 +201,34 @@ def headroom(*, user_id: int, symbol: str, price: Decimal | None,
         exposure=selectors.account_exposures(user_ids=[user_id])[user_id],
         available={b.asset: b.available for b in balances_of(user_id=user_id)},
         last_trades=selectors.marks(), buy_reservation=buy_reservation)
+
+
+def _execute_adjustment(params: dict[str, Any], actor_id: int | None) -> None:
+    """An approved adjustment request (four eyes), applied by its approver."""
+    adjust_balance(actor_id=actor_id, user_id=int(params["user_id"]), asset=params["asset"],
+                   amount=Decimal(params["amount"]), reason=params["reason"],
+                   reference=params["reference"])
+
+
+def register_executors() -> None:
+    """Let risk's four-eyes requests execute ledger adjustments once approved."""
+    risk.register_executor("adjust_balance", _execute_adjustment)
+
+
+def request_adjustment(*, actor_id: int, user_id: int, asset: str, amount: Decimal,
+                       reason: str, reference: str, now: datetime) -> risk.OverrideView:
+    """Ask for a manual ledger adjustment; a second operator approves it in the admin (the
+    requester never can), and only then is it posted (`adjust_balance`). An adjustment
+    that would overdraw the available balance now is refused at once."""
+    if amount == 0:
+        raise ValueError("an adjustment moves a non-zero amount")
+    if not reason.strip():
+        raise ValueError("an adjustment needs a reason")
+    available = next((b.available for b in balances_of(user_id=user_id) if b.asset == asset),
+                     Decimal(0))
+    if available + amount < 0:
+        raise ValueError(f"insufficient funds: {format_amount(available)} {asset} available")
+    return risk.request_override(
+        actor_id=actor_id, action="adjust_balance", reason=reason, expires_at=None, now=now,
+        params={"user_id": user_id, "asset": asset, "amount": format_amount(amount),
+                "reason": reason, "reference": reference})
