@@ -242,6 +242,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-gtd-orders": {"task": "orders.expire_due", "schedule": 1.0},
+    "dead-man-switches": {"task": "orders.fire_dead_man_switches", "schedule": 1.0},
     "maintenance-margin": {"task": "processing.check_margin",
                            "schedule": float(env_int("MARGIN_CHECK_EVERY_SECONDS", 10))},
     "reconcile": {"task": "processing.reconcile",
