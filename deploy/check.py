@@ -439,6 +439,9 @@ def known_metrics() -> set[str]:
             names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
         else:
             names.add(name)
+    # Gauges an app computes at each scrape (a collector reading the database).
+    for module in (ROOT / "apps").rglob("*.py"):
+        names |= set(re.findall(r'GaugeMetricFamily\(\s*"([a-z_:]+)"', module.read_text()))
     django = ["django_http_requests_total_by_view_transport_method_total",
               "django_http_responses_total_by_status_view_method_total",
               "django_http_requests_total_by_method_total",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from celery import shared_task
 
 from apps.orders import selectors, services
+from apps.orders.dead_man import fire_due_dead_men
 from oms.redis import redis_client
 
 
@@ -21,3 +22,10 @@ def expire_due_orders() -> int:
             services.request_cancel(order=order, requested_by=order.user_id, reason="expired")
             asked += 1
     return asked
+
+
+@shared_task(name="orders.fire_dead_man_switches")
+def fire_dead_man_switches() -> int:
+    """Cancel the working orders of every account whose dead-man countdown ran out
+    (reason `dead_man`); return how many accounts fired."""
+    return len(fire_due_dead_men(now=datetime.now(UTC)))

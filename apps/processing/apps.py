@@ -11,3 +11,11 @@ class ProcessingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the schemas of the events this context emits.
         from apps.processing import events  # noqa: F401
+        from apps.processing.breaks import register_metrics
+        from apps.processing.services import register_executors
+
+        # Approved four-eyes ledger adjustments are posted by this context.
+        register_executors()
+
+        # Open reconciliation breaks on every role's /metrics, read at each scrape.
+        register_metrics()

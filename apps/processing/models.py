@@ -216,3 +216,41 @@ class AccountSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} stp={self.self_trade_prevention}"
+
+
+class Break(models.Model):
+    """A difference reconciliation found, kept as a record until it heals (a later run
+    finds it no more: closed with the evidence) or an operator resolves it with a note.
+    At most one open break per kind and subject; a run that finds it again moves
+    `last_seen_at` and the latest values."""
+
+    class Resolution(models.TextChoices):
+        OPEN = ""
+        HEALED = "healed"
+        OPERATOR = "operator"
+
+    kind = models.CharField(max_length=20)  # the reconciliation check
+    subject = models.CharField(max_length=300)
+    expected = models.TextField(blank=True)
+    actual = models.TextField(blank=True)
+    detail = models.TextField(blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True,
+                                  default=Resolution.OPEN)
+    note = models.TextField(blank=True)
+    evidence = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "subject"],
+                                    condition=models.Q(resolved_at__isnull=True),
+                                    name="break_one_open_per_subject"),
+        ]
+        indexes = [models.Index(fields=["-first_seen_at"], name="break_first_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.subject}"

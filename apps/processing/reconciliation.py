@@ -51,8 +51,15 @@ from oms.money import MONEY_CONTEXT
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One difference: the check, a line for people, and as a record (`breaks.Break`) what
+    it is about (`subject`, stable from run to run while the difference lasts), what was
+    expected and what was found."""
+
     check: str
     detail: str
+    subject: str = ""
+    expected: str = ""
+    actual: str = ""
 
 
 def in_one_snapshot(check: Callable[[], list[Finding]]) -> Callable[[], list[Finding]]:
@@ -97,7 +104,9 @@ def conservation() -> list[Finding]:
         net_deposits = external[asset].copy_negate()  # exact, as the sums above
         if holdings[asset] != net_deposits:
             findings.append(Finding("conservation", f"{asset}: held {holdings[asset]}, "
-                                    f"deposits minus withdrawals {net_deposits}"))
+                                    f"deposits minus withdrawals {net_deposits}",
+                                    subject=asset, expected=str(net_deposits),
+                                    actual=str(holdings[asset])))
     return findings
 
 
@@ -105,7 +114,9 @@ def conservation() -> list[Finding]:
 def balanced_postings() -> list[Finding]:
     findings = [
         Finding("balanced", f"transaction {row['transaction']} {row['account__asset']} "
-                f"sums to {row['total']}")
+                f"sums to {row['total']}",
+                subject=f"transaction {row['transaction']} {row['account__asset']}",
+                expected="0", actual=str(row["total"]))
         for row in LedgerPosting.objects.values("transaction", "account__asset")
         .annotate(total=Sum("amount")).exclude(total=0)
     ]
@@ -116,7 +127,10 @@ def balanced_postings() -> list[Finding]:
             posted = sums.get((account.pk, bucket), Decimal(0))
             if getattr(account, bucket) != posted:
                 findings.append(Finding("balanced", f"account {account} {bucket} "
-                                        f"{getattr(account, bucket)} != postings {posted}"))
+                                        f"{getattr(account, bucket)} != postings {posted}",
+                                        subject=f"account {account.pk} {bucket}",
+                                        expected=str(posted),
+                                        actual=str(getattr(account, bucket))))
     return findings
 
 
@@ -128,11 +142,16 @@ def trades_posted() -> list[Finding]:
                  .values_list("reference", flat=True))
     for trade_id, fills in trades.items():
         if fills != 2:
-            findings.append(Finding("trades", f"trade {trade_id} has {fills} fills, not 2"))
+            findings.append(Finding("trades", f"trade {trade_id} has {fills} fills, not 2",
+                                    subject=f"trade {trade_id} fills", expected="2",
+                                    actual=str(fills)))
         if f"trade:{trade_id}" not in posted:
-            findings.append(Finding("trades", f"trade {trade_id} has no ledger transaction"))
+            findings.append(Finding("trades", f"trade {trade_id} has no ledger transaction",
+                                    subject=f"trade {trade_id} posting",
+                                    expected="one ledger transaction", actual="none"))
     missing = posted - {f"trade:{trade_id}" for trade_id in trades}
-    findings += [Finding("trades", f"{reference} has no fills") for reference in sorted(missing)]
+    findings += [Finding("trades", f"{reference} has no fills", subject=f"{reference} fills",
+                         expected="2", actual="0") for reference in sorted(missing)]
     return findings
 
 
@@ -146,9 +165,13 @@ def reservations() -> list[Finding]:
         expected = held.pop((account.user_id, account.asset), Decimal(0))
         if account.reserved != expected:
             findings.append(Finding("reservations", f"user {account.user_id} {account.asset}: "
-                                    f"reserved {account.reserved}, orders hold {expected}"))
+                                    f"reserved {account.reserved}, orders hold {expected}",
+                                    subject=f"user {account.user_id} {account.asset}",
+                                    expected=str(expected), actual=str(account.reserved)))
     findings += [Finding("reservations", f"user {user} {asset}: orders hold {total} "
-                         "but there is no account") for (user, asset), total in held.items()]
+                         "but there is no account", subject=f"user {user} {asset}",
+                         expected=str(total), actual="no account")
+                 for (user, asset), total in held.items()]
     return findings
 
 
@@ -162,7 +185,9 @@ def books_not_crossed() -> list[Finding]:
         if row["best_bid"] is not None and row["best_ask"] is not None \
                 and row["best_bid"] >= row["best_ask"]:
             findings.append(Finding("books", f"{row['symbol']} is crossed: bid "
-                                    f"{row['best_bid']} >= ask {row['best_ask']}"))
+                                    f"{row['best_bid']} >= ask {row['best_ask']}",
+                                    subject=row["symbol"], expected="best bid < best ask",
+                                    actual=f"bid {row['best_bid']} >= ask {row['best_ask']}"))
     return findings
 
 
@@ -279,19 +304,24 @@ def executions_match_outbox(*, seconds: float = 60.0) -> list[Finding]:
     if not window.complete:
         findings.append(Finding("executions", f"read {EXECUTIONS} only to offsets "
                                 f"{window.positions} of {window.ends} in {seconds:.0f} s: "
-                                "the comparison is incomplete"))
+                                "the comparison is incomplete", subject="topic read",
+                                expected=f"end offsets {window.ends}",
+                                actual=f"read to {window.positions}"))
     missing = sorted(event_id for event_id, created_at in published.items()
                      if event_id not in window.seen
                      and _millis(created_at - CLOCK_SKEW) >= window.whole_since_ms)
     findings += [Finding("executions", f"event {event_id} is marked published but is not on "
-                         f"{EXECUTIONS}") for event_id in missing[:20]]
+                         f"{EXECUTIONS}", subject=f"event {event_id}",
+                         expected=f"on {EXECUTIONS}", actual="missing")
+                 for event_id in missing[:20]]
     candidates = sorted(window.seen.keys() - published.keys())
     recorded = _in_outbox(candidates)
     prunable_before_ms = _millis(_database_now() - keep + CLOCK_SKEW)
     strays = [event_id for event_id in candidates
               if event_id not in recorded and window.seen[event_id] >= prunable_before_ms]
     findings += [Finding("executions", f"event {event_id} is on {EXECUTIONS} but not in the "
-                         "outbox") for event_id in strays[:20]]
+                         "outbox", subject=f"event {event_id}", expected="in the outbox",
+                         actual=f"only on {EXECUTIONS}") for event_id in strays[:20]]
     return findings
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -178,3 +179,56 @@ def what_if(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
         reference_price=marks.get(terms.symbol), marks=marks,
     ), order_id="what-if", now=now, count=False,
         exposure=selectors.account_exposures(user_ids=[user_id])[user_id])
+
+
+def headroom(*, user_id: int, symbol: str, price: Decimal | None,
+             now: datetime) -> risk.HeadroomView:
+    """How much more the account may buy and sell in `symbol` now, per risk rule (risk's
+    `headroom`), with what processing owns: the account's available balances, its working
+    orders and loans, the venue's last trades and the reservation a buy needs (the
+    processor's own `funds.reservation_for`). `risk.UnknownSymbol`, `risk.NoPrice`."""
+    rules = instrument_rules(symbol=symbol)
+    if rules is None:
+        raise risk.UnknownSymbol(f"{symbol} is not a known instrument")
+
+    def buy_reservation(quantity: Decimal, at: Decimal) -> Decimal:
+        return funds.reservation_for(side="buy", remaining=quantity, reserve_price=at,
+                                     maker_rate=rules.maker_fee_rate,
+                                     taker_rate=rules.taker_fee_rate)
+
+    return risk.headroom(
+        user_id=user_id, symbol=symbol, price=price, now=now,
+        exposure=selectors.account_exposures(user_ids=[user_id])[user_id],
+        available={b.asset: b.available for b in balances_of(user_id=user_id)},
+        last_trades=selectors.marks(), buy_reservation=buy_reservation)
+
+
+def _execute_adjustment(params: dict[str, Any], actor_id: int | None) -> None:
+    """An approved adjustment request (four eyes), applied by its approver."""
+    adjust_balance(actor_id=actor_id, user_id=int(params["user_id"]), asset=params["asset"],
+                   amount=Decimal(params["amount"]), reason=params["reason"],
+                   reference=params["reference"])
+
+
+def register_executors() -> None:
+    """Let risk's four-eyes requests execute ledger adjustments once approved."""
+    risk.register_executor("adjust_balance", _execute_adjustment)
+
+
+def request_adjustment(*, actor_id: int, user_id: int, asset: str, amount: Decimal,
+                       reason: str, reference: str, now: datetime) -> risk.OverrideView:
+    """Ask for a manual ledger adjustment; a second operator approves it in the admin (the
+    requester never can), and only then is it posted (`adjust_balance`). An adjustment
+    that would overdraw the available balance now is refused at once."""
+    if amount == 0:
+        raise ValueError("an adjustment moves a non-zero amount")
+    if not reason.strip():
+        raise ValueError("an adjustment needs a reason")
+    available = next((b.available for b in balances_of(user_id=user_id) if b.asset == asset),
+                     Decimal(0))
+    if available + amount < 0:
+        raise ValueError(f"insufficient funds: {format_amount(available)} {asset} available")
+    return risk.request_override(
+        actor_id=actor_id, action="adjust_balance", reason=reason, expires_at=None, now=now,
+        params={"user_id": user_id, "asset": asset, "amount": format_amount(amount),
+                "reason": reason, "reference": reference})

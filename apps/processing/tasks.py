@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
 
 from apps.processing import selectors
+from apps.processing.breaks import record_breaks
 from apps.processing.outbox import prune_published
 from apps.processing.reconciliation import reconcile
 from apps.risk import selectors as risk_selectors
@@ -23,8 +24,14 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="processing.reconcile")
 def reconcile_and_report() -> int:
-    """Run every reconciliation check; each difference becomes a `risk.breach` event."""
-    findings = [finding for found in reconcile().values() for finding in found]
+    """Run every reconciliation check; each difference becomes a `Break` record (healed
+    ones close) and a `risk.breach` event."""
+    results = reconcile()
+    recorded = record_breaks(results, now=datetime.now(UTC))
+    if recorded.opened or recorded.healed:
+        logger.info("reconciliation breaks: %d opened, %d healed", recorded.opened,
+                    recorded.healed)
+    findings = [finding for found in results.values() for finding in found]
     for finding in findings:
         logger.error("reconciliation difference: %s", finding.detail)
         event_producer().publish(RISK_EVENTS, key="venue", event=new_event(

@@ -151,3 +151,39 @@ class InstrumentMargin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol} im {self.initial_margin} mm {self.maintenance_margin}"
+
+
+class OverrideRequest(models.Model):
+    """An operator's override that waits for a second operator (four eyes) or carries an
+    expiry: what to do (`action`, `params`), who asked, who decided, and, once applied, what
+    it replaced (`before`), so that it can revert by itself at `expires_at`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPLIED = "applied"
+        REJECTED = "rejected"
+        REVERTED = "reverted"
+        FAILED = "failed"
+
+    action = models.CharField(max_length=40)
+    params = models.JSONField()
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    needs_approval = models.BooleanField(default=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="override_due")]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.pk} ({self.status})"

@@ -145,3 +145,11 @@ def collateral_prices(*, last_trades: Mapping[str, Decimal]) -> dict[str, Decima
     reference prices, at the venue's `last_trades` only where a feed has none."""
     symbols = {rules.symbol for rules in all_instrument_rules()}
     return asset_prices(reference_marks(symbols=symbols, fallback=last_trades))
+
+
+def limits_of_scope(*, user_id: int | None, symbol: str) -> Limits:
+    """The limits one scope sets itself (not resolved against the others)."""
+    row = RiskLimit.objects.filter(user_id=user_id, symbol=symbol).first()
+    if row is None:
+        return Limits()
+    return Limits(**{name: getattr(row, name) for name in LIMIT_FIELDS})

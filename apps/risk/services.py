@@ -5,7 +5,8 @@ operator overrides (limits, kill switches), each audited and emitted on `risk-ev
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,9 @@ from apps.risk import events
 from apps.risk.batch import RiskBatch, RiskWrite, VelocityClaim
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, WorkingOrders
-from apps.risk.domain.margin import maintenance_requirement
+from apps.risk.domain.headroom import Funds, Headroom
+from apps.risk.domain.headroom import headroom as headroom_of
+from apps.risk.domain.margin import MarginTerms, maintenance_requirement
 from apps.risk.models import (
     InstrumentMargin,
     KillSwitch,
@@ -28,6 +31,15 @@ from apps.risk.models import (
     Position,
     RiskAudit,
     RiskLimit,
+)
+from apps.risk.overrides import (
+    OverrideRefused,
+    OverrideView,
+    approve_override,
+    register_executor,
+    reject_override,
+    request_override,
+    revert_expired_overrides,
 )
 from apps.risk.selectors import (
     LIMIT_FIELDS,
@@ -45,21 +57,32 @@ from oms.redis import redis_client
 __all__ = [
     "AccountExposure",
     "Decision",
+    "HeadroomView",
     "Limits",
+    "NoPrice",
+    "OverrideRefused",
+    "OverrideView",
     "PreTradeContext",
     "RestingOrder",
     "RiskBatch",
     "RiskWrite",
+    "UnknownSymbol",
     "VelocityClaim",
     "WorkingOrders",
+    "approve_override",
     "cache_positions",
     "engage_kill_switch",
+    "headroom",
     "limit_usage",
     "pre_trade_decision",
     "record_fill",
     "record_override",
+    "register_executor",
+    "reject_override",
     "release_kill_switch",
     "report_margin_calls",
+    "request_override",
+    "revert_expired_overrides",
     "risk_batch",
     "set_leverage",
     "set_limits",
@@ -343,3 +366,89 @@ def set_margin_rates(*, actor_id: int | None, symbol: str, initial: Decimal,
                                 "maintenance": format_amount(rate.maintenance)},
                         after={"initial": format_amount(initial),
                                "maintenance": format_amount(maintenance)})
+
+
+# ------------------------------------------------------------------------- headroom
+
+HEADROOM_ORDER = "headroom"
+
+
+class UnknownSymbol(LookupError):
+    """No instrument has this symbol."""
+
+
+class NoPrice(ValueError):
+    """Headroom was asked without a price where the symbol has no reference price."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeadroomView:
+    """How much more an account may buy and sell in `symbol` now at `price` (the asked
+    price, else the reference price), per rule, with the price band's bounds."""
+
+    user_id: int
+    symbol: str
+    base_asset: str
+    quote_asset: str
+    price: Decimal
+    reference_price: Decimal | None
+    price_band: tuple[Decimal, Decimal] | None
+    headroom: Headroom
+
+
+def headroom(*, user_id: int, symbol: str, price: Decimal | None, now: datetime,
+             exposure: AccountExposure, available: Mapping[str, Decimal],
+             last_trades: Mapping[str, Decimal],
+             buy_reservation: Callable[[Decimal, Decimal], Decimal]) -> HeadroomView:
+    """Per rule of the pre-trade decision, how much more the account may buy and sell now.
+
+    Read from the state the processor's decision reads (`RiskBatch`: limits, kill
+    switches, positions, today's P&L, velocity windows, reference prices and margin
+    rates; nothing counted) and completed into the context `RiskBatch.decide` builds; the
+    caller (processing, which owns funds) gives the account's `exposure`, its `available`
+    balances by asset, the venue's `last_trades` and `buy_reservation(quantity, price)`,
+    what a buy must reserve."""
+    rules = orders.instrument_rules(symbol=symbol)
+    if rules is None:
+        raise UnknownSymbol(f"{symbol} is not a known instrument")
+    state = RiskBatch(user_ids=[user_id], days=[now.date()], counting=False,
+                      claims=[VelocityClaim(user_id, HEADROOM_ORDER, now, counts=False)])
+    marks = state.marks(last_trades)
+    reference = marks.get(symbol)
+    asked = price if price is not None else reference
+    if asked is None or asked <= 0:
+        raise NoPrice(f"{symbol} has no reference price yet; ask at a price")
+    held = {s: p.quantity for s, p in state.positions[user_id].items()}
+    exposures = {s: abs(q) * marks[s] for s, q in held.items() if s in marks and q}
+    limits = state.limits(user_id, symbol)
+    working = exposure.working_in(symbol)
+    context = PreTradeContext(
+        user_id=user_id, symbol=symbol, side="buy", quantity=Decimal(0), price=asked,
+        is_limit=True, trading=rules.trading, required_asset=rules.quote_asset,
+        required_amount=Decimal(0), available_amount=Decimal(0), reference_price=reference,
+        kill_switch=state.kill_switch(user_id, symbol), limits=limits,
+        position=held.get(symbol, Decimal(0)), open_buy_quantity=working.buy_quantity,
+        open_sell_quantity=working.sell_quantity, open_orders=exposure.open_orders,
+        marks=marks, daily_pnl=state.daily_pnl(user_id, now.date(), marks),
+        exposures=exposures, account=exposure,
+        velocity=state.velocity(user_id, HEADROOM_ORDER, now,
+                                with_notional=limits.max_notional_per_minute is not None))
+    leverage = leverage_of(user_id=user_id)
+    margin = None
+    if leverage > 1:
+        margin = MarginTerms(
+            leverage=leverage, equity=exposure.equity(state.collateral_prices(marks)),
+            initial_margins={s: state.margin_rate(s).initial
+                             for s in {symbol, *exposure.working, *exposures}})
+    room = headroom_of(
+        context, lot=rules.lot_size, margin=margin,
+        buy=Funds(available.get(rules.quote_asset, Decimal(0)),
+                  lambda quantity: buy_reservation(quantity, asked)),
+        sell=Funds(available.get(rules.base_asset, Decimal(0)), lambda quantity: quantity))
+    band = None
+    if limits.price_band is not None and reference is not None:
+        band = (reference - reference * limits.price_band,
+                reference + reference * limits.price_band)
+    return HeadroomView(user_id=user_id, symbol=symbol, base_asset=rules.base_asset,
+                        quote_asset=rules.quote_asset, price=asked, reference_price=reference,
+                        price_band=band, headroom=room)

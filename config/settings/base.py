@@ -133,6 +133,13 @@ RISK_COUNTER_PREFIX = env_str("RISK_COUNTER_PREFIX", "")
 # Margin (leveraged accounts): default rates of instruments without their own, and the
 # asset equity is valued in.
 RISK_INITIAL_MARGIN = env_str("RISK_INITIAL_MARGIN", "0.1")
+# Four eyes: raising one of these limits above its threshold (or removing it) needs a
+# second operator's approval ("name=value,..."; apps/risk/overrides.py).
+RISK_FOUR_EYES_THRESHOLDS = dict(
+    item.split("=", 1) for item in env_str(
+        "RISK_FOUR_EYES_THRESHOLDS",
+        "max_order_notional=1000000,max_position_notional=10000000,"
+        "max_notional_per_minute=10000000").split(",") if item.strip())
 RISK_MAINTENANCE_MARGIN = env_str("RISK_MAINTENANCE_MARGIN", "0.05")
 OMS_VALUATION_ASSET = env_str("OMS_VALUATION_ASSET", "USDT")
 KAFKA_REPLICATION_FACTOR = env_int("KAFKA_REPLICATION_FACTOR", 1)
@@ -235,10 +242,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-gtd-orders": {"task": "orders.expire_due", "schedule": 1.0},
+    "dead-man-switches": {"task": "orders.fire_dead_man_switches", "schedule": 1.0},
     "maintenance-margin": {"task": "processing.check_margin",
                            "schedule": float(env_int("MARGIN_CHECK_EVERY_SECONDS", 10))},
     "reconcile": {"task": "processing.reconcile",
                   "schedule": float(env_int("RECONCILE_EVERY_SECONDS", 300))},
+    "revert-expired-overrides": {"task": "risk.revert_expired_overrides",
+                                 "schedule": float(env_int("OVERRIDE_EXPIRY_EVERY_SECONDS",
+                                                           5))},
     "prune-outbox": {"task": "processing.prune_outbox",
                      "schedule": float(env_int("OMS_OUTBOX_PRUNE_EVERY_SECONDS", 60))},
 }

@@ -1,7 +1,10 @@
-"""Routes: `/api/balances`, `/api/ledger/deposits`, `/api/ledger/withdrawals`."""
+"""Routes: `/api/balances`, `/api/ledger/deposits`, `/api/ledger/withdrawals`,
+`/api/risk/validate`, `/api/risk/headroom`."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from apps.processing.api.headroom import HeadroomView
 from apps.processing.api.views import (
     BalanceViewSet,
     DepositViewSet,
@@ -15,4 +18,5 @@ router.register("ledger/deposits", DepositViewSet, basename="deposit")
 router.register("ledger/withdrawals", WithdrawalViewSet, basename="withdrawal")
 router.register("risk/validate", WhatIfViewSet, basename="risk-validate")
 
-urlpatterns = router.urls
+urlpatterns = [path("risk/headroom", HeadroomView.as_view(), name="risk-headroom"),
+               *router.urls]

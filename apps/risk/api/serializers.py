@@ -70,10 +70,26 @@ class ScopeSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class SetLimitsSerializer(ScopeSerializer):
     limits = LimitsSerializer()
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="the change reverts by itself at this time")
 
 
 class KillSwitchSerializer(ScopeSerializer):
     reason = serializers.CharField(max_length=200, required=False, default="")
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="the engagement or release reverts by itself at this time")
+
+
+class OverrideSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """An override request: `pending` waits for a second operator (four eyes)."""
+
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    status = serializers.CharField()
+    needs_approval = serializers.BooleanField()
+    expires_at = serializers.DateTimeField(allow_null=True)
 
 
 class RiskEventSerializer(serializers.Serializer):  # type: ignore[type-arg]

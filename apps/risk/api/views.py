@@ -20,6 +20,7 @@ from apps.risk.api.serializers import (
     KillSwitchSerializer,
     LimitsInForceSerializer,
     LimitsSerializer,
+    OverrideSerializer,
     PositionSerializer,
     RiskEventSerializer,
     SetLimitsSerializer,
@@ -70,17 +71,33 @@ class LimitView(APIView):
                                           now=datetime.now(UTC)),
         }).data)
 
-    @extend_schema(request=SetLimitsSerializer, responses={200: LimitsSerializer})
+    @extend_schema(request=SetLimitsSerializer,
+                   responses={200: LimitsSerializer, 202: OverrideSerializer})
     def put(self, request: Request) -> Response:
+        """Set a scope's limits; 202 with the pending override when a limit is raised above
+        its four-eyes threshold (a second operator approves it in the admin)."""
         serializer = SetLimitsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = data.get("user")
-        row = services.set_limits(actor_id=request.user.pk,
-                                  user_id=None if user is None else user.pk,
-                                  symbol=data["symbol"], values=dict(data["limits"]))
-        return Response(LimitsSerializer({name: getattr(row, name)
-                                          for name in selectors.LIMIT_FIELDS}).data)
+        user_id = None if user is None else user.pk
+        done = _request(request, action="set_limits", expires_at=data["expires_at"],
+                        params={"user_id": user_id, "symbol": data["symbol"],
+                                "values": dict(data["limits"])})
+        if done.status == "pending":
+            return Response(OverrideSerializer(done).data, status=status.HTTP_202_ACCEPTED)
+        row = selectors.limits_of_scope(user_id=user_id, symbol=data["symbol"])
+        return Response(LimitsSerializer(asdict(row)).data)
+
+
+def _request(request: Request, *, action: str, params: dict[str, Any],
+             expires_at: datetime | None, reason: str = "api") -> services.OverrideView:
+    try:
+        return services.request_override(actor_id=request.user.pk, action=action,
+                                         params=params, reason=reason, expires_at=expires_at,
+                                         now=datetime.now(UTC))
+    except services.OverrideRefused as exc:
+        raise FieldErrors([("expires_at", exc.code, str(exc))]) from exc
 
 
 class KillSwitchViewSet(viewsets.ViewSet):
@@ -88,26 +105,41 @@ class KillSwitchViewSet(viewsets.ViewSet):
 
     @extend_schema(request=KillSwitchSerializer, responses={202: None})
     def create(self, request: Request) -> Response:
-        """Engage: new orders in scope are rejected, working ones get cancel requests."""
+        """Engage: new orders in scope are rejected, working ones get cancel requests. With
+        `expires_at` it is released again by itself at that time."""
         serializer = KillSwitchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = data.get("user")
+        user_id = None if user is None else user.pk
+        if data["expires_at"] is not None:
+            done = _request(request, action="engage_kill_switch", expires_at=data["expires_at"],
+                            reason=data["reason"], params={"user_id": user_id,
+                                                           "symbol": data["symbol"],
+                                                           "reason": data["reason"]})
+            return Response({"override": OverrideSerializer(done).data},
+                            status=status.HTTP_202_ACCEPTED)
         cancelled = services.engage_kill_switch(
-            actor_id=request.user.pk, user_id=None if user is None else user.pk,
-            symbol=data["symbol"], reason=data["reason"])
+            actor_id=request.user.pk, user_id=user_id, symbol=data["symbol"],
+            reason=data["reason"])
         return Response({"cancel_requests": cancelled}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=KillSwitchSerializer, responses={200: None})
+    @extend_schema(request=KillSwitchSerializer,
+                   responses={200: None, 202: OverrideSerializer})
     @action(detail=False, methods=["post"])
     def release(self, request: Request) -> Response:
+        """Release; a global or symbol switch (no account in scope) waits for a second
+        operator's approval (202 with the pending override). With `expires_at` the switch
+        engages again by itself at that time."""
         serializer = KillSwitchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = data.get("user")
-        services.release_kill_switch(actor_id=request.user.pk,
-                                     user_id=None if user is None else user.pk,
-                                     symbol=data["symbol"])
+        done = _request(request, action="release_kill_switch", expires_at=data["expires_at"],
+                        params={"user_id": None if user is None else user.pk,
+                                "symbol": data["symbol"]})
+        if done.status == "pending":
+            return Response(OverrideSerializer(done).data, status=status.HTTP_202_ACCEPTED)
         return Response({"released": True})
 
 

@@ -383,6 +383,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/dead-man": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["orders_dead_man_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/risk/events": {
         parameters: {
             query?: never;
@@ -391,6 +407,22 @@ export interface paths {
             cookie?: never;
         };
         get: operations["risk_events_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risk/headroom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["risk_headroom_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -408,7 +440,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Engage: new orders in scope are rejected, working ones get cancel requests. */
+        /**
+         * @description Engage: new orders in scope are rejected, working ones get cancel requests. With
+         *     `expires_at` it is released again by itself at that time.
+         */
         post: operations["risk_kill_switches_create"];
         delete?: never;
         options?: never;
@@ -425,6 +460,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * @description Release; a global or symbol switch (no account in scope) waits for a second
+         *     operator's approval (202 with the pending override). With `expires_at` the switch
+         *     engages again by itself at that time.
+         */
         post: operations["risk_kill_switches_release_create"];
         delete?: never;
         options?: never;
@@ -441,7 +481,10 @@ export interface paths {
         };
         /** @description The limits in force (each from its most specific scope); operators set any scope. */
         get: operations["risk_limits_retrieve"];
-        /** @description The limits in force (each from its most specific scope); operators set any scope. */
+        /**
+         * @description Set a scope's limits; 202 with the pending override when a limit is raised above
+         *     its four-eyes threshold (a second operator approves it in the admin).
+         */
         put: operations["risk_limits_update"];
         post?: never;
         delete?: never;
@@ -599,6 +642,15 @@ export interface components {
             /** @description `read`: safe methods only; `trade`: also placing, amending and cancelling orders (includes `read`). */
             scopes: components["schemas"]["ScopesEnum"][];
         };
+        DeadMan: {
+            countdown: number;
+            /** Format: date-time */
+            fires_at: string | null;
+        };
+        DeadManRequestRequest: {
+            /** @description seconds until every working order is cancelled unless renewed; 0 disarms */
+            countdown: number;
+        };
         Decision: {
             accepted: boolean;
             code: string;
@@ -619,6 +671,20 @@ export interface components {
             liquidity: string;
             /** Format: date-time */
             created_at: string;
+        };
+        Headroom: {
+            user_id: number;
+            symbol: string;
+            base_asset: string;
+            quote_asset: string;
+            /** Format: decimal */
+            price: string;
+            /** Format: decimal */
+            reference_price: string | null;
+            price_band: components["schemas"]["PriceBand"] | null;
+            buy: components["schemas"]["Side"];
+            sell: components["schemas"]["Side"];
+            rules: components["schemas"]["Rule"][];
         };
         Instrument: {
             symbol: string;
@@ -670,6 +736,11 @@ export interface components {
             symbol?: string;
             /** @default  */
             reason: string;
+            /**
+             * Format: date-time
+             * @description the engagement or release reverts by itself at this time
+             */
+            expires_at?: string | null;
         };
         /**
          * @description * `request` - Request
@@ -799,6 +870,15 @@ export interface components {
             bids: string[][];
             asks: string[][];
         };
+        /** @description An override request: `pending` waits for a second operator (four eyes). */
+        Override: {
+            id: number;
+            action: string;
+            status: string;
+            needs_approval: boolean;
+            /** Format: date-time */
+            expires_at: string | null;
+        };
         PaginatedAccountFillList: {
             /**
              * Format: uri
@@ -917,6 +997,12 @@ export interface components {
             /** Format: decimal */
             low_24h: string | null;
         };
+        PriceBand: {
+            /** Format: decimal */
+            low: string;
+            /** Format: decimal */
+            high: string;
+        };
         RiskEvent: {
             id: number;
             /** Format: date-time */
@@ -927,6 +1013,28 @@ export interface components {
             actor_id: number | null;
             before: unknown;
             after: unknown;
+        };
+        Room: {
+            /**
+             * Format: decimal
+             * @description the largest order (base) this allows; null: no bound
+             */
+            base: string | null;
+            /**
+             * Format: decimal
+             * @description base x price
+             */
+            quote: string | null;
+            /**
+             * Format: decimal
+             * @description the smallest order it allows, when above zero
+             */
+            min_base: string | null;
+        };
+        Rule: {
+            rule: string;
+            buy: components["schemas"]["Room"];
+            sell: components["schemas"]["Room"];
         };
         /**
          * @description * `read` - read
@@ -940,6 +1048,30 @@ export interface components {
             user?: string | null;
             symbol?: string;
             limits: components["schemas"]["LimitsRequest"];
+            /**
+             * Format: date-time
+             * @description the change reverts by itself at this time
+             */
+            expires_at?: string | null;
+        };
+        Side: {
+            /**
+             * Format: decimal
+             * @description the largest order (base) this allows; null: no bound
+             */
+            base: string | null;
+            /**
+             * Format: decimal
+             * @description base x price
+             */
+            quote: string | null;
+            /**
+             * Format: decimal
+             * @description the smallest order it allows, when above zero
+             */
+            min_base: string | null;
+            /** @description the rule that binds first */
+            binding: string | null;
         };
         /**
          * @description * `buy` - buy
@@ -2890,6 +3022,78 @@ export interface operations {
             };
         };
     };
+    orders_dead_man_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeadManRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadMan"];
+                };
+            };
+            /** @description Invalid request: `errors` names each field and a stable code. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable and nothing took effect; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     risk_events_list: {
         parameters: {
             query?: never;
@@ -2905,6 +3109,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RiskEvent"][];
+                };
+            };
+            /** @description Invalid request: `errors` names each field and a stable code. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not authenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable and nothing took effect; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    risk_headroom_retrieve: {
+        parameters: {
+            query: {
+                /** @description the limit price to ask at (default: the reference price) */
+                price?: string;
+                symbol: string;
+                /** @description operators only */
+                user?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Headroom"];
                 };
             };
             /** @description Invalid request: `errors` names each field and a stable code. */
@@ -3049,6 +3327,14 @@ export interface operations {
                 };
                 content?: never;
             };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Override"];
+                };
+            };
             /** @description Invalid request: `errors` names each field and a stable code. */
             400: {
                 headers: {
@@ -3191,6 +3477,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Limits"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Override"];
                 };
             };
             /** @description Invalid request: `errors` names each field and a stable code. */

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from apps.orders.models import Instrument
 from apps.risk.models import RiskAudit, RiskLimit
@@ -66,8 +67,15 @@ def test_a_balance_adjustment_in_the_admin_is_posted_and_audited(
         "user": user.pk, "asset": "usdt", "amount": "12.5", "reason": "goodwill credit",
         "reference": "case-7"})
     assert response.status_code == 302, response.content[:500]
+    # Four eyes: a second operator approves the request (tests/functional/risk/test_four_eyes.py)
+    from apps.risk import services as risk
+    from apps.risk.models import OverrideRequest
+
+    second = get_user_model().objects.create_superuser("root2", "root2@example.com", "pw")
+    risk.approve_override(request_id=OverrideRequest.objects.get().pk, actor_id=second.pk,
+                          now=timezone.now())
     [audit] = RiskAudit.objects.filter(action="adjust_balance")
-    assert (audit.actor.username, audit.after["reason"]) == ("root", "goodwill credit")
+    assert (audit.actor.username, audit.after["reason"]) == ("root2", "goodwill credit")
     overdraw = admin_session.post("/admin/processing/ledgeraccount/adjust/", {
         "user": user.pk, "asset": "USDT", "amount": "-1000000000", "reason": "oops",
         "reference": "case-8"})
