@@ -229,10 +229,12 @@ def start_web(port: int, log: IO[bytes], *, workers: int | None = None,
         web_role_command(port), cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def start_role(command: str, *args: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    """A long-running role (`run_processor`, `run_relay`, ...) with its probes on a free
-    port, so it never clashes with a venue already running on this machine."""
-    env = {**os.environ, "OMS_PROBE_PORT": str(free_port())}
+def start_role(command: str, *args: str, log: IO[bytes],
+               probe_port: int | None = None) -> subprocess.Popen[bytes]:
+    """A long-running role (`run_processor`, `run_relay`, ...) with its probes (`/metrics`
+    among them) on `probe_port`, or a free port, so it never clashes with a venue already
+    running on this machine."""
+    env = {**os.environ, "OMS_PROBE_PORT": str(probe_port or free_port())}
     return subprocess.Popen(  # noqa: S603 - the project's own manage.py
         [sys.executable, "manage.py", command, *args], cwd=ROOT, env=env, stdout=log,
         stderr=subprocess.STDOUT)

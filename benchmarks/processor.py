@@ -38,10 +38,12 @@ import argparse
 import json
 import math
 import random
+import re
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,10 +57,12 @@ from django.db import connection, transaction
 
 from apps.orders import events
 from benchmarks.harness import (
+    HOST,
     Column,
     cpu_used,
     create_trader,
     format_cpu,
+    free_port,
     prepare_venue,
     print_table,
     process_cpu_seconds,
@@ -127,6 +131,7 @@ class ProcessorRun:
     cpu: float | None  # cores the processor used over the run
     statuses: dict[str, int]
     steady_cpu: SteadyCpu  # CPU per order after the first batch: processor, PostgreSQL
+    phases: dict[str, tuple[int, float]]  # pipelined phase -> (batches, seconds in all)
 
     @property
     def total_rate(self) -> float:
@@ -327,7 +332,9 @@ def run_processor(batch_size: int, loaded: Preloaded, timeout: float | None,
     depth = working_orders()
     with (log_dir / f"processor-{batch_size}.log").open("wb") as log:
         started = time.perf_counter()
-        process = start_role("run_processor", "--batch-size", str(batch_size), log=log)
+        probe_port = free_port()
+        process = start_role("run_processor", "--batch-size", str(batch_size), log=log,
+                             probe_port=probe_port)
         try:
             cpu_before = process_cpu_seconds(process.pid)
             first_at, first_count, first_cpu = _wait_for_offsets(process, loaded, started,
@@ -335,6 +342,7 @@ def run_processor(batch_size: int, loaded: Preloaded, timeout: float | None,
             finished = time.perf_counter()
             cpu_after = process_cpu_seconds(process.pid)
             pg_after = postgres_cpu_seconds()
+            phases = batch_phases(probe_port)
         finally:
             stop_process(process)
     total, new = order_counts()
@@ -346,10 +354,24 @@ def run_processor(batch_size: int, loaded: Preloaded, timeout: float | None,
         startup_seconds=first_at - started, total_seconds=finished - started,
         first_batch=first_count, cpu=cpu_used(cpu_before, cpu_after, finished - started),
         statuses=statuses_since(loaded.count),
+        phases=phases,
         steady_cpu=SteadyCpu(
             processor=_spent(first_cpu[0], cpu_after), postgres=_spent(first_cpu[1], pg_after),
             orders=loaded.count - first_count),
     )
+
+
+def batch_phases(probe_port: int) -> dict[str, tuple[int, float]]:
+    """The processor's own account of its pipelined batches (`oms_processor_batch_seconds`
+    on its `/metrics`): per phase, how many and the seconds they took in all."""
+    with urllib.request.urlopen(f"http://{HOST}:{probe_port}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    found: dict[str, dict[str, float]] = {}
+    for name, phase, value in re.findall(
+            r'^oms_processor_batch_seconds_(sum|count)\{phase="(\w+)"\} (\S+)$', text, re.M):
+        found.setdefault(phase, {})[name] = float(value)
+    return {phase: (int(values.get("count", 0)), values.get("sum", 0.0))
+            for phase, values in found.items()}
 
 
 def _spent(before: float | None, after: float | None) -> float | None:
@@ -422,6 +444,11 @@ def print_report(runs: list[tuple[BareRun, BareRun, ProcessorRun]]) -> None:
     for _, floor, run in runs:
         print(f"batch {run.batch_size}: processor / copy exactly-once = "
               f"{run.sustained_rate / floor.rate:.2f}")
+    for _, _, run in runs:
+        phases = ", ".join(f"{phase} {seconds / count * 1000:.1f} ms"
+                           for phase, (count, seconds) in sorted(run.phases.items()) if count)
+        batches = run.phases.get("compute", (0, 0.0))[0]
+        print(f"batch {run.batch_size}: {batches} pipelined batches, mean per batch: {phases}")
     for _, _, run in runs:
         outcome = ", ".join(f"{status} {count}" for status, count in sorted(run.statuses.items()))
         print(f"batch {run.batch_size}: {outcome}")

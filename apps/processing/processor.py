@@ -36,6 +36,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import F
+from prometheus_client import Histogram
 
 from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
@@ -66,6 +67,13 @@ OUTBOX_CHANNEL = "oms_outbox"
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError, InterfaceError, redis.RedisError, BreakerOpen, PublishError,
     KafkaException, OSError)
+
+# Where a pipelined batch's time goes: `compute` (reads, flow, sealing: the main thread),
+# `wait` (the main thread waiting for the batch before it to be written) and `write` (the
+# writer thread: fence, balance check, writes, offsets, commit).
+BATCH_SECONDS = Histogram(
+    "oms_processor_batch_seconds", "Time of each phase of a pipelined batch", ["phase"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
 
 PoisonHandler = Callable[[ConsumedEvent, str], None]
 Offsets = dict[tuple[str, int], int]
@@ -225,7 +233,8 @@ class BatchProcessor:
             self._apply(events, offsets)
             return
         try:
-            work, write = self._compute(events)
+            with BATCH_SECONDS.labels("compute").time():
+                work, write = self._compute(events)
         except (Fenced, *TRANSIENT_ERRORS):
             self.settle()
             self._rebuild(list(self.epochs))
@@ -237,7 +246,9 @@ class BatchProcessor:
             self._rebuild(list(self.epochs))
             self._apply(events, offsets)
             return
-        if not self.settle():  # this batch was computed on top of what was not written
+        with BATCH_SECONDS.labels("wait").time():
+            written = self.settle()
+        if not written:  # this batch was computed on top of what was not written
             self._rebuild(list(self.epochs))
             self._apply(events, offsets)
             return
@@ -374,7 +385,8 @@ class BatchProcessor:
     def _write(self, write: BatchWrite, offsets: Offsets) -> None:
         """The writer thread: fence, check the balances the batch started from under the
         lock, write, store the offsets, commit."""
-        with transaction.atomic(), localcontext(MONEY_CONTEXT):
+        with (BATCH_SECONDS.labels("write").time(), transaction.atomic(),
+              localcontext(MONEY_CONTEXT)):
             self._check_fence({partition for _, partition in offsets})
             write.ledger.verify()
             write.write()
