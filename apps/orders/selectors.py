@@ -327,10 +327,17 @@ def recorded_orders(*, order_ids: list[uuid.UUID],
     if not order_ids and not client_order_ids:
         return RecordedOrders({}, {})
     with connection.cursor() as cursor:
+        # Index look-ups whatever the table's size: an `OR` of the two conditions, or a plain
+        # join (with few accounts), made PostgreSQL scan the whole table in every batch. The
+        # `LIMIT 1` (the pair is unique) keeps the lateral a look-up per pair; an order found
+        # both ways comes twice, which the dictionaries below absorb.
         cursor.execute(
             "SELECT id, user_id, client_order_id, status, created_at FROM orders_order "
-            "WHERE id = ANY(%s) OR (user_id, client_order_id) IN "
-            "(SELECT * FROM unnest(%s::bigint[], %s::text[]))",
+            "WHERE id = ANY(%s::uuid[]) UNION ALL "
+            "SELECT o.id, o.user_id, o.client_order_id, o.status, o.created_at "
+            "FROM unnest(%s::bigint[], %s::text[]) AS v (user_id, key) CROSS JOIN LATERAL "
+            "(SELECT * FROM orders_order AS x WHERE x.user_id = v.user_id "
+            "AND x.client_order_id = v.key LIMIT 1) AS o",
             [order_ids, [user for user, _ in client_order_ids],
              [key for _, key in client_order_ids]])
         rows = cursor.fetchall()

@@ -68,9 +68,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError, InterfaceError, redis.RedisError, BreakerOpen, PublishError,
     KafkaException, OSError)
 
-# Where a pipelined batch's time goes: `compute` (reads, flow, sealing: the main thread),
-# `wait` (the main thread waiting for the batch before it to be written) and `write` (the
-# writer thread: fence, balance check, writes, offsets, commit).
+# Where a pipelined batch's time goes: `compute` (the main thread: `read`, `flow` and
+# `seal` within it), `wait` (the main thread waiting for the batch before it to be
+# written) and `write` (the writer thread: fence, balance check, writes, offsets, commit).
 BATCH_SECONDS = Histogram(
     "oms_processor_batch_seconds", "Time of each phase of a pipelined batch", ["phase"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
@@ -362,16 +362,18 @@ class BatchProcessor:
         in flight changed when the snapshot cannot see it), run the flow and seal it."""
         flight = self._in_flight
         with localcontext(MONEY_CONTEXT):
-            with transaction.atomic():
+            with BATCH_SECONDS.labels("read").time(), transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 unseen = flight is not None and not self._stored(flight.offsets)
                 work = BatchWork.prepare(events, self.books, locked=False,
                                          overlay=flight.work if unseen else None)
             now = datetime.now(UTC)
-            for consumed in events:
-                self._handle(consumed, work)
-            return work, work.seal(self.books, now)
+            with BATCH_SECONDS.labels("flow").time():
+                for consumed in events:
+                    self._handle(consumed, work)
+            with BATCH_SECONDS.labels("seal").time():
+                return work, work.seal(self.books, now)
 
     def _stored(self, offsets: Offsets) -> bool:
         """Whether the offsets stored (as this transaction sees them) include `offsets`."""
