@@ -24,8 +24,8 @@ from rest_framework.test import APIClient
 from apps.accounts import services as accounts
 from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.pipeline import MarketDataPipeline
-from apps.marketdata.routing import websocket_urlpatterns
 from apps.marketdata.ws import MarketDataConsumer
+from config.routing import websocket_urlpatterns
 from tests.marketdata.conftest import (
     book_event,
     fill_event,
