@@ -181,7 +181,7 @@ LOGIN_URL = "/api-auth/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oms.auth.tokens.CachedTokenAuthentication",
+        "apps.accounts.authentication.CachedTokenAuthentication",
         "apps.accounts.authentication.BearerAuthentication",
         "apps.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
