@@ -11,3 +11,8 @@ class ProcessingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the schemas of the events this context emits.
         from apps.processing import events  # noqa: F401
+        from apps.processing.services import order_context
+        from apps.risk.services import use_order_context
+
+        # Risk's what-if (`POST /api/risk/validate`) reads funds and working orders here.
+        use_order_context(order_context)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +17,7 @@ from prometheus_client import Histogram
 
 from apps.orders import selectors as orders
 from apps.orders import services as order_entry
+from apps.orders.services import OrderTerms
 from apps.risk import events
 from apps.risk.batch import RiskBatch, RiskWrite, VelocityClaim
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext
@@ -46,6 +48,8 @@ __all__ = [
     "AccountExposure",
     "Decision",
     "Limits",
+    "OrderContext",
+    "OrderContextSource",
     "PreTradeContext",
     "RestingOrder",
     "RiskBatch",
@@ -64,6 +68,8 @@ __all__ = [
     "set_leverage",
     "set_limits",
     "set_margin_rates",
+    "use_order_context",
+    "validate_order",
 ]
 
 RISK_CHECK_SECONDS = Histogram(
@@ -106,6 +112,45 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
     observe_check_timings(decision)
     batch.flush(now)
     return decision
+
+
+@dataclass(frozen=True, slots=True)
+class OrderContext:
+    """What the pre-trade decision of one order needs beside risk's own state: the
+    order's context (funds, price, marks) and its account's exposure (working orders of
+    every symbol, loans)."""
+
+    context: PreTradeContext
+    exposure: AccountExposure
+
+
+class OrderContextSource(Protocol):
+    def __call__(self, *, user_id: int, terms: OrderTerms) -> OrderContext | Decision:
+        """The context of an order in the stored state, or the decision when there is
+        nothing to decide (an unknown symbol)."""
+
+
+_order_context: OrderContextSource | None = None
+
+
+def use_order_context(source: OrderContextSource) -> None:
+    """Where `validate_order` finds funds and working orders: the processing context
+    provides them (from its `AppConfig.ready`), since risk may not call upstream."""
+    global _order_context
+    _order_context = source
+
+
+def validate_order(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
+    """The pre-trade decision the processor would take for this order in the current
+    stored state (funds, working orders of every symbol, loans, marks, limits), reserving
+    and counting nothing (`POST /api/risk/validate`)."""
+    if _order_context is None:
+        raise RuntimeError("no order context source: is apps.processing installed?")
+    found = _order_context(user_id=user_id, terms=terms)
+    if isinstance(found, Decision):
+        return found
+    return pre_trade_decision(found.context, order_id="what-if", now=now, count=False,
+                              exposure=found.exposure)
 
 
 def _context_account(context: PreTradeContext) -> AccountExposure:

@@ -5,7 +5,6 @@ from rest_framework.routers import SimpleRouter
 from apps.processing.api.views import (
     BalanceViewSet,
     DepositViewSet,
-    WhatIfViewSet,
     WithdrawalViewSet,
 )
 
@@ -13,6 +12,5 @@ router = SimpleRouter(trailing_slash=False)
 router.register("balances", BalanceViewSet, basename="balance")
 router.register("ledger/deposits", DepositViewSet, basename="deposit")
 router.register("ledger/withdrawals", WithdrawalViewSet, basename="withdrawal")
-router.register("risk/validate", WhatIfViewSet, basename="risk-validate")
 
 urlpatterns = router.urls
