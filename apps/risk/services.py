@@ -64,6 +64,7 @@ __all__ = [
     "record_override",
     "release_kill_switch",
     "report_margin_calls",
+    "report_venue_breaches",
     "risk_batch",
     "set_leverage",
     "set_limits",
@@ -336,6 +337,17 @@ def _report_breach(user_id: int, check: str, detail: str) -> None:
                              subject=f"user {user_id}", after={"check": check, "detail": detail})
     event_producer().publish(RISK_EVENTS, key=str(user_id), event=new_event(
         events.RISK_BREACH, {"account": str(user_id), "check": check, "detail": detail}))
+
+
+def report_venue_breaches(*, breaches: Iterable[tuple[str, str]]) -> int:
+    """Breaches of the venue as a whole (no account), each `(check, detail)`, e.g. a
+    reconciliation difference: emitted as `risk.breach` keyed `venue`; return how many."""
+    reported = 0
+    for check, detail in breaches:
+        event_producer().publish(RISK_EVENTS, key="venue", event=new_event(
+            events.RISK_BREACH, {"account": None, "check": check, "detail": detail[:1000]}))
+        reported += 1
+    return reported
 
 
 def report_margin_calls(*, equities: dict[int, Decimal], marks: dict[str, Decimal]) -> int:
