@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.processing",
     "apps.accounts",
     "apps.audit",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
