@@ -6,10 +6,11 @@ other `Origin` is refused (403). Programs (Python `websockets`, bots, SDKs) send
 `Origin`: they are let in, but their cookies are dropped, so they prove who they are with a
 ticket (`/ws/orders?ticket=`, `services.issue_stream_ticket`), never with a session.
 
-`StreamTicketAuth` wraps a private stream's route: a `?ticket=` is redeemed (once) and its
-user replaces the session's in `scope["user"]`; an unknown, used or expired ticket makes
-the user anonymous. The consumer only reads `scope["user"]`: who asks is decided here, as
-the DRF authentication classes (`authentication.py`) decide it for HTTP."""
+`StreamTicketAuth` wraps every WebSocket route (`config/asgi.py`): a `?ticket=` is
+redeemed (once) and its user replaces the session's in `scope["user"]`; an unknown, used
+or expired ticket makes the user anonymous. The consumer only reads `scope["user"]`: who
+asks is decided here, as the DRF authentication classes (`authentication.py`) decide it
+for HTTP."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from tests.marketdata.conftest import book_event, fill_event, publish, sole_clai
 from tests.marketdata.test_marketdata_streams import pipeline  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.services
-APP = URLRouter(websocket_urlpatterns)
+APP = StreamTicketAuth(URLRouter(websocket_urlpatterns))
 BURST = 200
 
 
