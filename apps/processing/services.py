@@ -29,6 +29,7 @@ from apps.processing.ledger import (
 )
 from apps.processing.models import LedgerAccount, LedgerPosting, LedgerTransaction
 from apps.processing.selectors import Balance, balances_of
+from apps.risk import selectors as risk_selectors
 from apps.risk import services as risk
 from apps.risk.services import Decision
 from oms.money import format_amount
@@ -81,7 +82,7 @@ def _check_loans_backed(*, user_id: int, asset: str, amount: Decimal) -> None:
     if not loans:
         return
     marks = selectors.marks()
-    prices = selectors.asset_prices(marks)
+    prices = risk_selectors.asset_prices(marks)
     if asset not in prices or any(loan.asset not in prices for loan in loans):
         raise LoansOutstanding("the account has loans that cannot be valued against this "
                                "withdrawal; repay them first")

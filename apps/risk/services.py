@@ -251,6 +251,12 @@ def record_override(*, actor_id: int | None, action: str, subject: str, account:
                     subject=subject, account=account, before=before, after=after)
 
 
+def _scope(user_id: int | None, symbol: str) -> dict[str, Any]:
+    """The lookup of one scope's row: `user_id` None is every account (`IS NULL`), symbol
+    "" every symbol."""
+    return {"user_id": user_id, "symbol": symbol}
+
+
 def _limits_dict(row: RiskLimit | None) -> dict[str, str | None] | None:
     if row is None:
         return None
@@ -268,7 +274,7 @@ def set_limits(*, actor_id: int | None, user_id: int | None, symbol: str,
     if unknown:
         raise ValueError(f"unknown limits: {sorted(unknown)}")
     with transaction.atomic():
-        row = RiskLimit.objects.select_for_update().filter(user_id=user_id, symbol=symbol).first()
+        row = RiskLimit.objects.select_for_update().filter(**_scope(user_id, symbol)).first()
         before = _limits_dict(row)
         row = row or RiskLimit(user_id=user_id, symbol=symbol)
         for name, value in values.items():
@@ -288,7 +294,7 @@ def engage_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str
     order in scope gets a cancel request (reason `kill_switch`). Returns how many."""
     with transaction.atomic():
         switch, _ = KillSwitch.objects.update_or_create(
-            user_id=user_id, symbol=symbol, defaults={"engaged": True, "reason": reason})
+            **_scope(user_id, symbol), defaults={"engaged": True, "reason": reason})
         _audit_and_emit(actor_id=actor_id, action="engage_kill_switch",
                         event_type=events.KILL_SWITCH, subject=str(switch),
                         account=None if user_id is None else str(user_id),
@@ -301,7 +307,7 @@ def engage_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str
 
 def release_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str) -> None:
     with transaction.atomic():
-        updated = KillSwitch.objects.filter(user_id=user_id, symbol=symbol,
+        updated = KillSwitch.objects.filter(**_scope(user_id, symbol),
                                             engaged=True).update(engaged=False)
         if updated:
             _audit_and_emit(actor_id=actor_id, action="release_kill_switch",
