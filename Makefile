@@ -26,7 +26,8 @@ up: venv ui
 		$(PY) manage.py resolve_order_log && \
 		exec $(PY) -m oms.launcher supervise'
 
-## lint: ruff, the import contracts and mypy (strict on the kernel and the domain).
+## lint: ruff, the import contracts and mypy (strict on the kernel, the domain and every
+## app's services and selectors).
 lint: venv
 	$(VENV)/bin/ruff check .
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.auth.tokens import CachedTokenAuthentication
+from apps.accounts.authentication import CachedTokenAuthentication
 
 
 @csrf_exempt

@@ -1,6 +1,7 @@
 """ASGI entry point of the `web` and `ws` roles (daphne): HTTP goes to Django, WebSocket
-connections to the Channels routes of the apps, behind the origin policy of
-`apps.accounts.websocket` (no `Origin`: no cookies; a foreign `Origin`: 403). HTTP bodies
+connections to the Channels routes of the apps, behind the accounts context's
+authentication (`apps.accounts.websocket`: the origin policy, where no `Origin` means no
+cookies and a foreign `Origin` 403, then the session, then a `?ticket=`). HTTP bodies
 are counted as they arrive (`oms.api.body_limit`), so a chunked one cannot pass the limit."""
 
 import os
@@ -13,11 +14,12 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from apps.accounts.websocket import OriginPolicy  # noqa: E402
+from apps.accounts.websocket import OriginPolicy, StreamTicketAuth  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from oms.api.body_limit import AsgiBodyLimit  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": AsgiBodyLimit(django_asgi_app),
-    "websocket": OriginPolicy(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    "websocket": OriginPolicy(AuthMiddlewareStack(StreamTicketAuth(
+        URLRouter(websocket_urlpatterns)))),
 })

@@ -1,5 +1,10 @@
-"""How requests prove who they are, beside API tokens and sessions:
+"""How HTTP requests prove who they are (the DRF authentication classes of
+`REST_FRAMEWORK`, all here; WebSocket connections are decided in `websocket.py`):
 
+- `CachedTokenAuthentication`: API tokens (`Authorization: Token <key>`) without a
+  database query on every request: a token resolved once is remembered in the process for
+  `TOKEN_CACHE_SECONDS`, so the order entry hot path stays off the database (D6). A
+  deleted token stops working within that time.
 - `ApiKeyAuthentication`: an API key and an HMAC signature of the request (headers
   `X-API-KEY`, `X-API-TIMESTAMP`, `X-API-RECV-WINDOW`, `X-API-SIGNATURE`; the rules are in
   `domain/signing.py`). The receive window is part of the signed message. Each signature is
@@ -16,13 +21,15 @@ Every refusal is 401 with a stable code: `headers_invalid`, `timestamp_out_of_wi
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
 import redis
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
-from rest_framework.authentication import BaseAuthentication
+from rest_framework.authentication import BaseAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token as ApiToken
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -38,6 +45,8 @@ from oms.redis import redis_client
 logger = logging.getLogger(__name__)
 
 HEADERS = ("X-API-KEY", "X-API-TIMESTAMP", "X-API-SIGNATURE")
+TOKEN_CACHE_SECONDS = 30.0
+_TOKEN_CACHE_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +147,26 @@ class BearerAuthentication(JWTAuthentication):
             return super().get_validated_token(raw_token)
         except InvalidToken:
             raise refuse("token_not_valid", "the bearer token is invalid or expired") from None
+
+
+class CachedTokenAuthentication(TokenAuthentication):
+    _cache: dict[str, tuple[float, AbstractBaseUser, ApiToken]] = {}
+    _lock = threading.Lock()
+
+    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, ApiToken]:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1], hit[2]
+        user, token = super().authenticate_credentials(key)
+        with self._lock:
+            if len(self._cache) >= _TOKEN_CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = (now + TOKEN_CACHE_SECONDS, user, token)
+        return user, token
+
+    @classmethod
+    def forget_all(cls) -> None:
+        with cls._lock:
+            cls._cache.clear()

@@ -24,19 +24,35 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from apps.accounts.domain import signing
 from apps.accounts.events import STREAMS_ENDED, streams_group
 from apps.accounts.models import ApiKey
 from apps.accounts.selectors import ApiKeyView, key_view
 from oms.api.permissions import Scope
+from oms.auth.roles import Role, assign_role
 from oms.redis import redis_client
 
-__all__ = ["STREAM_TICKET_SECONDS", "IssuedApiKey", "StreamTicket", "create_api_key",
-           "end_streams_of", "issue_stream_ticket", "pepper", "record_use",
-           "redeem_stream_ticket", "revoke_api_key", "rotate_api_key", "secret_of"]
+__all__ = [
+    "STREAM_TICKET_SECONDS",
+    "IssuedApiKey",
+    "StreamTicket",
+    "UserAccess",
+    "create_api_key",
+    "end_streams_of",
+    "ensure_user",
+    "issue_stream_ticket",
+    "pepper",
+    "record_use",
+    "redeem_stream_ticket",
+    "revoke_api_key",
+    "rotate_api_key",
+    "secret_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -151,3 +167,28 @@ def end_streams_of(*, user_id: int) -> None:
                                                       {"type": STREAMS_ENDED})
     except (redis.RedisError, OSError) as exc:
         logger.warning("cannot end the streams of user %s: %s", user_id, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class UserAccess:
+    user_id: int
+    created: bool
+    token: str  # the user's API token (`Authorization: Token <key>`)
+
+
+def ensure_user(*, username: str, role: Role, password: str | None = None,
+                password_on_create_only: bool = False) -> UserAccess:
+    """Create or update a user whose only OMS role is `role`, with an API token.
+    `password` is set when given (with `password_on_create_only`, only on creation); a new
+    user without one gets an unusable password. Operators and admins are staff and
+    superusers (the Django admin)."""
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if password and (created or not password_on_create_only):
+        user.set_password(password)
+    elif created:
+        user.set_unusable_password()
+    user.is_staff = user.is_superuser = role in (Role.OPS, Role.ADMIN)
+    user.save()
+    assign_role(user, role)
+    token, _ = Token.objects.get_or_create(user=user)
+    return UserAccess(user_id=user.pk, created=created, token=token.key)

@@ -52,7 +52,7 @@ def record(*, kind: str, actor: User | None, action: str, target: str = "",
     if actor is not None and not actor.is_authenticated:
         actor = None
     entry = AuditEntry(
-        occurred_at=timezone.now(), kind=kind, actor=actor,
+        occurred_at=timezone.now(), kind=kind, actor_id=actor.pk if actor else None,
         actor_username=actor.get_username() if actor else "",
         actor_roles=sorted(roles_of(actor)) if actor else [], client_ip=client_ip,
         action=action[:200], target=target[:500], method=method, path=path[:500],

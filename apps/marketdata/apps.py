@@ -11,3 +11,7 @@ class MarketDataConfig(AppConfig):
     def ready(self) -> None:
         # Registers the schemas of the events this context emits.
         from apps.marketdata import events  # noqa: F401
+        from apps.marketdata.streams import SOURCE
+        from oms.streams.hub import register_source
+
+        register_source(SOURCE)

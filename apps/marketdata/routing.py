@@ -2,9 +2,8 @@
 
 from django.urls import path
 
-from apps.marketdata.ws import MarketDataConsumer, OrdersConsumer
+from apps.marketdata.ws import MarketDataConsumer
 
 websocket_urlpatterns = [
     path("ws/market-data", MarketDataConsumer.as_asgi()),
-    path("ws/orders", OrdersConsumer.as_asgi()),
 ]

@@ -11,3 +11,7 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # Registers the schemas of the events this context emits.
         from apps.orders import events  # noqa: F401
+        from apps.orders.streams import SOURCE
+        from oms.streams.hub import register_source
+
+        register_source(SOURCE)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -135,8 +135,9 @@ def pending_orders(*, user_id: int | None, symbol: str | None = None,
     order (cancel-all) must not carry on without them."""
     client = redis_client()
     key = pending_orders_key(user_id)
-    ids = [member.decode() for member in client.zrevrangebyscore(
-        key, "+inf", time.time() - ORDER_CACHE_SECONDS, start=0, num=limit)]
+    members = cast("list[bytes]", client.zrevrangebyscore(
+        key, "+inf", time.time() - ORDER_CACHE_SECONDS, start=0, num=limit))
+    ids = [member.decode() for member in members]
     if not ids:
         return []
     views = [OrderView.from_json(text)

@@ -27,12 +27,14 @@ from apps.orders import events
 from apps.orders.api.serializers import PlaceOrderSerializer
 from apps.orders.domain.rules import (
     LIMIT_TYPES,
-    OrderTerms,
     Violation,
     check_notional,
     check_order,
     check_price,
     check_quantity,
+)
+from apps.orders.domain.rules import (
+    OrderTerms as OrderTerms,  # part of this public face (the terms of an order)
 )
 from apps.orders.models import Instrument, Order
 from apps.orders.selectors import (

@@ -1,5 +1,5 @@
 """Public writes of the processing context: money entering and leaving the ledger, and the
-what-if pre-trade decision.
+context of risk's what-if pre-trade decision (`order_context`).
 
 A deposit or withdrawal is identified by its reference: the same reference with the same
 terms is a replay and moves nothing again; with other terms (user, asset, amount) it is
@@ -31,6 +31,7 @@ from apps.processing.ledger import (
 )
 from apps.processing.models import LedgerAccount, LedgerPosting, LedgerTransaction
 from apps.processing.selectors import Balance, balances_of
+from apps.risk import selectors as risk_selectors
 from apps.risk import services as risk
 from apps.risk.services import Decision
 from oms.money import format_amount
@@ -83,7 +84,7 @@ def _check_loans_backed(*, user_id: int, asset: str, amount: Decimal) -> None:
     if not loans:
         return
     marks = selectors.marks()
-    prices = selectors.asset_prices(marks)
+    prices = risk_selectors.asset_prices(marks)
     if asset not in prices or any(loan.asset not in prices for loan in loans):
         raise LoansOutstanding("the account has loans that cannot be valued against this "
                                "withdrawal; repay them first")
@@ -152,10 +153,10 @@ def adjust_balance(*, actor_id: int | None, user_id: int, asset: str, amount: De
     return balances_of(user_id=user_id)
 
 
-def what_if(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
-    """The pre-trade decision the processor would take for this order in the current stored
-    state (funds, working orders of every symbol, loans, marks, limits), reserving and
-    counting nothing."""
+def order_context(*, user_id: int, terms: OrderTerms) -> risk.OrderContext | Decision:
+    """The context of risk's what-if (`apps.risk.services.validate_order`) in the current
+    stored state: the funds the order would reserve and those available, its protection
+    price, the marks and the account's exposure. Reserves nothing."""
     rules = instrument_rules(symbol=terms.symbol)
     if rules is None:
         return Decision(False, "unknown_symbol", f"{terms.symbol} is not a known instrument")
@@ -171,14 +172,13 @@ def what_if(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
                                      reserve_price=price, maker_rate=rules.maker_fee_rate,
                                      taker_rate=rules.taker_fee_rate)
     marks = selectors.marks()
-    return risk.pre_trade_decision(risk.PreTradeContext(
+    return risk.OrderContext(risk.PreTradeContext(
         user_id=user_id, symbol=terms.symbol, side=terms.side, quantity=terms.quantity,
         price=price, is_limit=terms.type in ("limit", "stop_limit"), trading=rules.trading,
         required_asset=asset, required_amount=required,
         available_amount=user_account(user_id, asset).available,
         reference_price=marks.get(terms.symbol), marks=marks,
-    ), order_id="what-if", now=now, count=False,
-        exposure=selectors.account_exposures(user_ids=[user_id])[user_id])
+    ), selectors.account_exposures(user_ids=[user_id])[user_id])
 
 
 def headroom(*, user_id: int, symbol: str, price: Decimal | None,

@@ -14,10 +14,6 @@ from apps.processing.outbox import prune_published
 from apps.processing.reconciliation import reconcile
 from apps.risk import selectors as risk_selectors
 from apps.risk import services as risk
-from apps.risk.events import RISK_BREACH
-from oms.events import new_event
-from oms.kafka.shared import event_producer
-from oms.kafka.topics import RISK_EVENTS
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +21,8 @@ logger = logging.getLogger(__name__)
 @shared_task(name="processing.reconcile")
 def reconcile_and_report() -> int:
     """Run every reconciliation check; each difference becomes a `Break` record (healed
-    ones close) and a `risk.breach` event."""
+    ones close) and a `risk.breach` event, emitted by the risk context
+    (`report_venue_breaches`)."""
     results = reconcile()
     recorded = record_breaks(results, now=datetime.now(UTC))
     if recorded.opened or recorded.healed:
@@ -34,9 +31,8 @@ def reconcile_and_report() -> int:
     findings = [finding for found in results.values() for finding in found]
     for finding in findings:
         logger.error("reconciliation difference: %s", finding.detail)
-        event_producer().publish(RISK_EVENTS, key="venue", event=new_event(
-            RISK_BREACH, {"account": None, "check": f"reconcile.{finding.check}",
-                          "detail": finding.detail[:1000]}))
+    risk.report_venue_breaches(breaches=[(f"reconcile.{finding.check}", finding.detail)
+                                         for finding in findings])
     return len(findings)
 
 

@@ -73,8 +73,10 @@ def thresholds() -> dict[str, Decimal]:
 
 
 def _current_limits(params: dict[str, Any]) -> dict[str, Any]:
-    row = RiskLimit.objects.filter(user_id=params.get("user_id"),
-                                   symbol=params.get("symbol", "")).first()
+    scope = RiskLimit.objects.filter(symbol=params.get("symbol", ""))
+    user_id = params.get("user_id")
+    row = (scope.filter(user__isnull=True) if user_id is None
+           else scope.filter(user_id=user_id)).first()
     return {name: None if row is None else getattr(row, name) for name in LIMIT_FIELDS}
 
 

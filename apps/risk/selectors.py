@@ -149,7 +149,9 @@ def collateral_prices(*, last_trades: Mapping[str, Decimal]) -> dict[str, Decima
 
 def limits_of_scope(*, user_id: int | None, symbol: str) -> Limits:
     """The limits one scope sets itself (not resolved against the others)."""
-    row = RiskLimit.objects.filter(user_id=user_id, symbol=symbol).first()
+    scope = RiskLimit.objects.filter(symbol=symbol)
+    row = (scope.filter(user__isnull=True) if user_id is None
+           else scope.filter(user_id=user_id)).first()
     if row is None:
         return Limits()
     return Limits(**{name: getattr(row, name) for name in LIMIT_FIELDS})

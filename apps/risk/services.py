@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +17,7 @@ from prometheus_client import Histogram
 
 from apps.orders import selectors as orders
 from apps.orders import services as order_entry
+from apps.orders.services import OrderTerms
 from apps.risk import events
 from apps.risk.batch import RiskBatch, RiskWrite, VelocityClaim
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext
@@ -60,6 +61,8 @@ __all__ = [
     "HeadroomView",
     "Limits",
     "NoPrice",
+    "OrderContext",
+    "OrderContextSource",
     "OverrideRefused",
     "OverrideView",
     "PreTradeContext",
@@ -81,12 +84,15 @@ __all__ = [
     "reject_override",
     "release_kill_switch",
     "report_margin_calls",
+    "report_venue_breaches",
     "request_override",
     "revert_expired_overrides",
     "risk_batch",
     "set_leverage",
     "set_limits",
     "set_margin_rates",
+    "use_order_context",
+    "validate_order",
 ]
 
 RISK_CHECK_SECONDS = Histogram(
@@ -129,6 +135,45 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
     observe_check_timings(decision)
     batch.flush(now)
     return decision
+
+
+@dataclass(frozen=True, slots=True)
+class OrderContext:
+    """What the pre-trade decision of one order needs beside risk's own state: the
+    order's context (funds, price, marks) and its account's exposure (working orders of
+    every symbol, loans)."""
+
+    context: PreTradeContext
+    exposure: AccountExposure
+
+
+class OrderContextSource(Protocol):
+    def __call__(self, *, user_id: int, terms: OrderTerms) -> OrderContext | Decision:
+        """The context of an order in the stored state, or the decision when there is
+        nothing to decide (an unknown symbol)."""
+
+
+_order_context: OrderContextSource | None = None
+
+
+def use_order_context(source: OrderContextSource) -> None:
+    """Where `validate_order` finds funds and working orders: the processing context
+    provides them (from its `AppConfig.ready`), since risk may not call upstream."""
+    global _order_context
+    _order_context = source
+
+
+def validate_order(*, user_id: int, terms: OrderTerms, now: datetime) -> Decision:
+    """The pre-trade decision the processor would take for this order in the current
+    stored state (funds, working orders of every symbol, loans, marks, limits), reserving
+    and counting nothing (`POST /api/risk/validate`)."""
+    if _order_context is None:
+        raise RuntimeError("no order context source: is apps.processing installed?")
+    found = _order_context(user_id=user_id, terms=terms)
+    if isinstance(found, Decision):
+        return found
+    return pre_trade_decision(found.context, order_id="what-if", now=now, count=False,
+                              exposure=found.exposure)
 
 
 def _context_account(context: PreTradeContext) -> AccountExposure:
@@ -228,6 +273,12 @@ def record_override(*, actor_id: int | None, action: str, subject: str, account:
                     subject=subject, account=account, before=before, after=after)
 
 
+def _scope(user_id: int | None, symbol: str) -> dict[str, Any]:
+    """The lookup of one scope's row: `user_id` None is every account (`IS NULL`), symbol
+    "" every symbol."""
+    return {"user_id": user_id, "symbol": symbol}
+
+
 def _limits_dict(row: RiskLimit | None) -> dict[str, str | None] | None:
     if row is None:
         return None
@@ -245,7 +296,7 @@ def set_limits(*, actor_id: int | None, user_id: int | None, symbol: str,
     if unknown:
         raise ValueError(f"unknown limits: {sorted(unknown)}")
     with transaction.atomic():
-        row = RiskLimit.objects.select_for_update().filter(user_id=user_id, symbol=symbol).first()
+        row = RiskLimit.objects.select_for_update().filter(**_scope(user_id, symbol)).first()
         before = _limits_dict(row)
         row = row or RiskLimit(user_id=user_id, symbol=symbol)
         for name, value in values.items():
@@ -265,7 +316,7 @@ def engage_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str
     order in scope gets a cancel request (reason `kill_switch`). Returns how many."""
     with transaction.atomic():
         switch, _ = KillSwitch.objects.update_or_create(
-            user_id=user_id, symbol=symbol, defaults={"engaged": True, "reason": reason})
+            **_scope(user_id, symbol), defaults={"engaged": True, "reason": reason})
         _audit_and_emit(actor_id=actor_id, action="engage_kill_switch",
                         event_type=events.KILL_SWITCH, subject=str(switch),
                         account=None if user_id is None else str(user_id),
@@ -278,7 +329,7 @@ def engage_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str
 
 def release_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str) -> None:
     with transaction.atomic():
-        updated = KillSwitch.objects.filter(user_id=user_id, symbol=symbol,
+        updated = KillSwitch.objects.filter(**_scope(user_id, symbol),
                                             engaged=True).update(engaged=False)
         if updated:
             _audit_and_emit(actor_id=actor_id, action="release_kill_switch",
@@ -314,6 +365,17 @@ def _report_breach(user_id: int, check: str, detail: str) -> None:
                              subject=f"user {user_id}", after={"check": check, "detail": detail})
     event_producer().publish(RISK_EVENTS, key=str(user_id), event=new_event(
         events.RISK_BREACH, {"account": str(user_id), "check": check, "detail": detail}))
+
+
+def report_venue_breaches(*, breaches: Iterable[tuple[str, str]]) -> int:
+    """Breaches of the venue as a whole (no account), each `(check, detail)`, e.g. a
+    reconciliation difference: emitted as `risk.breach` keyed `venue`; return how many."""
+    reported = 0
+    for check, detail in breaches:
+        event_producer().publish(RISK_EVENTS, key="venue", event=new_event(
+            events.RISK_BREACH, {"account": None, "check": check, "detail": detail[:1000]}))
+        reported += 1
+    return reported
 
 
 def report_margin_calls(*, equities: dict[int, Decimal], marks: dict[str, Decimal]) -> int:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.processing",
     "apps.accounts",
     "apps.audit",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -188,7 +189,7 @@ LOGIN_URL = "/api-auth/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oms.auth.tokens.CachedTokenAuthentication",
+        "apps.accounts.authentication.CachedTokenAuthentication",
         "apps.accounts.authentication.BearerAuthentication",
         "apps.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -25,7 +25,7 @@ MARKETDATA_CACHE_TTL_MS = 1000
 # applies, and the app-level heartbeat (a client silent for two intervals is closed).
 MARKETDATA_WS_QUEUE_SIZE = env_int("MARKETDATA_WS_QUEUE_SIZE", 256)
 MARKETDATA_WS_HEARTBEAT_SECONDS = float(env_str("MARKETDATA_WS_HEARTBEAT_SECONDS", "15"))
-# The resume window of every stream (`apps.marketdata.stream_window`): a client that
+# The resume window of every stream (`oms.streams.window`): a client that
 # reconnects with `since` within it misses nothing; past it, it gets a `gap` (and, for a
 # book, a fresh snapshot). A stream's counter outlives idle spells by far, so sequences
 # never start over under a connected client. A resume replays at most this many messages

@@ -65,10 +65,12 @@ def test_queue_conflates_tickers_and_replaces_book_backlog_with_a_resnapshot() -
     assert queue.offer(StreamItem("book", "BTC-USDT", "delta", {"sequence": 3}))
     assert queue.offer(StreamItem("book", "BTC-USDT", "delta", {"sequence": 4}))  # ignored
     assert queue.offer(StreamItem("trades", "BTC-USDT", "trades", {"id": 1}))  # fits
-    assert queue.offer(StreamItem("trades", "BTC-USDT", "trades", {"id": 2}))  # dropped
+    assert queue.offer(StreamItem("trades", "BTC-USDT", "trades", {"id": 2}, seq=7))  # dropped
     assert not queue.offer(StreamItem("orders", "*", "orders", {}))  # refused when full
     sent = [(item.channel, item.kind, item.body) for item in iter(queue.pop, None)]
-    assert sent == [("trades", "dropped", {"count": 1}), ("ticker", "ticker", {"p": 2}),
+    # The notice names the sequences the client missed, so it can resume from them.
+    assert sent == [("trades", "dropped", {"count": 1, "from": 7, "to": 7}),
+                    ("ticker", "ticker", {"p": 2}),
                     ("book", "resnapshot", {}), ("trades", "trades", {"id": 1})]
 
 

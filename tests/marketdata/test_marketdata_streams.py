@@ -22,10 +22,11 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apps.accounts import services as accounts
+from apps.accounts.websocket import StreamTicketAuth
 from apps.marketdata.feeds.registry import build_feeds
 from apps.marketdata.pipeline import MarketDataPipeline
-from apps.marketdata.routing import websocket_urlpatterns
 from apps.marketdata.ws import MarketDataConsumer
+from config.routing import websocket_urlpatterns
 from tests.marketdata.conftest import (
     book_event,
     fill_event,
@@ -35,7 +36,7 @@ from tests.marketdata.conftest import (
 )
 
 pytestmark = pytest.mark.services
-APP = URLRouter(websocket_urlpatterns)
+APP = StreamTicketAuth(URLRouter(websocket_urlpatterns))
 SNAPSHOT = book_event("snapshot", 10, [["59999", "1"], ["59998", "2"]],
                       [["60001", "1"], ["60003", "4"]])
 

@@ -22,15 +22,16 @@ from django.db import connections
 from django.test import override_settings
 
 from apps.accounts import services as accounts
+from apps.accounts.websocket import StreamTicketAuth
 from apps.marketdata.pipeline import MarketDataPipeline
-from apps.marketdata.routing import websocket_urlpatterns
-from apps.marketdata.ws import CLOSE_LAGGING, OrdersConsumer
+from apps.orders.ws import CLOSE_LAGGING, OrdersConsumer
+from config.routing import websocket_urlpatterns
 from oms.events import Event
 from tests.marketdata.conftest import book_event, fill_event, publish, sole_claims
 from tests.marketdata.test_marketdata_streams import pipeline  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.services
-APP = URLRouter(websocket_urlpatterns)
+APP = StreamTicketAuth(URLRouter(websocket_urlpatterns))
 BURST = 200
 
 
@@ -108,7 +109,8 @@ def test_a_private_reader_that_stops_reading_is_closed_with_a_reason_and_resumes
     fills = [fill_event(alice.id) for _ in range(30)]
 
     async def scenario() -> None:
-        stalled, start = await open_orders(alice.id, app=StalledOrdersConsumer.as_asgi())
+        stalled, start = await open_orders(
+            alice.id, app=StreamTicketAuth(StalledOrdersConsumer.as_asgi()))
         await asyncio.to_thread(publish, fills)
         while (output := await stalled.receive_output(timeout=10))["type"] != \
                 "websocket.close":

@@ -13,22 +13,14 @@ When the queue is full, each channel degrades in its own way:
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
+
+from oms.streams.queue import StreamItem
+
+__all__ = ["BOOK", "DELTA", "DROPPED", "ORDERS", "RESNAPSHOT", "SNAPSHOT", "TICKER",
+           "TRADES", "OutboundQueue", "StreamItem"]
 
 BOOK, TICKER, TRADES, ORDERS = "book", "ticker", "trades", "orders"
 SNAPSHOT, DELTA, RESNAPSHOT, DROPPED = "snapshot", "delta", "resnapshot", "dropped"
-
-
-@dataclass(slots=True)
-class StreamItem:
-    channel: str
-    symbol: str
-    kind: str  # snapshot / delta / resnapshot for the book; the channel name otherwise
-    body: dict[str, Any] = field(default_factory=dict)
-    seq: int = 0  # the stream's sequence of the message (none on markers)
-    text: str = ""  # the message as sent (empty on markers, which are rendered)
-    alive: bool = True
 
 
 class OutboundQueue:

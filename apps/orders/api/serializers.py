@@ -42,7 +42,7 @@ class SharedFieldsSerializer(StrictSerializer):
 
     _bound_fields: ClassVar[dict[type, BindingDict]] = {}
 
-    @property  # type: ignore[override]  # DRF's is a cached_property of each instance
+    @property  # DRF's is a cached_property of each instance
     def fields(self) -> BindingDict:
         fields = self._bound_fields.get(type(self))
         if fields is None:

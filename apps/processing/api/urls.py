@@ -8,7 +8,6 @@ from apps.processing.api.headroom import HeadroomView
 from apps.processing.api.views import (
     BalanceViewSet,
     DepositViewSet,
-    WhatIfViewSet,
     WithdrawalViewSet,
 )
 
@@ -16,7 +15,6 @@ router = SimpleRouter(trailing_slash=False)
 router.register("balances", BalanceViewSet, basename="balance")
 router.register("ledger/deposits", DepositViewSet, basename="deposit")
 router.register("ledger/withdrawals", WithdrawalViewSet, basename="withdrawal")
-router.register("risk/validate", WhatIfViewSet, basename="risk-validate")
 
 urlpatterns = [path("risk/headroom", HeadroomView.as_view(), name="risk-headroom"),
                *router.urls]

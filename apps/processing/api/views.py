@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -11,7 +10,6 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.orders import services as orders
 from apps.processing import selectors, services
 from apps.processing.ledger import InsufficientFunds
 from oms.api.errors import Conflict, FieldConflicts
@@ -83,21 +81,3 @@ class DepositViewSet(MoneyMovementViewSet):
 
 class WithdrawalViewSet(MoneyMovementViewSet):
     movement = staticmethod(services.withdraw)
-
-
-class DecisionSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    accepted = serializers.BooleanField()
-    code = serializers.CharField(allow_blank=True)
-    message = serializers.CharField(allow_blank=True)
-
-
-class WhatIfViewSet(viewsets.ViewSet):
-    """`POST /api/risk/validate`: the decision the processor would take for this order now,
-    reserving nothing."""
-
-    @extend_schema(request=orders.ORDER_REQUEST_SERIALIZER, responses={200: DecisionSerializer})
-    def create(self, request: Request) -> Response:
-        decision = services.what_if(user_id=request.user.pk,
-                                    terms=orders.parse_order_request(request.data),
-                                    now=datetime.now(UTC))
-        return Response(DecisionSerializer(decision).data)

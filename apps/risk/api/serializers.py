@@ -101,3 +101,9 @@ class RiskEventSerializer(serializers.Serializer):  # type: ignore[type-arg]
     actor_id = serializers.IntegerField(allow_null=True)
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
+
+
+class DecisionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    accepted = serializers.BooleanField()
+    code = serializers.CharField(allow_blank=True)
+    message = serializers.CharField(allow_blank=True)

@@ -1,5 +1,5 @@
-"""The risk API: positions, limits (read own; operators set any scope), kill switches and
-the audit of risk events (operators)."""
+"""The risk API: positions, limits (read own; operators set any scope), kill switches,
+the audit of risk events (operators), and the what-if pre-trade decision."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.orders import services as orders
 from apps.risk import selectors, services
 from apps.risk.api.serializers import (
+    DecisionSerializer,
     KillSwitchSerializer,
     LimitsInForceSerializer,
     LimitsSerializer,
@@ -149,3 +151,15 @@ class RiskEventViewSet(viewsets.ViewSet):
     @extend_schema(responses=RiskEventSerializer(many=True))
     def list(self, request: Request) -> Response:
         return Response(RiskEventSerializer(selectors.recent_risk_events(), many=True).data)
+
+
+class WhatIfViewSet(viewsets.ViewSet):
+    """`POST /api/risk/validate`: the decision the processor would take for this order now,
+    reserving nothing."""
+
+    @extend_schema(request=orders.ORDER_REQUEST_SERIALIZER, responses={200: DecisionSerializer})
+    def create(self, request: Request) -> Response:
+        decision = services.validate_order(user_id=request.user.pk,
+                                           terms=orders.parse_order_request(request.data),
+                                           now=datetime.now(UTC))
+        return Response(DecisionSerializer(decision).data)

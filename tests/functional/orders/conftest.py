@@ -16,10 +16,10 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apps.accounts.authentication import CachedTokenAuthentication
 from apps.orders import services
 from apps.orders.selectors import forget_instrument_rules
 from oms.auth.roles import Role, assign_role
-from oms.auth.tokens import CachedTokenAuthentication
 from oms.events import Event, validate_event
 from oms.kafka.config import consumer_config
 from oms.kafka.topics import ORDERS

@@ -16,7 +16,6 @@ from apps.orders import services as orders
 from apps.orders.models import Order
 from apps.orders.services import OrderTerms
 from apps.processing import selectors
-from apps.processing import services as processing
 from apps.risk import services
 from apps.risk.domain.exposure import WorkingOrders
 from oms.redis import redis_client
@@ -71,11 +70,11 @@ def test_what_if_counts_working_orders_of_every_symbol(harness: Harness,
     harness.drain(expect=1)
     assert status(first) == ("ACCEPTED", "")
     now = datetime.now(UTC)
-    eth = processing.what_if(user_id=user, now=now, terms=terms(
+    eth = services.validate_order(user_id=user, now=now, terms=terms(
         "ETH-USDT", "buy", QUANTITIES["ETH-USDT"], PRICES["ETH-USDT"]))
     assert (eth.accepted, eth.code) == (False, "insufficient_funds")
     # 45k working + 4.5k more is within 10k x 5.
-    assert processing.what_if(user_id=user, now=now, terms=terms(
+    assert services.validate_order(user_id=user, now=now, terms=terms(
         "SOL-USDT", "buy", "30", PRICES["SOL-USDT"])).accepted
 
 
@@ -104,10 +103,10 @@ def test_collateral_is_marked_at_the_feed_reference_not_a_moved_last_trade(
     redis_client().set(price_key("BTC-USDT"), json.dumps({"reference_price": "50000"}))
     now = datetime.now(UTC)
     # Equity 1 BTC at 50,000: 250k of buying power at 5x, not 2.5M.
-    big = processing.what_if(user_id=user, now=now,
+    big = services.validate_order(user_id=user, now=now,
                              terms=terms("ETH-USDT", "buy", "100", PRICES["ETH-USDT"]))
     assert (big.accepted, big.code) == (False, "insufficient_funds")
-    assert processing.what_if(user_id=user, now=now,
+    assert services.validate_order(user_id=user, now=now,
                               terms=terms("ETH-USDT", "buy", "80", PRICES["ETH-USDT"])).accepted
 
 

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 
 from apps.orders.models import Order
 from apps.orders.services import OrderTerms
-from apps.processing import services as processing
 from apps.risk import services
 from apps.risk.models import RiskAudit
 from oms.auth.roles import Role
@@ -37,9 +36,9 @@ def test_a_limit_rejects_with_its_code_and_the_what_if_agrees(harness: Harness) 
     services.set_limits(actor_id=None, user_id=user, symbol="", values={
         "max_order_quantity": Decimal("0.05")})
     now = datetime.now(UTC)
-    assert processing.what_if(user_id=user, terms=terms("buy", "0.1", "50000"), now=now).code \
+    assert services.validate_order(user_id=user, terms=terms("buy", "0.1", "50000"), now=now).code \
         == "order_size"
-    assert processing.what_if(user_id=user, terms=terms("buy", "0.05", "50000"),
+    assert services.validate_order(user_id=user, terms=terms("buy", "0.05", "50000"),
                               now=now).accepted
     too_big = place(user, "buy", "0.1", "50000.00")
     fits = place(user, "buy", "0.05", "50000.00")
@@ -81,9 +80,9 @@ def test_daily_loss_counts_today_only_and_resets_at_midnight_utc(btc: None) -> N
     services.record_fill(user_id=user, symbol="BTC-USDT", side="sell", quantity=Decimal("1"),
                          price=Decimal("49900"), fee_in_quote=Decimal(0), when=late)
     order = terms("buy", "0.001", "50000")
-    assert processing.what_if(user_id=user, terms=order, now=late).code == "daily_loss"
+    assert services.validate_order(user_id=user, terms=order, now=late).code == "daily_loss"
     next_day = late + timedelta(minutes=2)
-    assert processing.what_if(user_id=user, terms=order, now=next_day).accepted
+    assert services.validate_order(user_id=user, terms=order, now=next_day).accepted
 
 
 def test_overrides_are_audited_and_emitted(btc: None) -> None:

@@ -7,14 +7,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from apps.accounts import services as accounts
 from apps.orders import services as orders
 from apps.processing import services as processing
-from oms.auth.roles import Role, assign_role
+from oms.auth.roles import Role
 
 FEE = Decimal("0.001")
 INSTRUMENTS = [
@@ -43,19 +42,15 @@ class Command(BaseCommand):
                 )
             lines = []
             for username, role, password in USERS:
-                user, created = get_user_model().objects.get_or_create(username=username)
-                if created:
-                    user.set_password(password)
-                user.is_staff = user.is_superuser = role == Role.OPS
-                user.save()
-                assign_role(user, role)
-                token, _ = Token.objects.get_or_create(user=user)
+                access = accounts.ensure_user(username=username, role=role, password=password,
+                                              password_on_create_only=True)
                 if role == Role.TRADER:
                     for asset, amount in TRADER_FUNDS.items():
-                        processing.deposit(user_id=user.pk, asset=asset, amount=Decimal(amount),
+                        processing.deposit(user_id=access.user_id, asset=asset,
+                                           amount=Decimal(amount),
                                            reference=f"seed_demo:{username}:{asset}")
                 lines.append(f"  {role.value:6} {username:6} password {password:22} "
-                             f"token {token.key}")
+                             f"token {access.token}")
         self.stdout.write("Demo venue ready: BTC-USDT, ETH-USDT, SOL-USDT.")
         self.stdout.write("Log in at http://127.0.0.1:8000/admin/ or /api/ with:")
         self.stdout.write("\n".join(lines))

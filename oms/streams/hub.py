@@ -1,20 +1,19 @@
-"""The fan-out inside each WebSocket process: it tails `prices` and `executions` itself
-and hands every message to its own connections, in process.
+"""The fan-out inside each WebSocket process: it tails the topics of every registered
+`StreamSource` itself and hands every message to its own connections, in process.
 
 Before, every message crossed Kafka → ws-bridge → Redis channel layer → ws process, and
 the layer dropped messages in silence when a connection's channel was full. Now each ws
-process reads both topics from their end (no consumer group: replicas do not share, each
-needs everything), numbers each message in its stream (`stream_window`, one Redis round
-trip per batch, the same number in every process) and calls the `Listener`s subscribed to
-that stream. What a slow connection gets is its own business (`ws.py`, `domain/
-conflation.py`): nothing here waits on a client.
+process reads the topics from their end (no consumer group: replicas do not share, each
+needs everything), numbers each message in its stream (`window`, one Redis round trip per
+batch, the same number in every process) and calls the `Listener`s subscribed to that
+stream. What a slow connection gets is its own business (`connection.py`): nothing here
+waits on a client.
 
-Streams: `md.{symbol}.{channel}` for `ticker`, `trades` and `book` of a symbol, and
-`orders.{user_id}` for a user's own `executions` events.
-
-The hub also keeps each subscribed symbol's book (the marketdata cache's snapshot, brought
-up to date from the window and then by every book event), so a subscriber that is behind
-gets the latest state in one snapshot.
+The streams are the apps' (`register_source`, from each app's `AppConfig.ready`): the
+marketdata context routes `prices` and the public part of `executions` to
+`md.{symbol}.{channel}`, orders routes a user's own `executions` events to
+`orders.{user_id}`. A source turns an event into a `Route` (its stream and message), and
+a text read back from the window into a `StreamMessage`.
 
 It says when its stream is stale: `source_unavailable` while the broker cannot be reached,
 `window_unavailable` while Redis cannot number messages (the batch is kept and retried:
@@ -23,14 +22,13 @@ nothing is sent unnumbered, nothing is skipped)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import time
 import uuid
 import weakref
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,25 +37,14 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
-from apps.marketdata import selectors, stream_window
-from apps.marketdata.domain.book import L2Book, parse_levels
-from apps.marketdata.domain.conflation import BOOK, DELTA, ORDERS, SNAPSHOT, TICKER, TRADES
-from apps.marketdata.events import PRICE_TICK
-from apps.marketdata.stream_window import Offer
-from apps.processing import events as executions
 from oms.events import Event
 from oms.kafka.consumer import BatchConsumer
 from oms.kafka.shared import event_producer
-from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.redis import redis_client
+from oms.streams import window
+from oms.streams.window import Offer
 
 logger = logging.getLogger(__name__)
-
-_MARKET = {PRICE_TICK: (TICKER, TICKER), executions.TRADE: (TRADES, TRADES),
-           executions.BOOK_SNAPSHOT: (BOOK, SNAPSHOT), executions.BOOK_DELTA: (BOOK, DELTA)}
-_EXECUTIONS = frozenset({executions.ORDER_ACCEPTED, executions.ORDER_REJECTED,
-                         executions.ORDER_FILL, executions.ORDER_CANCELLED,
-                         executions.ORDER_SETTLED, executions.ORDER_AMENDED})
 
 STALE_SOURCE = "source_unavailable"  # the broker cannot be reached
 STALE_WINDOW = "window_unavailable"  # Redis cannot number messages
@@ -65,14 +52,6 @@ BEAT_SECONDS = 1.0
 POLL_SECONDS = 0.05
 # What the window's client raises when Redis is gone (redis-py's errors, or the socket's).
 WINDOW_ERRORS = (redis.RedisError, OSError)
-
-
-def market_stream(symbol: str, channel: str) -> str:
-    return f"md.{symbol}.{channel}"
-
-
-def orders_stream(user_id: int) -> str:
-    return f"{ORDERS}.{user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +68,10 @@ class StreamMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class _Route:
+class Route:
+    """Where one event goes: the offer to its stream's window, and how its message is
+    described to listeners."""
+
     offer: Offer
     channel: str
     symbol: str
@@ -97,37 +79,41 @@ class _Route:
     payload: Mapping[str, Any]
 
 
-def _route(event: Event) -> _Route | None:
-    """The stream of one event and its message body, or None for events no stream has."""
-    payload = dict(event.payload)
-    if event.type in _MARKET:
-        channel, kind = _MARKET[event.type]
-        symbol = str(payload["symbol"])
-        if channel == BOOK:
-            body: dict[str, Any] = {"type": kind, "channel": BOOK, **payload}
-            seq: int | None = int(payload["sequence"])
-        else:
-            body, seq = {"type": "trade" if channel == TRADES else TICKER, **payload}, None
-        return _Route(Offer(market_stream(symbol, channel), event.event_id,
-                            json.dumps(body, separators=(",", ":")), seq),
-                      channel, symbol, kind, payload)
-    if event.type in _EXECUTIONS:
-        body = {"type": "execution", "event": event.type, "event_id": event.event_id,
-                "occurred_at": event.to_dict()["occurred_at"], "payload": payload}
-        return _Route(Offer(orders_stream(int(payload["user_id"])), event.event_id,
-                            json.dumps(body, separators=(",", ":"))),
-                      ORDERS, "*", ORDERS, payload)
+@dataclass(frozen=True, slots=True)
+class StreamSource:
+    """One app's streams: the topics it needs tailed, the route of each event (None for
+    events it has no stream for), and the message of a text read back from the window
+    (a resume) for a stream whose name starts with `prefix`."""
+
+    name: str
+    prefix: str
+    topics: tuple[str, ...]
+    route: Callable[[Event], Route | None]
+    decode: Callable[[str, int, str], StreamMessage]
+
+
+_sources: dict[str, StreamSource] = {}
+
+
+def register_source(source: StreamSource) -> None:
+    """Declare an app's streams (from its `AppConfig.ready`), before any hub starts."""
+    _sources[source.name] = source
+
+
+def _route(event: Event) -> Route | None:
+    for source in _sources.values():
+        route = source.route(event)
+        if route is not None:
+            return route
     return None
 
 
 def message_of(stream: str, seq: int, text: str) -> StreamMessage:
     """A message read back from the window (a resume) in the live stream's shape."""
-    body = json.loads(text)
-    if stream.startswith(f"{ORDERS}."):
-        return StreamMessage(stream, ORDERS, "*", ORDERS, seq, text, body["payload"])
-    _, symbol, channel = stream.rsplit(".", 2)
-    kind = body["type"] if channel == BOOK else channel
-    return StreamMessage(stream, channel, symbol, kind, seq, text, body)
+    for source in _sources.values():
+        if stream.startswith(source.prefix):
+            return source.decode(stream, seq, text)
+    raise LookupError(f"no stream source for {stream}")
 
 
 class Listener(Protocol):
@@ -137,7 +123,7 @@ class Listener(Protocol):
 
 
 class _SourceWatch(threading.Thread):
-    """Asks the broker for the source topic's metadata and pings Redis once a beat, off
+    """Asks the broker for a source topic's metadata and pings Redis once a beat, off
     the event loop (a dead broker makes that call wait for its timeout), and keeps the
     last answers: a quiet stream still learns of an outage."""
 
@@ -150,9 +136,11 @@ class _SourceWatch(threading.Thread):
                                   "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
 
     def run(self) -> None:
+        topics = _topics()
         while not self.stop.is_set():
             try:
-                self.admin.list_topics(topic=PRICES, timeout=2 * BEAT_SECONDS)
+                self.admin.list_topics(topic=topics[0] if topics else None,
+                                       timeout=2 * BEAT_SECONDS)
                 reachable = True
             except KafkaException:
                 reachable = False
@@ -166,6 +154,10 @@ class _SourceWatch(threading.Thread):
             self.stop.wait(BEAT_SECONDS)
 
 
+def _topics() -> list[str]:
+    return sorted({topic for source in _sources.values() for topic in source.topics})
+
+
 class StreamHub:
     """The fan-out of one event loop (one per ws process; one per test's loop)."""
 
@@ -173,7 +165,6 @@ class StreamHub:
         self.loop = loop
         self.listeners: dict[str, set[Listener]] = defaultdict(set)
         self.latest: dict[str, int] = {}  # the last sequence handed out, per stream
-        self.books: dict[str, L2Book] = {}
         self.window_down = False
         self._stop = threading.Event()
         self._watch = _SourceWatch(self._stop)
@@ -204,7 +195,7 @@ class StreamHub:
     @staticmethod
     def _tail() -> BatchConsumer:
         consumer = BatchConsumer(
-            topics=[PRICES, EXECUTIONS], group_id=f"ws-tail-{uuid.uuid4().hex[:12]}",
+            topics=_topics(), group_id=f"ws-tail-{uuid.uuid4().hex[:12]}",
             bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
             dead_letters=event_producer(), extra=settings.KAFKA_CLIENT_CONFIG,
             subscribe=False)
@@ -225,7 +216,7 @@ class StreamHub:
                           if consumed.timestamp_ms >= self._since_ms
                           and (route := _route(consumed.event)) is not None]
                 try:
-                    numbered = stream_window.sequence(route.offer for route in routes)
+                    numbered = window.sequence(route.offer for route in routes)
                 except WINDOW_ERRORS as exc:
                     if not self.window_down:
                         logger.warning("streams: cannot number messages, will retry: %s", exc)
@@ -250,8 +241,6 @@ class StreamHub:
             if message.seq <= self.latest.get(message.stream, 0):
                 continue  # already handed out (a duplicate, or fetched by a catch-up)
             self.latest[message.stream] = message.seq
-            if message.channel == BOOK:
-                self._apply_book(message)
             for listener in tuple(self.listeners.get(message.stream, ())):
                 listener.on_message(message)
 
@@ -265,52 +254,16 @@ class StreamHub:
 
     async def latest_seq(self, stream: str) -> int:
         """The stream's last sequence anywhere (any process may have numbered more)."""
-        known = await asyncio.to_thread(stream_window.latest, stream)
+        known = await asyncio.to_thread(window.latest, stream)
         return max(known, self.latest.get(stream, 0))
 
     async def since(self, stream: str, seq: int) -> list[StreamMessage] | None:
         """What `stream` sent after `seq`, or None past the window."""
-        replay = await asyncio.to_thread(stream_window.since, stream, seq,
+        replay = await asyncio.to_thread(window.since, stream, seq,
                                          limit=settings.STREAM_REPLAY_LIMIT)
         if replay.messages is None:
             return None
         return [message_of(stream, item.seq, item.text) for item in replay.messages]
-
-    def _apply_book(self, message: StreamMessage) -> None:
-        book = self.books.get(message.symbol)
-        if book is None:
-            return  # nobody asked for this book yet
-        payload = message.payload
-        bids, asks = parse_levels(payload["bids"]), parse_levels(payload["asks"])
-        if message.kind == SNAPSHOT and (book.sequence or 0) < message.seq:
-            book.apply_snapshot(sequence=message.seq, bids=bids, asks=asks)
-        elif book.synced and message.seq == (book.sequence or 0) + 1:
-            book.apply_delta(sequence=message.seq, bids=bids, asks=asks)
-        # Otherwise the book is behind: `book()` brings it up from the window when asked.
-
-    async def book(self, symbol: str) -> L2Book | None:
-        """The symbol's book as of the last book message handed out, or None when the
-        marketdata role has no snapshot of it that the window can bring up to date."""
-        book = self.books.setdefault(symbol, L2Book(symbol))
-        stream = market_stream(symbol, BOOK)
-        for _attempt in range(2):  # a cache older than the window is read once more
-            if not book.synced:
-                view = await asyncio.to_thread(selectors.order_book, symbol=symbol)
-                if view is None or view.sequence is None:
-                    return None
-                if (book.sequence or 0) < view.sequence:
-                    book.apply_snapshot(sequence=view.sequence, bids=view.bids,
-                                        asks=view.asks)
-            while (book.sequence or 0) < self.latest.get(stream, 0):
-                missed = await self.since(stream, book.sequence or 0)
-                if missed is None:
-                    book.invalidate()
-                    break
-                for message in missed:
-                    self._apply_book(message)
-            else:
-                return book
-        return None
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub] = (

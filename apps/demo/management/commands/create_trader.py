@@ -5,16 +5,16 @@ token alone on the last line (for `Authorization: Token <key>`)."""
 from __future__ import annotations
 
 import argparse
+import secrets
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from apps.accounts import services as accounts
 from apps.processing import selectors, services
-from oms.auth.roles import Role, assign_role
+from oms.auth.roles import Role
 from oms.money import InvalidAmount, format_amount, parse_amount
 
 
@@ -50,23 +50,17 @@ class Command(BaseCommand):
             raise CommandError("the username must not be empty")
         role = Role(options["role"])
         with transaction.atomic():
-            user, created = get_user_model().objects.get_or_create(username=username)
-            if options["password"]:
-                user.set_password(options["password"])
-            elif created:
-                user.set_unusable_password()
-            user.is_staff = user.is_superuser = role in (Role.OPS, Role.ADMIN)
-            user.save()
-            assign_role(user, role)
-            token, _ = Token.objects.get_or_create(user=user)
+            access = accounts.ensure_user(username=username, role=role,
+                                          password=options["password"])
             for index, (asset, amount) in enumerate(options["fund"]):
                 reference = (f"{options['funding_reference']}:{index}"
                              if options["funding_reference"]
-                             else f"create_trader:{user.pk}:{Token.generate_key()}")
-                services.deposit(user_id=user.pk, asset=asset, amount=amount,
+                             else f"create_trader:{access.user_id}:{secrets.token_hex(20)}")
+                services.deposit(user_id=access.user_id, asset=asset, amount=amount,
                                  reference=reference)
-        self.stdout.write(f"{'created' if created else 'updated'} {role.value} {username}")
-        for balance in selectors.balances_of(user_id=user.pk):
+        self.stdout.write(f"{'created' if access.created else 'updated'} {role.value} "
+                          f"{username}")
+        for balance in selectors.balances_of(user_id=access.user_id):
             self.stdout.write(f"  {balance.asset}: available {format_amount(balance.available)}, "
                               f"reserved {format_amount(balance.reserved)}")
-        self.stdout.write(token.key)
+        self.stdout.write(access.token)
