@@ -387,6 +387,9 @@ class BatchProcessor:
     def _write(self, write: BatchWrite, offsets: Offsets) -> None:
         """The writer thread: fence, check the balances the batch started from under the
         lock, write, store the offsets, commit."""
+        # This thread has no request boundary at which Django would drop a connection that
+        # an outage broke, and the breaker's trial renews only the main thread's.
+        connection.close_if_unusable_or_obsolete()
         with (BATCH_SECONDS.labels("write").time(), transaction.atomic(),
               localcontext(MONEY_CONTEXT)):
             self._check_fence({partition for _, partition in offsets})
