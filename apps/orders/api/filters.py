@@ -10,7 +10,7 @@ import django_filters
 
 from apps.orders.models import Fill, Order
 from apps.orders.selectors import OrderView
-from oms.api.filters import UtcDateTimeFilter
+from oms.api.filters import UtcDateTimeFilter, UuidFilter
 
 
 class OrderFilterSet(django_filters.FilterSet):
@@ -45,7 +45,7 @@ class FillFilterSet(django_filters.FilterSet):
 
     symbol = django_filters.CharFilter(field_name="order__symbol")
     side = django_filters.ChoiceFilter(field_name="order__side", choices=Order.Side.choices)
-    order = django_filters.UUIDFilter(field_name="order_id")
+    order = UuidFilter(field_name="order_id")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

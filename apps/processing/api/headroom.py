@@ -6,6 +6,7 @@ processor's view of balances and working orders, and risk may not call processin
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,9 @@ from oms.api.errors import FieldErrors
 from oms.api.fields import amount
 from oms.auth.roles import sees_everything
 from oms.money import MAX_PRICE, MONEY_CONTEXT, InvalidAmount, parse_amount
+
+SYMBOL = re.compile(r"[A-Za-z0-9]{1,12}-[A-Za-z0-9]{1,12}")
+USER_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only (`str.isdigit` admits '²')
 
 
 class RoomSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -100,6 +104,8 @@ class HeadroomView(APIView):
         symbol = params.get("symbol", "")
         if not symbol:
             errors.append(("symbol", "required", "the symbol to ask about"))
+        elif not SYMBOL.fullmatch(symbol):
+            errors.append(("symbol", "invalid", "a symbol such as BTC-USDT"))
         price: Decimal | None = None
         if params.get("price") not in (None, ""):
             try:
@@ -113,7 +119,7 @@ class HeadroomView(APIView):
         user_id = int(request.user.pk)
         asked = params.get("user")
         if asked is not None:
-            if not asked.isdigit():
+            if not USER_ID.fullmatch(asked):
                 errors.append(("user", "invalid", "a user id"))
             elif int(asked) != user_id and not sees_everything(request.user):
                 errors.append(("user", "not_allowed",

@@ -78,6 +78,8 @@ def test_a_kill_switch_leaves_no_room(alice: APIClient) -> None:
     ({"symbol": "BTC-USDT", "price": "-1"}, "price", "out_of_range"),
     ({"symbol": "BTC-USDT"}, "price", "required"),  # no reference price yet
     ({"symbol": "BTC-USDT", "price": "1", "user": "x"}, "user", "invalid"),
+    ({"symbol": "BTC-USDT", "price": "1", "user": "\u00b2"}, "user", "invalid"),  # a digit
+    ({"symbol": "BTC\x00USDT", "price": "1"}, "symbol", "invalid"),  # PostgreSQL refuses NUL
 ])
 def test_bad_questions_are_400_and_change_nothing(alice: APIClient, query: dict[str, str],
                                                   field: str, code: str) -> None:
