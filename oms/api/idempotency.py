@@ -20,10 +20,10 @@ refused with 409 `order_not_working` is replayed as such: a new attempt takes a 
 5xx (a dependency down: nothing took effect) or an exception releases the key, so the
 client may retry with it. If a request dies after acting but before storing its answer
 (the process killed, Redis failing at that moment), its key stays in flight; once older
-than `IN_FLIGHT_SECONDS` a retry takes the key over and runs the request again: every
-endpoint covered is safe to run twice in that rare case (a cancel is refused as final, a
-deposit's `reference` applies once, limits and switches are set to the same values), except
-that creating an API key would create a second one."""
+than `IN_FLIGHT_SECONDS` one retry takes the key over (atomically: `take_over`) and runs
+the request again. Money cannot move twice then (a movement's `reference` applies once);
+a limit, a switch or a revocation is applied again with the same values; creating an API
+key would create a second one (README, "Idempotency")."""
 
 from __future__ import annotations
 
@@ -251,8 +251,10 @@ def idempotent(handler: Handler) -> Handler:
         try:
             try:
                 response = handler(view, request, *args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - rendered as the client will see it
-                response = view.handle_exception(exc)  # re-raises what it cannot render
+            except Exception as exc:  # noqa: BLE001 - rendered, stored, replayed
+                # Rendered as the client will see it, so a refusal is stored and replayed;
+                # what DRF cannot render is raised again.
+                response = view.handle_exception(exc)
         except BaseException:
             _release_quietly(user_id=user_id, key=key)
             raise

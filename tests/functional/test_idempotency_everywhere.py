@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import redis as redis_lib
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from apps.accounts import services as accounts
@@ -76,8 +77,8 @@ def recorded(client: APIClient, **fields: object) -> Order:
 
 
 @pytest.fixture
-def world(alice: APIClient, bob: APIClient, ops: APIClient, orders_topic: OrdersTopic,
-          redis_client: redis_lib.Redis) -> World:
+def world(alice: APIClient, bob: APIClient, ops: APIClient,  # noqa: F811 - the fixtures
+          orders_topic: OrdersTopic, redis_client: redis_lib.Redis) -> World:  # noqa: F811
     owner = alice.user  # type: ignore[attr-defined]
     processing.deposit(user_id=owner.pk, asset="USDT", amount=Decimal("1000"),
                        reference="funding")
@@ -88,7 +89,7 @@ def world(alice: APIClient, bob: APIClient, ops: APIClient, orders_topic: Orders
                  filled=recorded(alice, status="FILLED"), api_key=key.key_id)
 
 
-def published(world: World) -> object:
+def published(world: World) -> int:
     return world.orders_topic.end_offsets()
 
 
@@ -293,3 +294,28 @@ def test_a_refused_request_claims_nothing(world: World) -> None:
     assert malformed.status_code == 400
     assert malformed.json()["errors"][0]["field"] == "Idempotency-Key"
     assert world.redis.keys("idempotency:*") == []
+
+
+# Endpoints that change nothing a retry could repeat, or come before any user is known.
+WITHOUT_KEY = {"POST /api/auth/token", "POST /api/auth/token/refresh",
+               "POST /api/auth/token/revoke", "POST /api/ws-ticket",
+               "POST /api/risk/validate"}
+
+
+def test_every_mutating_endpoint_documents_the_key_409_and_422() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    documented, missing = set(), set()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in {"post", "put", "patch", "delete"}:
+                continue
+            name = f"{method.upper()} {path}"
+            headers = {parameter["name"] for parameter in operation.get("parameters", [])
+                       if parameter["in"] == "header"}
+            if idempotency.HEADER in headers and {"409", "422"} <= set(operation["responses"]):
+                documented.add(name)
+            elif name not in WITHOUT_KEY:
+                missing.add(name)
+    assert missing == set()
+    assert {f"{endpoint.method} {endpoint.path}" for endpoint in ENDPOINTS.values()} <= {
+        name.replace("{id}", "{btc}" if "orders" in name else "{key}") for name in documented}
