@@ -1,10 +1,17 @@
-"""OpenAPI post-processing: every operation documents the structured error body for the
+"""OpenAPI generation: every operation documents the structured error body for the
 errors any endpoint can answer (authentication, permission, validation, throttling, a
-dependency down), so clients and schema-based tests know every status they may see."""
+dependency down), so clients and schema-based tests know every status they may see; and
+every handler marked `@idempotent` documents its `Idempotency-Key` header, its 409 (in
+flight) and its 422 (the key reused with another request)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+from oms.api import idempotency
 
 ERROR_BODY = {
     "type": "object",
@@ -63,3 +70,28 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any,
                 if status.startswith(("4", "5")) and "content" not in response:
                     responses[status] = _error_response(response.get("description", ""))
     return result
+
+
+class IdempotentAutoSchema(AutoSchema):
+    """drf-spectacular's schema, with `Idempotency-Key` on the handlers that honour it."""
+
+    def _handler(self) -> object:
+        action = getattr(self.view, "action", None)
+        return getattr(self.view, action or self.method.lower(), None)
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters: list[Any] = list(super().get_override_parameters())
+        named = {parameter.name for parameter in parameters
+                 if isinstance(parameter, OpenApiParameter)}
+        if idempotency.is_idempotent(self._handler()) and idempotency.HEADER not in named:
+            parameters.append(idempotency.HEADER_PARAMETER)
+        return parameters
+
+    def get_operation(self, path: str, path_regex: str, path_prefix: str, method: str,
+                      registry: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is not None and idempotency.is_idempotent(self._handler()):
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("409", {"description": idempotency.CONFLICT_DESCRIPTION})
+            responses.setdefault("422", {"description": idempotency.MISMATCH_DESCRIPTION})
+        return operation

@@ -33,6 +33,7 @@ from apps.accounts.api.serializers import (
     StreamTicketSerializer,
 )
 from oms.api.errors import ServiceUnavailable
+from oms.api.idempotency import idempotent
 from oms.api.permissions import Scope
 from oms.api.throttling import (
     LOGIN_SCOPE,
@@ -110,6 +111,7 @@ class ApiKeyViewSet(viewsets.ViewSet):
         return Response(ApiKeySerializer(keys, many=True).data)
 
     @extend_schema(request=CreateApiKeySerializer, responses={201: IssuedApiKeySerializer})
+    @idempotent
     def create(self, request: Request) -> Response:
         serializer = CreateApiKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -122,6 +124,7 @@ class ApiKeyViewSet(viewsets.ViewSet):
 
     @extend_schema(request=None, responses={200: ApiKeySerializer})
     @action(detail=True, methods=["post"])
+    @idempotent
     def revoke(self, request: Request, pk: str) -> Response:
         key = services.revoke_api_key(key_id=pk, user_id=request.user.pk)
         if key is None:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from apps.orders.dead_man import MAX_COUNTDOWN_SECONDS, arm_dead_man
 from apps.orders.services import OrderEntryUnavailable
 from oms.api.errors import ServiceUnavailable
+from oms.api.idempotency import idempotent
 
 
 class DeadManRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -38,6 +39,7 @@ class DeadManSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class DeadManView(APIView):
     @extend_schema(request=DeadManRequestSerializer, responses={200: DeadManSerializer})
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = DeadManRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -4,15 +4,13 @@ render; the rules live in the domain and the services."""
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from redis.client import Pipeline
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -37,14 +35,15 @@ from apps.orders.api.serializers import (
 )
 from apps.orders.domain.rules import Violation
 from apps.orders.models import Fill, Order
-from oms.api.errors import Conflict, FieldErrors, ServiceUnavailable, UnprocessableEntity
+from oms.api import idempotency as idempotency_keys
+from oms.api.errors import Conflict, FieldErrors, ServiceUnavailable
+from oms.api.idempotency import idempotent
 from oms.api.pagination import StrictCursorPagination
 from oms.api.throttling import RateWindow, UserAndClientIpThrottle, rate_windows, retry_after
 from oms.auth.roles import sees_everything
 
 logger = logging.getLogger(__name__)
 
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 # Errors specific to order entry; the common ones (400, 401, 403, 404, 429, 503) are added
 # to every operation by oms.api.schema.
 ERROR_RESPONSES = {
@@ -52,11 +51,6 @@ ERROR_RESPONSES = {
                                      "the same Idempotency-Key in flight."),
     422: OpenApiResponse(description="Idempotency-Key reused with a different request."),
 }
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-    description="Makes the request safe to retry for 24 hours (same key, same body: the "
-                "first response is replayed with `Idempotent-Replayed: true`).",
-)
 
 
 class OrdersThrottle(UserAndClientIpThrottle):
@@ -154,7 +148,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             raise NotFound("no such order")
         return order
 
-    @extend_schema(request=PlaceOrderSerializer, parameters=[IDEMPOTENCY_HEADER],
+    @extend_schema(request=PlaceOrderSerializer, parameters=[idempotency_keys.HEADER_PARAMETER],
                    responses={202: OrderSerializer, **ERROR_RESPONSES})
     def create(self, request: Request) -> Response:
         # Parse and check the order (no I/O), admit it in one Redis round trip (rate limits, the
@@ -166,7 +160,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         key = request.headers.get("Idempotency-Key")
         windows = rate_windows(OrdersThrottle().counted(request))
         try:
-            if key is not None and not IDEMPOTENCY_KEY_PATTERN.match(key):
+            if key is not None and not idempotency_keys.KEY_PATTERN.match(key):
                 raise FieldErrors([("Idempotency-Key", "invalid",
                                     "1 to 255 printable ASCII characters without spaces")])
             serializer = PlaceOrderSerializer(data=request.data)
@@ -252,11 +246,9 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         or a request while it is in flight (409), or resolve an outcome it left unknown.
         The rare paths, in as many round trips as they need."""
         if claim.outcome is idempotency.Outcome.REPLAY:
-            return Response(claim.body, status=claim.status,
-                            headers={"Idempotent-Replayed": "true"})
+            return idempotency_keys.replay(claim)
         if claim.outcome is idempotency.Outcome.MISMATCH:
-            raise UnprocessableEntity("this Idempotency-Key was used with a different request",
-                                      code="idempotency_key_reused")
+            raise idempotency_keys.mismatch()
         resolving = claim.outcome is idempotency.Outcome.RESOLVE
         known = self._known_order(user_id=user_id, key=key, in_database=resolving)
         if known is not None:
@@ -266,8 +258,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             self._store(user_id=user_id, key=key, fingerprint=fingerprint, response=response)
             return response
         if not resolving:
-            raise Conflict("a request with this Idempotency-Key is in progress",
-                           code="idempotency_key_in_flight")
+            raise idempotency_keys.in_flight()
         submitted_at = claim.submitted_at or datetime.now(UTC)
         try:
             idempotency.resume(user_id=user_id, key=key, request_fingerprint=fingerprint,
@@ -383,6 +374,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     @extend_schema(request=AmendOrderSerializer, responses={202: OrderSerializer,
                                                            **ERROR_RESPONSES})
+    @idempotent
     def partial_update(self, request: Request, pk: str) -> Response:
         serializer = AmendOrderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -401,6 +393,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     @extend_schema(request=None, responses={202: OrderSerializer, **ERROR_RESPONSES})
     @action(detail=True, methods=["post"])
+    @idempotent
     def cancel(self, request: Request, pk: str) -> Response:
         order = self._order(pk)
         reason = "user" if order.user_id == request.user.pk else "ops"
@@ -415,6 +408,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     @extend_schema(request=CancelAllSerializer, responses={202: CancelAllResultSerializer,
                                                           **ERROR_RESPONSES})
     @action(detail=False, methods=["post"], url_path="cancel-all")
+    @idempotent
     def cancel_all(self, request: Request) -> Response:
         serializer = CancelAllSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -14,6 +14,7 @@ from apps.processing import selectors, services
 from apps.processing.ledger import InsufficientFunds
 from oms.api.errors import Conflict, FieldConflicts
 from oms.api.fields import amount
+from oms.api.idempotency import idempotent
 from oms.api.permissions import IsOps
 
 
@@ -56,6 +57,7 @@ class MoneyMovementViewSet(viewsets.ViewSet):
 
     @extend_schema(request=MoneyMovementSerializer,
                    responses={201: BalanceSerializer(many=True)})
+    @idempotent
     def create(self, request: Request) -> Response:
         serializer = MoneyMovementSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -28,6 +28,7 @@ from apps.risk.api.serializers import (
     SetLimitsSerializer,
 )
 from oms.api.errors import FieldErrors
+from oms.api.idempotency import idempotent
 from oms.api.permissions import IsOps
 from oms.auth.roles import sees_everything
 
@@ -75,6 +76,7 @@ class LimitView(APIView):
 
     @extend_schema(request=SetLimitsSerializer,
                    responses={200: LimitsSerializer, 202: OverrideSerializer})
+    @idempotent
     def put(self, request: Request) -> Response:
         """Set a scope's limits; 202 with the pending override when a limit is raised above
         its four-eyes threshold (a second operator approves it in the admin)."""
@@ -106,6 +108,7 @@ class KillSwitchViewSet(viewsets.ViewSet):
     permission_classes = [IsOps]
 
     @extend_schema(request=KillSwitchSerializer, responses={202: None})
+    @idempotent
     def create(self, request: Request) -> Response:
         """Engage: new orders in scope are rejected, working ones get cancel requests. With
         `expires_at` it is released again by itself at that time."""
@@ -129,6 +132,7 @@ class KillSwitchViewSet(viewsets.ViewSet):
     @extend_schema(request=KillSwitchSerializer,
                    responses={200: None, 202: OverrideSerializer})
     @action(detail=False, methods=["post"])
+    @idempotent
     def release(self, request: Request) -> Response:
         """Release; a global or symbol switch (no account in scope) waits for a second
         operator's approval (202 with the pending override). With `expires_at` the switch

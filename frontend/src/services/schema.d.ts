@@ -1230,7 +1230,10 @@ export interface operations {
     api_keys_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1275,6 +1278,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflict: the same Idempotency-Key is in flight, or the request conflicts with the state of what it names. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Rate limited; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -1302,7 +1323,10 @@ export interface operations {
     api_keys_revoke_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1347,6 +1371,24 @@ export interface operations {
             };
             /** @description No such resource visible to you. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: the same Idempotency-Key is in flight, or the request conflicts with the state of what it names. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1898,7 +1940,10 @@ export interface operations {
     ledger_deposits_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1936,6 +1981,24 @@ export interface operations {
             };
             /** @description Authenticated but not allowed. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: the same Idempotency-Key is in flight, or the request conflicts with the state of what it names. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1970,7 +2033,10 @@ export interface operations {
     ledger_withdrawals_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2008,6 +2074,24 @@ export interface operations {
             };
             /** @description Authenticated but not allowed. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: the same Idempotency-Key is in flight, or the request conflicts with the state of what it names. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2463,7 +2547,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`). */
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2634,7 +2718,10 @@ export interface operations {
     orders_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2735,7 +2822,10 @@ export interface operations {
     orders_cancel_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2935,7 +3025,10 @@ export interface operations {
     orders_cancel_all_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3025,7 +3118,10 @@ export interface operations {
     orders_dead_man_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3063,6 +3159,24 @@ export interface operations {
             };
             /** @description Authenticated but not allowed. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: the same Idempotency-Key is in flight, or the request conflicts with the state of what it names. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3239,7 +3353,10 @@ export interface operations {
     risk_kill_switches_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3283,6 +3400,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflict: the same Idempotency-Key is in flight, or the request conflicts with the state of what it names. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Rate limited; retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -3310,7 +3445,10 @@ export interface operations {
     risk_kill_switches_release_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3355,6 +3493,24 @@ export interface operations {
             };
             /** @description Authenticated but not allowed. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: the same Idempotency-Key is in flight, or the request conflicts with the state of what it names. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3461,7 +3617,10 @@ export interface operations {
     risk_limits_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry for 24 hours (same key, same body: the first response is replayed with `Idempotent-Replayed: true`; another body is 422; while the first is in flight, 409). */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3507,6 +3666,24 @@ export interface operations {
             };
             /** @description Authenticated but not allowed. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: the same Idempotency-Key is in flight, or the request conflicts with the state of what it names. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
