@@ -134,6 +134,52 @@ test("the order form estimates cost and fee", async () => {
   await expect(page.getByTestId("estimate-available")).toHaveText("1000000 USDT");
 });
 
+test("the order form shows the risk headroom for the side selected and the rule that binds", async () => {
+  const headroom = region("Risk headroom");
+  const base = headroom.getByTestId("headroom-base");
+  await fillOrderForm("30000.00", "0.01");
+  await expect(headroom.getByTestId("headroom-at")).toHaveText(/at 30000 USDT$/);
+  // 1,000,000 USDT buys 1,000,000 / (30000 x 1.001, the taker fee reserved) BTC, on the lot
+  await expect(base).toHaveText("33.30003 BTC");
+  await expect(headroom.getByTestId("headroom-quote")).toHaveText("999000.9 USDT");
+  await expect(headroom.getByTestId("headroom-binding"))
+    .toHaveText("Not enough available balance (insufficient_funds)");
+
+  // the other side of the same answer: Alice's 10 BTC
+  await page.getByRole("radio", { name: "Sell" }).click();
+  await expect(headroom).toHaveAttribute("data-side", "sell");
+  await expect(headroom.getByText("Can sell up to")).toBeVisible();
+  await expect(base).toHaveText("10 BTC");
+  await expect(headroom.getByTestId("headroom-quote")).toHaveText("300000 USDT");
+
+  // every rule, by keyboard; axe-core passes with it open
+  const rules = headroom.getByText("Every rule (sell)");
+  await rules.focus();
+  await page.keyboard.press("Enter");
+  await expect(headroom.locator('tr[data-rule="insufficient_funds"]')).toHaveClass("binding");
+  await expect(headroom.locator('tr[data-rule="order_size"] td')).toHaveText("33.33333 BTC");
+  await expectAccessible("risk headroom open");
+  await page.keyboard.press("Enter");
+
+  // a price typed key by key is asked once it is typed, not once a key
+  const asked: string[] = [];
+  const count = (request: { url: () => string }) => {
+    if (request.url().includes("/api/risk/headroom")) asked.push(request.url());
+  };
+  page.on("request", count);
+  await page.getByLabel("Price (USDT)").fill("");
+  await page.getByLabel("Price (USDT)").pressSequentially("31000.00", { delay: 40 });
+  await expect(headroom.getByTestId("headroom-at")).toHaveText(/at 31000 USDT$/);
+  await expect(headroom).toHaveAttribute("aria-busy", "false");
+  page.off("request", count);
+  expect(asked.length, asked.join("\n")).toBeLessThanOrEqual(2);
+  expect(asked.at(-1)).toMatch(/price=31000(&|$)/);
+  await expect(base).toHaveText("10 BTC");
+
+  await page.getByRole("radio", { name: "Buy" }).click();
+  await expect(base).toHaveText("32.22583 BTC"); // 1,000,000 / (31000 x 1.001)
+});
+
 test("an order amended inline from its row changes price and quantity", async () => {
   await fillOrderForm("30000.00", "0.01");
   const sent = page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith("/api/orders"));
@@ -187,6 +233,10 @@ test("a crossing order fills: fills, position with unrealized P&L, balances", as
   await asks().nth(await asks().count() - 4).click(); // a few levels up: crosses for sure
   await page.getByLabel("Quantity (BTC)").fill("0.01");
   await expect(page.getByTestId("estimate")).toContainText("Est. fee (taker 0.001)");
+  const headroom = region("Risk headroom");
+  await expect(headroom).toHaveAttribute("aria-busy", "false");
+  await expect(headroom.getByTestId("headroom-base")).toHaveText(/ BTC$/);
+  const roomBefore = await headroom.getByTestId("headroom-base").textContent();
   await page.getByRole("button", { name: "Buy BTC" }).click();
 
   const fills = region("Fills");
@@ -195,6 +245,8 @@ test("a crossing order fills: fills, position with unrealized P&L, balances", as
   await expect(cell("Positions", 'data-symbol="BTC-USDT"', 3)).not.toHaveText("–");
   await expect(cell("Positions", 'data-symbol="BTC-USDT"', 4)).toHaveText(/^-?\d+\.\d\d$/);
   await expect(cell("Balances", 'data-asset="BTC"', 3)).toHaveText("10.01");
+  // the fill spent USDT: the headroom is read again by itself, less is left to buy
+  await expect(headroom.getByTestId("headroom-base")).not.toHaveText(roomBefore ?? "");
   await expect(openOrders()).toHaveCount(0);
   await expect(region("Order history").locator('tbody tr[data-status="SETTLED"], tbody tr[data-status="FILLED"]'))
     .toHaveCount(1);
@@ -212,7 +264,7 @@ test("every control is reachable by keyboard, and a book level picks its price b
     }));
     reached.add(await page.evaluate(() => (document.activeElement?.textContent ?? "").trim().slice(0, 20)));
   }
-  for (const name of ["5m", "order-price", "order-quantity", "Buy BTC"]) {
+  for (const name of ["5m", "order-price", "order-quantity", "Every rule (buy)", "Buy BTC"]) {
     expect([...reached], `Tab reaches ${name}`).toContain(name);
   }
   await expect.poll(() => asks().count()).toBeGreaterThanOrEqual(1);
@@ -246,7 +298,7 @@ test("on a 390 px phone screen nothing overflows sideways and axe-core passes", 
   await expect(page.getByRole("form", { name: "Order entry" })).toBeVisible();
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(390);
-  for (const name of ["Price chart", "Order book", "Trades", "Open orders"]) {
+  for (const name of ["Price chart", "Order book", "Trades", "Open orders", "Risk headroom"]) {
     await expect(region(name)).toBeVisible();
   }
   await page.getByLabel("Quantity (BTC)").scrollIntoViewIfNeeded();

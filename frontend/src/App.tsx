@@ -100,7 +100,8 @@ export function App() {
           )}
           {signedIn && instrument && (
             <TradeForm key={instrument.symbol} instrument={instrument} pickedPrice={picked} onPlace={orders.place}
-              best={{ bid: ticker?.best_bid ?? null, ask: ticker?.best_ask ?? null }} available={available} />
+              best={{ bid: ticker?.best_bid ?? null, ask: ticker?.best_ask ?? null }} available={available}
+              ordersStream={ordersStream} />
           )}
           {symbol && <TradeTape trades={tape} symbol={symbol} />}
           {signedIn && <Balances balances={account.balances} />}

@@ -42,4 +42,12 @@ describe("api", () => {
     stubFetch(401, { errors: [{ field: null, code: "not_authenticated", message: "no" }] });
     expect(((await api.balances().catch((e: unknown) => e)) as ApiError).unauthenticated).toBe(true);
   });
+
+  it("asks the headroom at a price, or at the reference price without one", async () => {
+    const fetch = stubFetch(200, {});
+    await api.headroom("BTC-USDT", "30000.5");
+    await api.headroom("BTC-USDT", null);
+    const urls = fetch.mock.calls.map((call) => (call as unknown as [string])[0]);
+    expect(urls).toEqual(["/api/risk/headroom?symbol=BTC-USDT&price=30000.5", "/api/risk/headroom?symbol=BTC-USDT"]);
+  });
 });

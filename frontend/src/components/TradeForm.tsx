@@ -1,12 +1,16 @@
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { estimateOrder } from "../domain/estimate";
+import { headroomAsk } from "../domain/headroom";
 import { newIdempotencyKey } from "../domain/ids";
 import type { FieldError, Instrument, Order, OrderType, PlaceOrderRequest } from "../domain/types";
 import {
   type OrderDraft, timesInForce, toOrderRequest, usesPrice, usesStopPrice, validateOrder,
 } from "../domain/validation";
+import { useHeadroom } from "../hooks/useHeadroom";
 import { ApiError } from "../services/api";
+import type { OrdersStream } from "../services/websocket";
 import { errorsOf, FieldErrors } from "./FieldError";
+import { HeadroomPanel } from "./HeadroomPanel";
 
 interface Props {
   instrument: Instrument;
@@ -17,6 +21,8 @@ interface Props {
   best?: { bid: string | null; ask: string | null };
   /** Available balances by asset, shown against what the order needs. */
   available?: ReadonlyMap<string, string>;
+  /** The user's order events: the risk headroom is read again after each (coalesced). */
+  ordersStream?: OrdersStream;
 }
 
 const TYPES: { value: OrderType; label: string }[] = [
@@ -46,7 +52,9 @@ function Field({ id, label, errors, children }: {
   );
 }
 
-export function TradeForm({ instrument, pickedPrice, onPlace, best = { bid: null, ask: null }, available }: Props) {
+export function TradeForm({
+  instrument, pickedPrice, onPlace, best = { bid: null, ask: null }, available, ordersStream,
+}: Props) {
   const [draft, setDraft] = useState<OrderDraft>(EMPTY);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [submitting, setSubmitting] = useState(false);
@@ -59,6 +67,12 @@ export function TradeForm({ instrument, pickedPrice, onPlace, best = { bid: null
   useEffect(() => {
     if (pickedPrice) setDraft((d) => ({ ...d, price: pickedPrice.price }));
   }, [pickedPrice]);
+
+  // One answer holds both sides: a side change shows the other at once, and reads again.
+  const ask = headroomAsk(instrument.symbol, draft);
+  const headroom = useHeadroom(ordersStream, ask);
+  const { refresh: refreshHeadroom } = headroom;
+  useEffect(() => { refreshHeadroom(); }, [draft.side, refreshHeadroom]);
 
   const update = (changes: Partial<OrderDraft>) => {
     setDraft((d) => {
@@ -159,6 +173,7 @@ export function TradeForm({ instrument, pickedPrice, onPlace, best = { bid: null
         Tick {instrument.tick_size} · lot {instrument.lot_size} · min notional {instrument.min_notional} {quote}
       </p>
       <OrderEstimate draft={draft} instrument={instrument} best={best} available={available} />
+      <HeadroomPanel side={draft.side} ask={ask} state={headroom} />
       <FieldErrors id="order-form-error" errors={formErrors} />
       <button type="submit" className={`submit ${draft.side}`} disabled={submitting}>
         {submitting ? "Sending…" : `${draft.side === "buy" ? "Buy" : "Sell"} ${base}`}
@@ -171,7 +186,7 @@ export function TradeForm({ instrument, pickedPrice, onPlace, best = { bid: null
 }
 
 /** Cost, fee and total of the draft before it is sent (`domain/estimate.ts`), and the
- * balance it draws on. (Risk headroom is not shown: the API has no headroom endpoint.) */
+ * balance it draws on. The risk headroom is `HeadroomPanel`, under it. */
 function OrderEstimate({ draft, instrument, best, available }: {
   draft: OrderDraft; instrument: Instrument; best: { bid: string | null; ask: string | null };
   available?: ReadonlyMap<string, string>;

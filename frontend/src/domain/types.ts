@@ -11,6 +11,8 @@ export type Position = Schemas["Position"];
 export type Candle = Schemas["Candle"];
 export type Price = Schemas["Price"];
 export type PublicTrade = Schemas["Trade"];
+/** `GET /api/risk/headroom`: how much more the account may buy and sell, rule by rule. */
+export type Headroom = Schemas["Headroom"];
 export type CandleInterval = "1m" | "5m" | "1h";
 export type OrderBookSnapshot = Schemas["OrderBook"];
 export type PlaceOrderRequest = Schemas["PlaceOrderRequest"];

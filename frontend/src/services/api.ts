@@ -6,7 +6,7 @@
  * holding the API's `{"errors": [{field, code, message}]}`.
  */
 import type {
-  AmendOrderRequest, Balance, Candle, CandleInterval, Fill, FieldError, Instrument, Order,
+  AmendOrderRequest, Balance, Candle, CandleInterval, Fill, FieldError, Headroom, Instrument, Order,
   OrderStatus, PlaceOrderRequest, Position, Price, PublicTrade,
 } from "../domain/types";
 import type { components } from "./schema";
@@ -72,6 +72,13 @@ export const api = {
   instruments: () => request<Instrument[]>("GET", "/api/instruments"),
   balances: () => request<Balance[]>("GET", "/api/balances"),
   positions: () => request<Position[]>("GET", "/api/risk/positions"),
+  /** How much more the rules allow now on each side of `symbol`, at `price` (null: at the
+   * reference price), and which rule binds first. */
+  headroom: (symbol: string, price: string | null) => {
+    const params = new URLSearchParams({ symbol });
+    if (price !== null) params.set("price", price);
+    return request<Headroom>("GET", `/api/risk/headroom?${params}`);
+  },
   candles: (symbol: string, interval: CandleInterval, limit: number) =>
     request<Candle[]>("GET", `/api/market-data/candles/${enc(symbol)}?interval=${interval}&limit=${limit}`),
   /** Last, best bid and ask, reference, and the 24 h change, high, low and volume. */
