@@ -67,6 +67,17 @@ class PlaceOrderSerializer(SharedFieldsSerializer):
     stop_price = amount(required=False, allow_null=True)
     post_only = serializers.BooleanField(required=False, default=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    reduce_only = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Tolerated for clients that always send it (ccxt's reduceOnly): a spot "
+                  "order never only reduces a position, so only false is accepted.")
+
+    def validate_reduce_only(self, value: bool) -> bool:
+        if value:
+            raise serializers.ValidationError(
+                "this venue trades spot: an order cannot be reduce-only",
+                code="reduce_only_unsupported")
+        return value
 
     def terms(self) -> OrderTerms:
         data = self.validated_data

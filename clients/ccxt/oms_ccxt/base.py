@@ -367,7 +367,8 @@ class OmsBase:
                       price: float | None, params: dict[str, Any]) -> dict[str, Any]:
         """The body of `POST /api/orders` for ccxt's `create_order` arguments. Unified
         params: `clientOrderId`, `timeInForce` (GTC, IOC, FOK, PO), `postOnly`,
-        `triggerPrice` (or `stopPrice`: a stop or stop-limit order), `expiresAt` (ms, GTD)."""
+        `triggerPrice` (or `stopPrice`: a stop or stop-limit order), `expiresAt` (ms, GTD),
+        `reduceOnly` (false only: a spot venue)."""
         x: Any = self
         market = x.market(symbol)
         trigger = x.safe_string_2(params, "triggerPrice", "stopPrice")
@@ -393,8 +394,12 @@ class OmsBase:
         client_order_id = x.safe_string_2(params, "clientOrderId", "client_order_id")
         if client_order_id is not None:
             request["client_order_id"] = client_order_id
+        reduce_only = x.safe_bool(params, "reduceOnly")
+        if reduce_only is not None:
+            request["reduce_only"] = reduce_only  # the API accepts false, refuses true
         rest = x.omit(params, ["triggerPrice", "stopPrice", "timeInForce", "postOnly",
-                               "expiresAt", "clientOrderId", "client_order_id"])
+                               "expiresAt", "clientOrderId", "client_order_id",
+                               "reduceOnly"])
         return x.extend(request, rest)
 
     def orders_query(self, symbol: str | None, since: int | None, limit: int | None,

@@ -964,6 +964,11 @@ export interface components {
             post_only: boolean;
             /** Format: date-time */
             expires_at?: string | null;
+            /**
+             * @description Tolerated for clients that always send it (ccxt's reduceOnly): a spot order never only reduces a position, so only false is accepted.
+             * @default false
+             */
+            reduce_only: boolean;
         };
         Position: {
             user_id: number;

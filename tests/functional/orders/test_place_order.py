@@ -66,6 +66,7 @@ def test_valid_order_is_published_cached_and_accepted(
     (limit_order(post_only=True, time_in_force="IOC"), "post_only", "post_only_not_allowed"),
     (limit_order(leverage="10"), "leverage", "unknown_field"),
     (limit_order(client_order_id="has space"), "client_order_id", "invalid"),
+    (limit_order(reduce_only=True), "reduce_only", "reduce_only_unsupported"),
 ])
 def test_invalid_order_is_400_naming_field_and_code_and_publishes_nothing(
     alice: APIClient, orders_topic: OrdersTopic, redis_client: redis_lib.Redis,
@@ -81,6 +82,12 @@ def test_invalid_order_is_400_naming_field_and_code_and_publishes_nothing(
     assert redis_client.keys("order:*") == []
     assert redis_client.keys("client_order:*") == []
     assert orders_topic.end_offsets() == published_before
+
+
+def test_reduce_only_false_is_tolerated(alice: APIClient) -> None:
+    """Clients that always send it (ccxt's `reduceOnly`) place spot orders unchanged."""
+    response = alice.post("/api/orders", limit_order(reduce_only=False), format="json")
+    assert response.status_code == 202, response.content
 
 
 def test_halted_symbol_is_refused(alice: APIClient) -> None:
