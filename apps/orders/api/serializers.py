@@ -68,7 +68,7 @@ class PlaceOrderSerializer(SharedFieldsSerializer):
     post_only = serializers.BooleanField(required=False, default=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     reduce_only = serializers.BooleanField(
-        required=False, default=False,
+        required=False,
         help_text="Tolerated for clients that always send it (ccxt's reduceOnly): a spot "
                   "order never only reduces a position, so only false is accepted.")
 

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../services/api";
+import { NewestOnly } from "../services/newest";
 
 export interface Resource<T> {
   data: T | null;
@@ -15,12 +16,14 @@ export function useResource<T>(load: (() => Promise<T>) | null, coalesceMs = 150
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const loadRef = useRef(load);
   loadRef.current = load;
+  const newest = useRef(new NewestOnly());
 
   const run = useCallback(() => {
     timer.current = null;
     const current = loadRef.current;
     if (!current) return;
-    current().then(
+    newest.current.track(
+      current(),
       (value) => { if (loadRef.current === current) { setData(value); setError(null); } },
       (reason: unknown) => {
         if (loadRef.current === current) setError(reason instanceof ApiError ? reason : null);

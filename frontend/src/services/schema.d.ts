@@ -964,11 +964,8 @@ export interface components {
             post_only: boolean;
             /** Format: date-time */
             expires_at?: string | null;
-            /**
-             * @description Tolerated for clients that always send it (ccxt's reduceOnly): a spot order never only reduces a position, so only false is accepted.
-             * @default false
-             */
-            reduce_only: boolean;
+            /** @description Tolerated for clients that always send it (ccxt's reduceOnly): a spot order never only reduces a position, so only false is accepted. */
+            reduce_only?: boolean;
         };
         Position: {
             user_id: number;
