@@ -439,7 +439,9 @@ class BatchProcessor:
     def _store_offsets(self, offsets: Offsets, *, notify: bool) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE processing_partitionownership AS o SET next_offset = v.next_offset, "
+                # Never backwards: a batch consumed again after a rewind stores nothing older.
+                "UPDATE processing_partitionownership AS o "
+                "SET next_offset = GREATEST(o.next_offset, v.next_offset), "
                 "updated_at = now() FROM unnest(%s::text[], %s::int[], %s::bigint[]) "
                 "AS v (topic, partition, next_offset) WHERE o.\"group\" = %s "
                 "AND o.topic = v.topic AND o.partition = v.partition",
