@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "oms.api.security_headers.ContentSecurityPolicyMiddleware",
     "oms.api.body_limit.RequestBodyLimitMiddleware",
+    "oms.api.query_guard.NulQueryParameterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
