@@ -4,15 +4,11 @@ authentication (`apps.accounts.websocket`: the origin policy, where no `Origin` 
 cookies and a foreign `Origin` 403, then the session, then a `?ticket=`). HTTP bodies
 are counted as they arrive (`oms.api.body_limit`), so a chunked one cannot pass the limit.
 
-The garbage collector is tuned for a process that lives long and holds many connections.
-Everything imported so far (Django, the apps: ~150,000 objects) is frozen out of its reach
-(`gc.freeze`), and a collection waits for 50,000 more container objects than were freed
-instead of 700. A ws process queues a message per connection for a few milliseconds: with
-the default threshold, those queued messages were collected and promoted over and over, and
-a full collection (~70-135 ms, walking every connection's objects) ran about every 0.7 s,
-a fifth of the process's CPU and the worst of its delays under `make bench-ws`."""
+The garbage collector is tuned for a process that lives long and holds many connections
+(`oms.gc_tuning`): a ws process queues a message per connection for a few milliseconds,
+and with the default threshold full collections of every connection's objects were a fifth
+of its CPU and the worst of its delays under `make bench-ws`."""
 
-import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -26,6 +22,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from apps.accounts.websocket import OriginPolicy, StreamTicketAuth  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from oms.api.body_limit import AsgiBodyLimit  # noqa: E402
+from oms.gc_tuning import settle_heap  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": AsgiBodyLimit(django_asgi_app),
@@ -33,5 +30,4 @@ application = ProtocolTypeRouter({
         URLRouter(websocket_urlpatterns)))),
 })
 
-gc.freeze()
-gc.set_threshold(50_000, 20, 20)
+settle_heap()

@@ -30,6 +30,7 @@ from apps.processing.processor import (
     BatchProcessor,
     Fenced,
 )
+from oms.gc_tuning import settle_heap
 from oms.kafka.consumer import BatchConsumer
 from oms.kafka.shared import close_producers, event_producer
 from oms.kafka.topics import ORDERS
@@ -56,6 +57,7 @@ class Command(RoleCommand):
         # it needs the GIL back, and the default 5 ms switch interval would keep it waiting
         # behind the next batch's flow after every statement.
         sys.setswitchinterval(WRITER_SWITCH_SECONDS)
+        settle_heap()
         processor = BatchProcessor(pipelined=True)
         refused: set[int] = set()
 
