@@ -278,20 +278,19 @@ class BatchProcessor:
             flight.written.result()
         except StaleBalances as exc:
             logger.info("batch computed again under the lock: %s", exc)
-            self._rebuild(list(self.epochs))
             self._apply_holding(flight.events, flight.offsets)
             return False
         except Fenced:
             self._rebuild(list(self.epochs))
             raise
         except TRANSIENT_ERRORS:
-            self._rebuild(list(self.epochs))
+            # Kept before anything else can fail (rebuilding reads the database too).
             self._kept.append((flight.events, flight.offsets))
+            self._rebuild(list(self.epochs))
             raise
         except Exception:
             logger.exception("batch of %d events failed to write; applying them one at a "
                              "time", len(flight.events))
-            self._rebuild(list(self.epochs))
             self._apply_holding(flight.events, flight.offsets, isolate=True)
             return False
         self._advance(flight.offsets)
@@ -329,9 +328,11 @@ class BatchProcessor:
 
     def _apply_holding(self, events: list[ConsumedEvent], offsets: Offsets, *,
                        isolate: bool = False) -> None:
-        """`_apply` events the consumer has moved past: a transient failure keeps them to
-        be applied first next time, rather than losing them."""
+        """Rebuild the books and `_apply` events the consumer has moved past: a transient
+        failure of either keeps them to be applied first next time, rather than losing
+        them."""
         try:
+            self._rebuild(list(self.epochs))
             self._apply(events, offsets, isolate=isolate)
         except TRANSIENT_ERRORS:
             self._kept.append((events, offsets))

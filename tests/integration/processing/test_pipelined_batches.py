@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from apps.orders.models import Order
 from apps.processing import selectors
 from apps.processing import services as processing
+from apps.processing.batch_work import BatchWrite
+from apps.processing.processor import BatchProcessor
 from oms.events import Event
 from tests.integration.conftest import trader
 from tests.integration.processing.feed import DirectFeed, assert_reconciled, submission
@@ -106,4 +108,49 @@ def test_a_deposit_between_a_batch_read_and_its_write_makes_it_compute_again(
                                 "USDT": (PER_BATCH * (notional - notional * Decimal("0.001")),
                                          0)}
     assert set(Order.objects.values_list("status", flat=True)) == {"SETTLED"}
+    assert_reconciled()
+
+
+@pytest.mark.parametrize("feed", [True], ids=["pipelined"], indirect=True)
+def test_a_write_lost_to_an_outage_is_kept_even_if_rebuilding_fails_too(
+    feed: DirectFeed, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database goes away while a batch is being written, and is still away when the
+    processor rebuilds its books: the batch must stay with the processor (the consumer has
+    moved past it) and be applied first once the database answers, never skipped."""
+    seller, buyer = trader("seller", BTC="10"), trader("buyer", USDT="1000000")
+    failures = {"write": 0, "rebuild": 0}
+    real_write, real_rebuild = BatchWrite.write, BatchProcessor._rebuild
+
+    def write(self: BatchWrite) -> None:
+        if failures["write"]:
+            failures["write"] -= 1
+            raise OperationalError("the database went away")
+        real_write(self)
+
+    def rebuild(self: BatchProcessor, partitions: Iterable[int]) -> None:
+        if failures["rebuild"] and not failures["write"]:
+            failures["rebuild"] -= 1
+            raise OperationalError("the database is still away")
+        real_rebuild(self, partitions)
+
+    monkeypatch.setattr(BatchWrite, "write", write)
+    monkeypatch.setattr(BatchProcessor, "_rebuild", rebuild)
+    # A first batch opens the book (unpipelined); the next ones are pipelined.
+    feed.process([submission(seller, "sell", LOT, PRICE * 2, symbol=SYMBOL)])
+    failures.update(write=1, rebuild=1)
+    feed.process(orders(seller, "sell"))  # its write fails in the writer thread
+    buys = feed.batch(orders(buyer, "buy"))
+    with pytest.raises(OperationalError):
+        feed.apply(buys)  # the failure shows here; the caller consumes the buys again
+    feed.apply(buys)
+    feed.processor.catch_up()
+
+    notional = PRICE * LOT
+    assert failures == {"write": 0, "rebuild": 0}  # both failures happened
+    assert balances(seller) == {"BTC": (Decimal(10) - (PER_BATCH + 1) * LOT, LOT),
+                                "USDT": (PER_BATCH * (notional - notional * Decimal("0.001")),
+                                         0)}
+    assert Order.objects.count() == 2 * PER_BATCH + 1
+    assert Order.objects.filter(status="SETTLED").count() == 2 * PER_BATCH
     assert_reconciled()
