@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { dec, isZero } from "../domain/decimal";
 import {
   type AmendOrderRequest, type Fill, type Order, type PlaceOrderRequest, WORKING_STATUSES,
@@ -75,6 +75,11 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
   const [liveFills, setLiveFills] = useState<OwnFill[]>([]);
   /** Placed here and not yet in a REST read (the processor has not taken them yet). */
   const [pending, setPending] = useState<Map<string, Order>>(new Map());
+  /**
+   * Orders the stream has already decided (accepted or final). The processor can answer
+   * before the 202 does: an order decided first must not then wait in `pending` forever.
+   */
+  const decided = useRef<Set<string>>(new Set());
   const [notice, setNotice] = useState<string | null>(null);
 
   const { refresh: refreshOpen } = open;
@@ -88,6 +93,7 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
       const fill = fillOf(execution);
       if (fill) setLiveFills((fills) => [fill, ...fills]);
       if (FINAL_EVENTS.has(execution.event) || execution.event === "order.accepted") {
+        remember(decided.current, execution.payload.order_id);
         setPending((current) => {
           if (!current.has(execution.payload.order_id)) return current;
           const next = new Map(current);
@@ -116,7 +122,9 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
   const place = useCallback(async (order: PlaceOrderRequest, idempotencyKey: string) => {
     const placed = await api.placeOrder(order, idempotencyKey);
     setNotice(null);
-    setPending((current) => new Map(current).set(placed.id, placed));
+    if (!decided.current.has(placed.id)) {
+      setPending((current) => new Map(current).set(placed.id, placed));
+    }
     refreshOpen();
     return placed;
   }, [refreshOpen]);
@@ -139,4 +147,12 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
   }, [refreshOpen, refreshOrderHistory]);
 
   return { openOrders, history: orderHistory.data, fills, notice, place, cancel, amend, cancelAll };
+}
+
+/** How many decided order ids are remembered: far more than can be placed in one round trip. */
+const DECIDED_KEPT = 1000;
+
+function remember(ids: Set<string>, id: string): void {
+  ids.add(id);
+  if (ids.size > DECIDED_KEPT) ids.delete(ids.values().next().value as string);
 }
