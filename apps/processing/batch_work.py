@@ -1,15 +1,16 @@
 """Everything one processor batch reads and writes (D10).
 
 `BatchWork.prepare` reads, in a fixed number of statements whatever the batch's size,
-what the order flow needs for the batch's events: which submissions are duplicates and
-the recorded status of the orders that cancels and amends name; the ledger accounts of
-every account that may trade (the batch's own and those with orders in its books), locked;
-the risk state of those accounts with the velocity claims of its submissions; the
-instruments' rules (so a halt or a fee change takes effect within one batch); the marks;
-the accounts' self-trade prevention and their working orders in books this process does
-not hold. The flow then runs in memory; `seal` turns what it changed into rows
-(`BatchWrite`), and their `write` writes each table once: orders and fills, ledger,
-positions, working orders, symbol states and the outbox.
+what the order flow needs for the batch's events: which submissions are duplicates (when
+locked; a pipelined batch leaves that to the orders' unique keys) and the recorded status
+of the orders that cancels and amends name; the ledger accounts of every account that may
+trade (the batch's own and those with orders in its books), locked; the risk state of
+those accounts with the velocity claims of its submissions; the instruments' rules (so a
+halt or a fee change takes effect within one batch); the marks; the accounts' self-trade
+prevention and their working orders in books this process does not hold. The flow then
+runs in memory; `seal` turns what it changed into rows (`BatchWrite`), and their `write`
+writes each table once: orders and fills, ledger, positions, working orders, symbol
+states and the outbox.
 
 A pipelined processor prepares a batch while the one before it is still being written:
 it reads without locks, in one snapshot, and passes that earlier batch as `overlay` when
@@ -25,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 import redis
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.orders import events as order_events
 from apps.orders import selectors as order_selectors
@@ -36,11 +37,12 @@ from apps.processing import selectors
 from apps.processing.batch_ledger import LOAN, USER, BatchLedger, LedgerWrite
 from apps.processing.domain.orders import Side
 from apps.processing.execution import Book, LiveOrder, publish_book_changes
-from apps.processing.models import AccountSettings, SymbolState, WorkingOrder
+from apps.processing.models import AccountSettings, SymbolState
 from apps.risk import services as risk
 from oms.db import copy_rows
 from oms.events import Event as Envelope
 from oms.events.registry import validated_json
+from oms.ids import parse_uuid
 from oms.kafka.consumer import ConsumedEvent
 
 logger = logging.getLogger(__name__)
@@ -90,10 +92,17 @@ class BatchWork:
         marks = selectors.marks()
         marks.update({symbol: book.last_trade_price for symbol, book in books.items()
                       if book.last_trade_price is not None})
+        # Unlocked (pipelined), submissions are taken to be new, and the orders' unique
+        # keys are the check: a duplicate fails the batch's write, which is then computed
+        # again with this look-up (`processor.BatchProcessor.settle`). Duplicates reach the
+        # topic only when order entry's claims were lost; the look-up costs every batch.
+        checked = payloads if locked else [
+            p for consumed, p in zip(events, payloads, strict=True)
+            if consumed.event.type != order_events.ORDER_SUBMITTED]
         recorded = order_selectors.recorded_orders(
-            order_ids=[uuid.UUID(str(p["order_id"])) for p in payloads],
+            order_ids=[parse_uuid(str(p["order_id"])) for p in checked],
             client_order_ids=[(int(p["user_id"]), str(p["client_order_id"]))
-                              for _, p in submissions])
+                              for _, p in submissions] if locked else [])
         stp = dict(AccountSettings.objects.filter(user_id__in=users)
                    .values_list("user_id", "self_trade_prevention"))
         elsewhere = selectors.working_orders_of(user_ids=users, excluding=list(books))
@@ -115,7 +124,7 @@ class BatchWork:
         """What a submission is (new, a repeat to ignore, or a duplicate to refuse), with
         the status of the order it collides with; orders submitted earlier in the batch
         count as recorded."""
-        order_id = uuid.UUID(str(payload["order_id"]))
+        order_id = parse_uuid(str(payload["order_id"]))
         user_id, client_order_id = int(payload["user_id"]), str(payload["client_order_id"])
         earlier = self.submitted.get(str(order_id))
         if earlier is None and self.overlay is not None:
@@ -151,7 +160,7 @@ class BatchWork:
             return order.actor.status.value
         if self.overlay is not None and order_id in self.overlay.written_status:
             return self.overlay.written_status[order_id]
-        recorded = self.recorded.by_id.get(uuid.UUID(order_id))
+        recorded = self.recorded.by_id.get(parse_uuid(order_id))
         return recorded.status if recorded else None
 
     def stp_of(self, user_id: int) -> str:
@@ -195,7 +204,7 @@ class BatchWork:
         return BatchWrite(
             now=now, ledger=self.ledger.seal(), risk=self.risk.seal(now),
             submitted=submitted, changed=changed, fills=list(self.fills),
-            touched=[uuid.UUID(order_id) for order_id in self.touched],
+            touched=[parse_uuid(order_id) for order_id in self.touched],
             working=[working_row(order) for order in self.touched.values()
                      if order.actor.is_working],
             symbols=[(symbol, books[symbol].last_trade_price, books[symbol].sequence)
@@ -211,7 +220,7 @@ class BatchWork:
         for order_id, order in self.touched.items():
             actor = order.actor
             state = OrderState(
-                order_id=uuid.UUID(order_id), status=actor.status.value,
+                order_id=parse_uuid(order_id), status=actor.status.value,
                 quantity=actor.quantity, price=order.client_price,
                 filled_quantity=actor.filled_quantity,
                 average_fill_price=actor.average_fill_price, reason_code=actor.reason_code,
@@ -248,7 +257,9 @@ class BatchWrite:
         orders.record_orders(submitted=self.submitted, changed=self.changed, fills=self.fills)
         if self.touched:
             # Replace the rows of every order the batch touched by those still working.
-            WorkingOrder.objects.filter(order_id__in=self.touched).delete()
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM processing_workingorder WHERE order_id = "
+                               "ANY(%s::uuid[])", [self.touched])
             copy_rows("processing_workingorder", WORKING_COLUMNS, self.working)
         for symbol, last_trade_price, sequence in self.symbols:
             SymbolState.objects.filter(symbol=symbol).update(
@@ -282,7 +293,7 @@ WORKING_COLUMNS = (
 def working_row(order: LiveOrder) -> tuple[object, ...]:
     """A working order as a row of `WORKING_COLUMNS`."""
     actor = order.actor
-    return (uuid.UUID(order.order_id), order.symbol, order.user_id, order.side,
+    return (parse_uuid(order.order_id), order.symbol, order.user_id, order.side,
             order.engine_type.value, order.time_in_force, order.price, order.client_price,
             order.stop_price, actor.quantity, actor.filled_quantity, actor.filled_notional,
             actor.status.value, order.post_only, order.stp, order.expires_at, order.priority,

@@ -40,7 +40,7 @@ from apps.processing.settlement import TradeSettlement, borrow, release, reserve
 from apps.risk import services as risk
 from oms.events import Event as Envelope
 from oms.events import new_event
-from oms.ids import name_based_uuid
+from oms.ids import name_based_id, name_based_uuid, parse_uuid
 from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.money import format_amount
 
@@ -58,6 +58,11 @@ SNAPSHOT_EVERY = 100  # book deltas between two snapshots on `prices`
 def stable_id(*parts: object) -> uuid.UUID:
     """An id derived from the input that caused it, so a replay derives the same id."""
     return name_based_uuid(ID_NAMESPACE, ":".join(map(str, parts)))
+
+
+def stable_key(*parts: object) -> str:
+    """`str(stable_id(*parts))`, for ids kept only as text (event ids)."""
+    return name_based_id(ID_NAMESPACE, ":".join(map(str, parts)))
 
 
 def epoch_ns(moment: datetime) -> int:
@@ -210,7 +215,7 @@ class OrderFlow:
     def emit(self, event_type: str, payload: dict[str, Any], *, topic: str = EXECUTIONS) -> None:
         self._emitted += 1
         event = new_event(
-            event_type, payload, event_id=str(stable_id(self.source.event_id, self._emitted)),
+            event_type, payload, event_id=stable_key(self.source.event_id, self._emitted),
             occurred_at=self.now, correlation_id=self.source.correlation_id,
         )
         self.work.events.append((topic, self.book.symbol, event))
@@ -260,7 +265,7 @@ class OrderFlow:
             # duplicate client order id rejects this new order.
             self._refuse(payload, "submit", outcome.value, status=recorded_status)
             if outcome is Submission.DUPLICATE_CLIENT_ORDER_ID:
-                self.work.refused.append((uuid.UUID(order_id), outcome.value))
+                self.work.refused.append((parse_uuid(order_id), outcome.value))
             return
         quantity = Decimal(payload["quantity"])
         price = None if payload["price"] is None else Decimal(payload["price"])
@@ -492,6 +497,7 @@ class OrderFlow:
         taker = self.book.live[trade.taker_order_id]
         trade_id = stable_id(self.source.event_id, "trade", trade.maker_order_id,
                              trade.taker_order_id, self._emitted)
+        trade_key = str(trade_id)
         notional = price * quantity
         fees = {maker.order_id: funds.fee_for(notional, maker.maker_fee_rate),
                 taker.order_id: funds.fee_for(notional, taker.taker_fee_rate)}
@@ -507,7 +513,7 @@ class OrderFlow:
         fees[buyer.order_id] = min(fees[buyer.order_id], held)
         buyer_release = held - fees[buyer.order_id]
         settle_trade(self.ledger, TradeSettlement(
-            trade_id=str(trade_id), base_asset=rules.base_asset, quote_asset=rules.quote_asset,
+            trade_id=trade_key, base_asset=rules.base_asset, quote_asset=rules.quote_asset,
             buyer_id=buyer.user_id, seller_id=seller.user_id, price=price, quantity=quantity,
             buyer_fee=fees[buyer.order_id], seller_fee=fees[seller.order_id],
             buyer_release=buyer_release,
@@ -516,27 +522,28 @@ class OrderFlow:
         seller.reserved -= quantity
         self.book.last_trade_price = price
         self.emit(executions.TRADE, {
-            "symbol": self.book.symbol, "trade_id": str(trade_id), "price": format_amount(price),
+            "symbol": self.book.symbol, "trade_id": trade_key, "price": format_amount(price),
             "quantity": format_amount(quantity), "taker_side": trade.taker_side.value,
         }, topic=PRICES)
         for order, liquidity, other in ((maker, "maker", taker), (taker, "taker", maker)):
-            self._fill(order, trade_id=trade_id, price=price, quantity=quantity,
+            self._fill(order, trade_id=trade_id, trade_key=trade_key, price=price,
+                       quantity=quantity,
                        fee=fees[order.order_id], liquidity=liquidity, counterparty=other)
 
-    def _fill(self, order: LiveOrder, *, trade_id: uuid.UUID, price: Decimal,
+    def _fill(self, order: LiveOrder, *, trade_id: uuid.UUID, trade_key: str, price: Decimal,
               quantity: Decimal, fee: Decimal, liquidity: str, counterparty: LiveOrder) -> None:
         actor = order.actor
         actor.on_filled(quantity=quantity, price=price)
-        fill_id = stable_id(trade_id, order.order_id)
+        fill_id = stable_id(trade_key, order.order_id)
         self.work.fills.append(FillView(
-            id=fill_id, order_id=uuid.UUID(order.order_id), trade_id=trade_id, price=price,
+            id=fill_id, order_id=parse_uuid(order.order_id), trade_id=trade_id, price=price,
             quantity=quantity, fee=fee, fee_asset=self.rules.quote_asset, liquidity=liquidity,
             created_at=self.now))
         self.work.risk.record_fill(user_id=order.user_id, symbol=order.symbol, side=order.side,
                                    quantity=quantity, price=price, fee_in_quote=fee,
                                    when=self.now)
         self.emit(executions.ORDER_FILL, {
-            **self._order_payload(order), "fill_id": str(fill_id), "trade_id": str(trade_id),
+            **self._order_payload(order), "fill_id": str(fill_id), "trade_id": trade_key,
             "side": order.side, "price": format_amount(price),
             "quantity": format_amount(quantity), "fee": format_amount(fee),
             "fee_asset": self.rules.quote_asset, "liquidity": liquidity,
@@ -590,7 +597,7 @@ def publish_book_changes(book: Book, levels: set[tuple[Side, int]], source: Enve
     first = book.sequence == 0  # a new book: market data needs a starting point
     book.sequence += 1
     book.deltas_since_snapshot += 1
-    event_id = str(stable_id(source.event_id, "book", book.symbol, book.sequence))
+    event_id = stable_key(source.event_id, "book", book.symbol, book.sequence)
     if first or book.deltas_since_snapshot >= SNAPSHOT_EVERY:
         book.deltas_since_snapshot = 0
         event_type, payload = executions.BOOK_SNAPSHOT, book.snapshot_payload()

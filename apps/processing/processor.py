@@ -30,6 +30,7 @@ import redis
 from confluent_kafka import KafkaException
 from django.db import (
     DatabaseError,
+    IntegrityError,
     InterfaceError,
     OperationalError,
     connection,
@@ -49,7 +50,7 @@ from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import OrderActor, Status
 from apps.processing.domain.matching import MatchingEngine
 from apps.processing.domain.orders import OrderType, Trade
-from apps.processing.execution import Book, LiveOrder, OrderFlow, stable_id
+from apps.processing.execution import Book, LiveOrder, OrderFlow, stable_key
 from apps.processing.models import OutboxEvent, PartitionOwnership, SymbolState, WorkingOrder
 from oms.events import new_event, validate_event
 from oms.kafka.consumer import Batch, ConsumedEvent
@@ -160,8 +161,8 @@ class BatchProcessor:
                 book.deltas_since_snapshot = 0
                 event = new_event(
                     executions.BOOK_SNAPSHOT, book.snapshot_payload(),
-                    event_id=str(stable_id("snapshot", book.symbol, book.sequence,
-                                           self.epochs[book.partition])))
+                    event_id=stable_key("snapshot", book.symbol, book.sequence,
+                                        self.epochs[book.partition]))
                 OutboxEvent.objects.create(event_id=event.event_id, topic=PRICES,
                                            key=book.symbol, body=event.to_json())
                 SymbolState.objects.filter(symbol=book.symbol).update(
@@ -278,6 +279,13 @@ class BatchProcessor:
             flight.written.result()
         except StaleBalances as exc:
             logger.info("batch computed again under the lock: %s", exc)
+            self._apply_holding(flight.events, flight.offsets)
+            return False
+        except IntegrityError as exc:
+            # Most likely a submission the unlocked read took to be new (see
+            # `BatchWork.prepare`); computed again with the look-up, or isolated if it
+            # fails again for an event's own reason.
+            logger.warning("batch computed again with its submissions checked: %s", exc)
             self._apply_holding(flight.events, flight.offsets)
             return False
         except Fenced:
@@ -468,7 +476,7 @@ class BatchProcessor:
             "request": request, "reason": "unprocessable", "status": status,
             "message": f"the {request} request could not be processed ({reason}) and was "
                        "set aside for an operator"},
-            event_id=str(stable_id(consumed.event.event_id, "set-aside")),
+            event_id=stable_key(consumed.event.event_id, "set-aside"),
             correlation_id=consumed.event.correlation_id)
         validate_event(event)
         with transaction.atomic():

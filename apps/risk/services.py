@@ -129,7 +129,8 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
     `amending` is the order an amend changes, as it stands."""
     batch = RiskBatch(user_ids=[context.user_id], days=[now.date()],
                       claims=[VelocityClaim(context.user_id, order_id, now,
-                                            counts=amending is None)], counting=count)
+                                            counts=amending is None)], counting=count,
+                      timed=True)
     decision = batch.decide(context, order_id=order_id, now=now,
                             exposure=exposure or _context_account(context), amending=amending)
     observe_check_timings(decision)

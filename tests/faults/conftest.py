@@ -43,7 +43,11 @@ class WebRole:
 class Venue:
     def __init__(self, stack: ServiceStack, env: dict[str, str], logs: Path) -> None:
         self.stack = stack
-        self.env = {**os.environ, **env, "OMS_ENV": "test"}
+        # The fault tests' closed-loop order streams send as fast as the web role answers;
+        # rate limits are not what they check (a 429 is a clean refusal, but not the
+        # outage or drain under test), so the venue's web roles lift them.
+        self.env = {**os.environ, **env, "OMS_ENV": "test",
+                    "RATE_LIMIT_ORDERS_USER": "1000000/s", "RATE_LIMIT_ORDERS_IP": "1000000/s"}
         self.logs = logs
         self.roles: list[subprocess.Popen[bytes]] = []
         self.probe_ports: dict[int, int] = {}

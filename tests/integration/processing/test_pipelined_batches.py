@@ -9,19 +9,26 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import OperationalError, connection, transaction
 
+from apps.orders.events import ORDER_SUBMITTED
 from apps.orders.models import Order
 from apps.processing import selectors
 from apps.processing import services as processing
 from apps.processing.batch_work import BatchWrite
 from apps.processing.processor import BatchProcessor
-from oms.events import Event
+from oms.events import Event, new_event
 from tests.integration.conftest import trader
-from tests.integration.processing.feed import DirectFeed, assert_reconciled, submission
+from tests.integration.processing.feed import (
+    DirectFeed,
+    assert_reconciled,
+    outbox_of,
+    submission,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SYMBOL = "BTC-USDT"
@@ -153,4 +160,37 @@ def test_a_write_lost_to_an_outage_is_kept_even_if_rebuilding_fails_too(
                                          0)}
     assert Order.objects.count() == 2 * PER_BATCH + 1
     assert Order.objects.filter(status="SETTLED").count() == 2 * PER_BATCH
+    assert_reconciled()
+
+
+@pytest.mark.parametrize("feed", [False, True], ids=["serial", "pipelined"], indirect=True)
+def test_duplicates_of_written_orders_are_found_by_either_processor(feed: DirectFeed) -> None:
+    """A pipelined batch takes its submissions to be new and leaves duplicates to the
+    orders' unique keys: a duplicate of an order written batches earlier fails the write,
+    and the batch is computed again with the look-up. Either way the outcome is the serial
+    one: the repeat ignored, both reuses refused, the batch's other orders applied once."""
+    buyer = trader("buyer", USDT="1000000")
+    first = orders(buyer, "buy")
+    feed.process(first)
+    feed.process(orders(buyer, "buy"))  # so that `first` is not the batch in flight
+    feed.processor.catch_up()
+    original = dict(first[0].payload)
+    repeat = Event.from_dict(first[0].to_dict())
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    reused_id = new_event(ORDER_SUBMITTED, {**original, "client_order_id": "other",
+                                            "quantity": "0.02", "submitted_at": later})
+    reused_key = submission(buyer, "buy", LOT, PRICE, symbol=SYMBOL)
+    reused_key = new_event(ORDER_SUBMITTED, {**reused_key.payload,
+                                             "client_order_id": original["client_order_id"]})
+    fresh = orders(buyer, "buy")
+    feed.process([repeat, *fresh[:2], reused_id, reused_key, *fresh[2:]])
+    feed.processor.catch_up()
+
+    assert Order.objects.filter(user_id=buyer).count() == 3 * PER_BATCH
+    assert Order.objects.get(id=original["order_id"]).quantity == LOT
+    assert not Order.objects.filter(id=reused_key.payload["order_id"]).exists()
+    reasons = {(e.payload["order_id"], e.payload["reason"]) for e in outbox_of("order.rejected")}
+    assert reasons == {(original["order_id"], "duplicate_order_id"),
+                       (reused_key.payload["order_id"], "duplicate_client_order_id")}
+    assert balances(buyer)["USDT"][1] == 3 * PER_BATCH * PRICE * LOT * Decimal("1.002")
     assert_reconciled()

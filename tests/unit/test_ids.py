@@ -1,0 +1,28 @@
+"""The processor's derived ids are exactly `uuid.uuid5`'s: a replay, or a reader that
+derives an id itself, gets the same one whichever helper made it."""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oms.ids import name_based_id, name_based_uuid, parse_uuid
+
+NAMESPACE = uuid.UUID("0b7f3c1e-5a2d-4f60-8e91-3c4d5e6f7a8b")
+
+
+@given(st.text())
+def test_name_based_ids_are_uuid5(name: str) -> None:
+    expected = uuid.uuid5(NAMESPACE, name)
+    made = name_based_uuid(NAMESPACE, name)
+    assert made == expected
+    assert (made.version, made.variant) == (5, uuid.RFC_4122)
+    assert name_based_id(NAMESPACE, name) == str(expected)
+
+
+def test_parse_uuid_is_uuid() -> None:
+    text = str(uuid.uuid4())
+    assert parse_uuid(text) == uuid.UUID(text)
+    assert parse_uuid(text.upper()) == uuid.UUID(text)
