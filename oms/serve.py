@@ -4,10 +4,12 @@ Daphne's own SIGTERM handling stops the reactor at once: it keeps accepting conn
 while it cancels the requests in flight, so under load a stopping pod drops answers it
 owed and may never get to exit. Here SIGTERM (or SIGINT) first closes the listening
 sockets (the load balancer's next attempt goes to another pod) and the keep-alive
-connections (each after the response it owes), then waits until every request in flight
-has been answered, at most `OMS_DRAIN_SECONDS` (25 s by default, inside
-the pods' 45 s grace period; WebSockets never finish by themselves, so the `ws` role sets
-a shorter drain), and only then stops. Every other argument is daphne's.
+connections (each after the response it owes) and every WebSocket (4503, `restarting`:
+its client reconnects to another replica), then waits until every request in flight has
+been answered, at most `OMS_DRAIN_SECONDS` (25 s by default, inside the pods' 45 s grace
+period; the `ws` role sets 5 s), and only then stops. From the signal on, `oms.draining`
+says so: the WebSockets it ends are not their clients leaving, so no cancel-on-disconnect
+fires. Every other argument is daphne's.
 
 With `OMS_PROBE_PORT` set it also serves `/health`, `/ready` and `/metrics` there, as every
 other role does, so production scrapes metrics off the public port.
@@ -28,10 +30,12 @@ from typing import Any
 
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import defer, tcp
 from twisted.internet import reactor as twisted_reactor
 from twisted.web import http
 
+from oms.draining import begin_draining
 from oms.kafka.shared import close_producers
 from oms.observability.health import DEPENDENCY_CHECKS
 from oms.resilience.probes import BreakerProbe
@@ -39,6 +43,9 @@ from oms.resilience.probes import BreakerProbe
 logger = logging.getLogger(__name__)
 
 DRAIN_SECONDS = float(os.environ.get("OMS_DRAIN_SECONDS", "25"))
+# The server is restarting: reconnect (autobahn sends no registered code but 1000, and
+# 1000 would read as "done").
+CLOSE_RESTARTING = 4503
 # The installed reactor (daphne installs asyncio's); its stubs describe the module.
 reactor: Any = twisted_reactor
 
@@ -65,10 +72,12 @@ class GracefulServer(Server):  # type: ignore[misc]
         if self._draining:
             return
         self._draining = True
+        begin_draining()  # the connections it ends from now on are not their clients' doing
         ports: list[Any] = [reader for reader in reactor.getReaders()
                             if isinstance(reader, tcp.Port)]
         for port in ports:
             port.stopListening()
+        self._close_websockets()
         logger.info("%s: listening stopped; answering %d requests in flight", why,
                     self.busy())
         self._stop_when_idle(time.monotonic() + DRAIN_SECONDS)
@@ -79,6 +88,14 @@ class GracefulServer(Server):  # type: ignore[misc]
         return sum(1 for details in self.connections.values()
                    if (instance := details.get("application_instance")) is not None
                    and not instance.done())
+
+    def _close_websockets(self) -> None:
+        """Close every open WebSocket with 4503 (`restarting`): it never ends by itself,
+        and its client should reconnect to another replica now rather than find out at
+        the end of the drain."""
+        for protocol in list(self.connections):
+            if isinstance(protocol, WebSocketProtocol) and protocol.state == protocol.STATE_OPEN:
+                protocol.sendClose(code=CLOSE_RESTARTING, reason="restarting")
 
     @staticmethod
     def _close_keep_alive_connections() -> None:

@@ -19,7 +19,7 @@ ORDER_AMEND_REQUESTED = "order.amend_requested"
 SIDES = ["buy", "sell"]
 ORDER_TYPES = ["limit", "market", "stop", "stop_limit"]
 TIMES_IN_FORCE = ["GTC", "IOC", "FOK", "GTD"]
-CANCEL_REASONS = ["user", "ops", "kill_switch", "expired", "dead_man"]
+CANCEL_REASONS = ["user", "ops", "kill_switch", "expired", "dead_man", "disconnect"]
 
 register_schema(ORDER_SUBMITTED, payload_schema({
     "order_id": UUID,

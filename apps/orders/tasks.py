@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from celery import shared_task
 
 from apps.orders import selectors, services
+from apps.orders.cancel_on_disconnect import fire_due_disconnects
 from apps.orders.dead_man import fire_due_dead_men
 from oms.redis import redis_client
 
@@ -27,5 +28,7 @@ def expire_due_orders() -> int:
 @shared_task(name="orders.fire_dead_man_switches")
 def fire_dead_man_switches() -> int:
     """Cancel the working orders of every account whose dead-man countdown ran out
-    (reason `dead_man`); return how many accounts fired."""
-    return len(fire_due_dead_men(now=datetime.now(UTC)))
+    (reason `dead_man`), and of every account whose cancel-on-disconnect could not be
+    fired when its stream closed (reason `disconnect`); return how many accounts fired."""
+    now = datetime.now(UTC)
+    return len(fire_due_dead_men(now=now)) + len(fire_due_disconnects(now=now))

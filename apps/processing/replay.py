@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 from confluent_kafka import TopicPartition
@@ -26,6 +27,8 @@ from django.db import connection
 from apps.processing import services
 from apps.processing.models import LedgerTransaction
 from apps.processing.processor import BatchProcessor
+from apps.risk import selectors as risk_selectors
+from apps.risk import services as risk
 from oms.kafka.consumer import Batch, BatchConsumer, ConsumedEvent
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import ORDERS
@@ -74,12 +77,12 @@ class Movement:
     amount: Decimal
 
 
-def _connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
+def connect_to(url: str) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(url.replace("postgres://", "postgresql://", 1))
 
 
 def copy_reference_data(source_url: str) -> None:
-    with _connect(source_url) as source, connection.cursor() as target:
+    with connect_to(source_url) as source, connection.cursor() as target:
         for table, wanted in REFERENCE_TABLES:
             read = source.execute(f"SELECT {wanted} FROM {table}")  # noqa: S608 - fixed names
             rows = read.fetchall()
@@ -89,8 +92,11 @@ def copy_reference_data(source_url: str) -> None:
             if rows:
                 marks = ", ".join(["%s"] * len(rows[0]))
                 target.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
-        target.execute("SELECT setval(pg_get_serial_sequence('auth_user', 'id'), "
-                       "coalesce(max(id), 1)) FROM auth_user")
+            if "id" in columns.split(", "):
+                # Rows came with their ids: the next one made here (a proposed limit's
+                # scope) must not reuse one.
+                target.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                               f"coalesce(max(id), 1)) FROM {table}")
 
 
 def money_movements(source_url: str) -> list[Movement]:
@@ -103,7 +109,7 @@ def money_movements(source_url: str) -> list[Movement]:
         JOIN processing_ledgeraccount a ON a.id = p.account_id
         WHERE t.kind IN ('deposit', 'withdrawal', 'adjustment') AND a.kind = 'user'
         ORDER BY t.created_at, t.reference"""
-    with _connect(source_url) as source:
+    with connect_to(source_url) as source:
         return [Movement(created_at=row[0], kind=row[1], reference=row[2], user_id=row[3],
                          asset=row[4], amount=row[5])
                 for row in source.execute(query).fetchall()]
@@ -122,10 +128,14 @@ def _apply(movement: Movement) -> None:
                                            amount=movement.amount, reference=reference)
 
 
-def replay_topic(source_url: str, *, seconds: float = 600) -> int:
+def replay_topic(source_url: str, *, risk_config: Path | None = None,
+                 seconds: float = 600) -> int:
     """Apply every order request on the topic (up to its end now) and the money movements
-    in between; return how many requests were applied."""
+    in between; return how many requests were applied. With `risk_config`, the limits
+    proposed there are laid over the live ones first (a what-if)."""
     copy_reference_data(source_url)
+    if risk_config is not None:
+        risk.install_limit_proposal(proposal=risk_selectors.read_limit_proposal(risk_config))
     movements = money_movements(source_url)
     admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
                          **settings.KAFKA_CLIENT_CONFIG})
@@ -193,7 +203,7 @@ def _log_aside(consumed: ConsumedEvent, reason: str) -> None:
 def differences(live_url: str, replay_url: str) -> dict[str, int]:
     """Per compared table, how many rows differ between the two databases."""
     found = {}
-    with _connect(live_url) as live, _connect(replay_url) as replayed:
+    with connect_to(live_url) as live, connect_to(replay_url) as replayed:
         for name, query in COMPARED:
             left = set(live.execute(query).fetchall())
             right = set(replayed.execute(query).fetchall())

@@ -8,13 +8,21 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from apps.marketdata import selectors as marketdata
 from apps.orders.selectors import InstrumentRules, all_instrument_rules
 from apps.risk.domain.checks import Limits
+from apps.risk.domain.limit_proposal import (
+    LimitProposal,
+    LimitProposalError,
+    format_of,
+    parse_limit_proposal,
+)
 from apps.risk.domain.margin import MarginRate
 from apps.risk.models import (
     InstrumentMargin,
@@ -155,3 +163,23 @@ def limits_of_scope(*, user_id: int | None, symbol: str) -> Limits:
     if row is None:
         return Limits()
     return Limits(**{name: getattr(row, name) for name in LIMIT_FIELDS})
+
+
+def read_limit_proposal(path: Path) -> LimitProposal:
+    """The proposed limits in the JSON or TOML file at `path`
+    (`apps.risk.domain.limit_proposal`), each username and symbol checked against this
+    database; `LimitProposalError` naming every problem otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LimitProposalError([f"{path}: {exc}"]) from None
+    proposal = parse_limit_proposal(text, file_format=format_of(path.name))
+    known_users = set(get_user_model().objects.filter(username__in=proposal.usernames)
+                      .values_list("username", flat=True))
+    known_symbols = {rules.symbol for rules in all_instrument_rules()}
+    problems = [f"no user {name!r}" for name in sorted(proposal.usernames - known_users)]
+    problems += [f"no instrument {symbol!r}"
+                 for symbol in sorted(proposal.symbols - known_symbols)]
+    if problems:
+        raise LimitProposalError(problems)
+    return proposal

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from prometheus_client import Histogram
 
@@ -24,6 +25,7 @@ from apps.risk.domain.checks import Decision, Limits, PreTradeContext
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, WorkingOrders
 from apps.risk.domain.headroom import Funds, Headroom
 from apps.risk.domain.headroom import headroom as headroom_of
+from apps.risk.domain.limit_proposal import LimitProposal, LimitProposalError
 from apps.risk.domain.margin import MarginTerms, maintenance_requirement
 from apps.risk.models import (
     InstrumentMargin,
@@ -59,6 +61,8 @@ __all__ = [
     "AccountExposure",
     "Decision",
     "HeadroomView",
+    "LimitProposal",
+    "LimitProposalError",
     "Limits",
     "NoPrice",
     "OrderContext",
@@ -309,6 +313,23 @@ def set_limits(*, actor_id: int | None, user_id: int | None, symbol: str,
                         account=None if user_id is None else str(user_id),
                         before=before, after=_limits_dict(row))
     return row
+
+
+def install_limit_proposal(*, proposal: LimitProposal) -> None:
+    """Lay the proposed limits over this database's (`manage.py replay --risk-config`):
+    each scope's named limits replaced, None removing one, the others kept. Only for a
+    replay's scratch database: nothing is audited or emitted, since nothing live changes
+    (`set_limits` is the operators' way)."""
+    users = dict(get_user_model().objects.filter(username__in=proposal.usernames)
+                 .values_list("username", "id"))
+    with transaction.atomic():
+        for scope in proposal.scopes:
+            user_id = None if scope.user is None else users[scope.user]
+            row = (RiskLimit.objects.filter(**_scope(user_id, scope.symbol)).first()
+                   or RiskLimit(user_id=user_id, symbol=scope.symbol))
+            for name, value in scope.values.items():
+                setattr(row, name, value)
+            row.save()
 
 
 def engage_kill_switch(*, actor_id: int | None, user_id: int | None, symbol: str,

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_SILENT = 4000  # no message from the client for two heartbeat intervals
 CLOSE_LAGGING = 4008  # a private stream could not keep up: resume with `since`
-CLOSE_INVALID_SINCE = 4400  # `since` is not a sequence
+CLOSE_INVALID_PARAMETER = 4400  # a query parameter is malformed; the close reason names it
 CLOSE_UNAUTHENTICATED = 4401
 SLOW_READER = "slow_reader"
 # How often a connection checks whether the hub's stream is stale.

@@ -20,6 +20,7 @@ const REASONS: Record<string, string> = {
   market_remainder: "Unfilled rest of a market order",
   expired: "Expired",
   user: "Cancelled by you",
+  disconnect: "Cancelled when your stream disconnected",
   expired_gtd: "Expired",
   tick_size: "Price not on the tick size",
   lot_size: "Quantity not on the lot size",
