@@ -1,6 +1,7 @@
 """The consumer registry: every app's `consumers.py` is found, each consumer has one name,
 known topics and one way to run, `run_consumer --list` prints them (the table of
-apps/README.md) and an unknown name is refused before anything starts."""
+apps/README.md), the Procfile and the Kubernetes Deployments run each of them and nothing
+else by that command, and an unknown name is refused before anything starts."""
 
 from __future__ import annotations
 
@@ -8,14 +9,33 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from oms.consumers.registry import consumer_named, register, registry
 from oms.consumers.spec import BatchHandler, ConsumerSpec
 from oms.kafka.topics import EXECUTIONS, TOPICS, dead_letter_topic
+from oms.launcher.supervisor import read_procfile
 
-APPS_README = Path(__file__).resolve().parents[3] / "apps" / "README.md"
+ROOT = Path(__file__).resolve().parents[3]
+APPS_README = ROOT / "apps" / "README.md"
+
+
+def consumers_run_by(commands: list[list[str]]) -> list[str]:
+    """The consumer each `manage.py run_consumer NAME` command line names."""
+    return [argv[argv.index("run_consumer") + 1] for argv in commands
+            if "run_consumer" in argv]
+
+
+def deployment_commands() -> list[list[str]]:
+    commands = []
+    for path in sorted((ROOT / "deploy" / "k8s" / "base").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document and document.get("kind") == "Deployment":
+                commands += [container.get("command", []) for container
+                             in document["spec"]["template"]["spec"]["containers"]]
+    return commands
 
 
 def listed() -> str:
@@ -69,6 +89,15 @@ def test_list_prints_every_consumer_with_its_topics_group_and_dead_letters() -> 
         [row] = [line for line in table.splitlines() if line.startswith(f"| `{spec.name}` |")]
         assert f"`{spec.group}`" in row
         assert all(f"`{topic}`" in row for topic in (*spec.topics, *spec.dead_letter_topics))
+
+
+def test_the_procfile_and_kubernetes_run_every_registered_consumer_once() -> None:
+    procfile = read_procfile(ROOT / "Procfile")
+    assert sorted(consumers_run_by(list(procfile.values()))) == sorted(registry())
+    assert sorted(consumers_run_by(deployment_commands())) == sorted(registry())
+    # Each runs as the role of its own name, so logs, probes and dashboards agree.
+    assert all(consumers_run_by([argv]) == [name] for name, argv in procfile.items()
+               if "run_consumer" in argv)
 
 
 def test_the_apps_readme_carries_the_registry_as_listed() -> None:
