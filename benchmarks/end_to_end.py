@@ -2,9 +2,9 @@
 `executions`, with the whole order path running as separate processes.
 
 The path a trader waits on: the web role checks the order and publishes it on `orders`
-(D6); `run_processor` consumes it, matches it and writes state, ledger and outbox in one
-transaction per batch (D5); `run_relay` publishes the outbox to `executions`. The goal is
-a p99 under 50 ms at 500 orders/s.
+(D6); the processor (`run_consumer processor`) consumes it, matches it and writes state,
+ledger and outbox in one transaction per batch (D5); `run_relay` publishes the outbox to
+`executions`. The goal is a p99 under 50 ms at 500 orders/s.
 
 Load: pairs of crossing limit orders at a fixed rate (each of `--rates` orders/s in turn,
 so half that in pairs), for `--seconds` after a `--warmup`. In each pair a maker sells,
@@ -294,8 +294,8 @@ def run_load(stack: Stack, traders: Traders, fills: FillListener, args: argparse
 
 def _cpu_seconds(stack: Stack) -> dict[str, float | None]:
     return {"web role": stack.web.cpu_seconds(),
-            "run_processor": process_cpu_seconds(stack.processor),
-            "run_relay": process_cpu_seconds(stack.relay)}
+            "processor": process_cpu_seconds(stack.processor),
+            "relay": process_cpu_seconds(stack.relay)}
 
 
 # ----------------------------------------------------------------------------- report
@@ -376,7 +376,7 @@ def start_stack(workers: int, log_dir: Path, exits: ExitStack) -> Stack:
         exits.callback(stop_process, process)
         return process
 
-    processor = start("processor", partial(start_role, "run_processor"))
+    processor = start("processor", partial(start_role, "run_consumer", "processor"))
     relay = start("relay", partial(start_role, "run_relay"))
     port = free_port()
     web = start_server(WEB_ROLE, port, workers,

@@ -231,7 +231,7 @@ def start_web(port: int, log: IO[bytes], *, workers: int | None = None,
 
 def start_role(command: str, *args: str, log: IO[bytes],
                probe_port: int | None = None) -> subprocess.Popen[bytes]:
-    """A long-running role (`run_processor`, `run_relay`, ...) with its probes (`/metrics`
+    """A long-running role (`run_consumer processor`, `run_relay`, ...) with its probes (`/metrics`
     among them) on `probe_port`, or a free port, so it never clashes with a venue already
     running on this machine."""
     env = {**os.environ, "OMS_PROBE_PORT": str(probe_port or free_port())}

@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         server = start_web(port, log, workers=args.workers,
                            env={"OMS_ROOT_URLCONF": "benchmarks.reference_views"})
         served = Served(WEB_ROLE, [server], port)
-        marketdata = start_role("run_marketdata", log=log)
+        marketdata = start_role("run_consumer", "marketdata", log=log)
         try:
             wait_healthy(server, port)
             feed_book(port)

@@ -1,6 +1,6 @@
-"""Order processor throughput: how many `order.submitted` events per second
-`manage.py run_processor` turns into recorded, risk-checked, matched and settled orders,
-beside the ceiling of consuming the same messages at all.
+"""Order processor throughput: how many `order.submitted` events per second the processor
+(`manage.py run_consumer processor`) turns into recorded, risk-checked, matched and settled
+orders, beside the ceiling of consuming the same messages at all.
 
 The processor (D5, D10) applies each consumed batch in one database transaction holding
 the order state, the ledger postings, the outbox rows of every emitted event and the next
@@ -148,7 +148,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=20_000, help="orders per run")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[100, 500],
-                        help="run_processor --batch-size of each run")
+                        help="run_consumer processor --batch-size of each run")
     parser.add_argument("--mid", default="50000", help="mid price of the order stream")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=None,
@@ -326,14 +326,14 @@ def statuses_since(baseline_ids: int) -> dict[str, int]:
 
 def run_processor(batch_size: int, loaded: Preloaded, timeout: float | None,
                   log_dir: Path) -> ProcessorRun:
-    """Start run_processor, wait until its stored offsets pass the pre-loaded messages,
+    """Start the processor, wait until its stored offsets pass the pre-loaded messages,
     check that every order is recorded and past NEW, and stop it."""
     baseline, _ = order_counts()
     depth = working_orders()
     with (log_dir / f"processor-{batch_size}.log").open("wb") as log:
         started = time.perf_counter()
         probe_port = free_port()
-        process = start_role("run_processor", "--batch-size", str(batch_size), log=log,
+        process = start_role("run_consumer", "processor", "--batch-size", str(batch_size), log=log,
                              probe_port=probe_port)
         try:
             cpu_before = process_cpu_seconds(process.pid)
@@ -399,7 +399,7 @@ def _wait_for_offsets(process: subprocess.Popen[bytes], loaded: Preloaded, start
         if applied != progress[1]:
             progress = (now, applied)
         if process.poll() is not None:
-            raise RuntimeError(f"run_processor exited with status {process.returncode}")
+            raise RuntimeError(f"the processor exited with status {process.returncode}")
         if now - progress[0] > STALL_SECONDS:
             raise RuntimeError(f"{applied} of {loaded.count} orders applied, none for "
                                f"{STALL_SECONDS:.0f} s (see the log)")

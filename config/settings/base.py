@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "channels",
+    "oms",  # the kernel: `manage.py run_consumer` (oms/management/commands)
     "apps.orders",
     "apps.risk",
     "apps.marketdata",

@@ -23,7 +23,9 @@ FRONTEND = Path(__file__).resolve().parent.parent
 ROOT = FRONTEND.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 LOGS = ROOT / "test-artifacts" / "e2e" / "logs"
-ROLES = ("run_processor", "run_relay", "run_marketdata")
+# Each role's name and `manage.py` arguments.
+ROLES = {"processor": ("run_consumer", "processor"), "relay": ("run_relay",),
+         "marketdata": ("run_consumer", "marketdata")}
 # The demo venue's order flow, as `make up` runs it: the market maker quotes, the demo taker
 # crosses the spread, both through the web role's public API.
 DEMO_ROLES = ("run_market_maker", "run_demo_taker")
@@ -111,8 +113,8 @@ def main() -> int:
         cleanup.callback(roles.stop_all)
         roles.start("web", str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p",
                     str(port), "config.asgi:application")
-        for role in ROLES:
-            roles.start(role.removeprefix("run_").replace("_", "-"), PY, "manage.py", role)
+        for name, command in ROLES.items():
+            roles.start(name, PY, "manage.py", *command)
         wait_for("the web role", f"{base_url}/api/instruments", lambda body: len(body) > 0)
         demo_env = {**os.environ, "OMS_API_URL": base_url}
         for role in DEMO_ROLES:

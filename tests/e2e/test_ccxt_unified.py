@@ -56,7 +56,7 @@ def venue_with_liquidity(tmp_path: Path) -> Iterator[tuple[Venue, WebRole]]:
         web = venue.start_web()
         venue.env["OMS_API_URL"] = web.url
         start_order_roles(venue)
-        venue.start("run_marketdata")
+        venue.start("run_consumer", "marketdata")
         venue.start("run_market_maker")
 
         def quoted() -> bool:

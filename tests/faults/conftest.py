@@ -258,7 +258,7 @@ def owned_partitions(venue: Venue) -> int:
 def start_order_roles(venue: Venue) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
     """The relay and the processor, once the processor owns every partition."""
     relay = venue.start("run_relay")
-    processor = venue.start("run_processor")
+    processor = venue.start("run_consumer", "processor")
     partitions = venue.stack.partitions
     wait_until(lambda: owned_partitions(venue) == partitions, seconds=120,
                what="the processor to own the partitions")

@@ -119,7 +119,7 @@ def test_processor_survives_a_database_outage_and_applies_everything_once(
                         "--seed", "9")
     assert load.returncode == 0, load.stderr
     relay = venue.start("run_relay")
-    processor = venue.start("run_processor")
+    processor = venue.start("run_consumer", "processor")
     wait_until(lambda: int(str(venue.scalar("SELECT count(*) FROM orders_order"))) > 0,
                seconds=120, what="the processor to start on the backlog", every=0.05)
     with venue.outage("postgres"):

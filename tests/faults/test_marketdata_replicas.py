@@ -3,10 +3,10 @@ Redis copies come from one replica at a time, under a fencing epoch that only gr
 a replica freezes (SIGSTOP) or dies (SIGKILL) the other takes its symbols over within
 seconds, and a frozen replica, thawed, never writes again under the claim it lost.
 
-The replicas are real `manage.py run_marketdata` processes on the simulator feeds, against
-a fresh PostgreSQL, Redis and broker; the test reads every `price.tick` on `prices` (the
-writer is in the `md_replica` and `md_epoch` headers) and samples the `price:{symbol}`
-copies in Redis (their `writer` field)."""
+The replicas are real `manage.py run_consumer marketdata` processes on the simulator
+feeds, against a fresh PostgreSQL, Redis and broker; the test reads every `price.tick` on
+`prices` (the writer is in the `md_replica` and `md_epoch` headers) and samples the
+`price:{symbol}` copies in Redis (their `writer` field)."""
 
 from __future__ import annotations
 
@@ -157,14 +157,14 @@ def test_each_symbol_has_one_writer_and_moves_when_its_replica_freezes_or_dies(
         market: Venue) -> None:
     cache = redis_lib.Redis.from_url(market.env[REDIS_URL])
     with TickReader(market.env[KAFKA_BOOTSTRAP_SERVERS]) as reader:
-        first = market.start("run_marketdata")
+        first = market.start("run_consumer", "marketdata")
         started = time.monotonic()
         wait_until(lambda: set(reader.writers_since(started)) == set(SYMBOLS)
                    and all(written_by(name, first) for names in
                            reader.writers_since(started).values() for name in names),
                    seconds=60, what="the first replica to tick every symbol")
 
-        second = market.start("run_marketdata")
+        second = market.start("run_consumer", "marketdata")
         joined = time.monotonic()
         wait_until(lambda: any(written_by(name, second) for names in
                                reader.writers_since(joined).values() for name in names),

@@ -50,7 +50,7 @@ def test_killing_the_processor_at_random_points_loses_and_repeats_nothing(
 ) -> None:
     orders = 3000
     venue.start("run_relay")
-    processor = venue.start("run_processor")
+    processor = venue.start("run_consumer", "processor")
     load = venue.start("simulate_orders", "--users", "maker,taker", "--orders", str(orders),
                        "--seed", "7")
     rng = random.Random(11)
@@ -58,7 +58,7 @@ def test_killing_the_processor_at_random_points_loses_and_repeats_nothing(
         time.sleep(rng.uniform(1.0, 3.0))
         processor.send_signal(signal.SIGKILL)
         processor.wait()
-        processor = venue.start("run_processor")
+        processor = venue.start("run_consumer", "processor")
     assert load.wait(timeout=300) == 0
     wait_until(lambda: settled(venue, orders), seconds=180, what="all orders processed")
     assert venue.scalar("SELECT count(*) FROM orders_fill") > 0
@@ -74,7 +74,7 @@ def claimed_epochs(venue: Venue) -> list[int]:
 def test_rebalance_between_two_processors_mid_stream(venue: Venue) -> None:
     orders = 2000
     venue.start("run_relay")
-    first = venue.start("run_processor")
+    first = venue.start("run_consumer", "processor")
     wait_until(lambda: len(claimed_epochs(venue)) == 3, seconds=120,
                what="the first processor to own the partitions")
     load = venue.start("simulate_orders", "--users", "maker,taker", "--orders", str(orders),
@@ -82,7 +82,7 @@ def test_rebalance_between_two_processors_mid_stream(venue: Venue) -> None:
     wait_until(lambda: venue.scalar("SELECT count(*) FROM orders_order") > 200, seconds=120,
                what="orders flowing")
     before = sum(claimed_epochs(venue))
-    second = venue.start("run_processor")  # the group rebalances: partitions move
+    second = venue.start("run_consumer", "processor")  # the group rebalances: partitions move
     wait_until(lambda: sum(claimed_epochs(venue)) > before, seconds=120,
                what="the rebalance")
     moved = sum(claimed_epochs(venue))
@@ -134,7 +134,7 @@ def test_sigkill_inside_the_write_of_a_500_order_batch_loses_and_repeats_nothing
     venue.start("run_relay")
     processors: list[subprocess.Popen[bytes]] = []
     for _ in range(3):
-        processor = venue.start("run_processor", "--batch-size", "500")
+        processor = venue.start("run_consumer", "processor", "--batch-size", "500")
         processors.append(processor)
         wait_for_batch_write(venue, seconds=120)
         processor.send_signal(signal.SIGKILL)
@@ -142,7 +142,7 @@ def test_sigkill_inside_the_write_of_a_500_order_batch_loses_and_repeats_nothing
         # The killed connection's transaction is gone (rolled back) before the next start.
         wait_until(lambda: not processor_in_batch_write(venue), seconds=30,
                    what="the killed processor's transaction to end", every=0.1)
-    processor = venue.start("run_processor", "--batch-size", "500")
+    processor = venue.start("run_consumer", "processor", "--batch-size", "500")
     processors.append(processor)
     wait_until(lambda: settled(venue, orders), seconds=180, what="all orders processed")
     assert processor.poll() is None

@@ -78,7 +78,7 @@ def one_run(stack: ServiceStack, venue: Venue, *, pending: str | None,
         assert "re-based" in resolved.stdout, resolved.stdout
         assert "published again 1 accepted" in resolved.stdout, resolved.stdout
     venue.start("run_relay")
-    processor = venue.start("run_processor")
+    processor = venue.start("run_consumer", "processor")
     maker, taker = trader_pair(venue, venue.start_web())
     if pending is not None:
         cross = f"cross-{run}"
@@ -126,7 +126,7 @@ def readiness(venue: Venue, role: subprocess.Popen[bytes]) -> tuple[int, dict[st
 
 def test_offset_beyond_the_log_end_is_refused_until_resolved(venue: Venue) -> None:
     venue.start("run_relay")
-    processor = venue.start("run_processor")
+    processor = venue.start("run_consumer", "processor")
     maker, taker = trader_pair(venue, venue.start_web())
     assert taker.place(side="buy", client_order_id="first-buy").status == 202
     wait_until(lambda: status_of(venue, "first-buy") == "ACCEPTED", seconds=40,
@@ -138,7 +138,7 @@ def test_offset_beyond_the_log_end_is_refused_until_resolved(venue: Venue) -> No
         " WHERE topic = 'orders' AND partition = (SELECT partition FROM"
         " processing_symbolstate WHERE symbol = 'BTC-USDT') RETURNING partition")
 
-    processor = venue.start("run_processor")
+    processor = venue.start("run_consumer", "processor")
     name = f"orders[{partition}]"
     wait_until(lambda: name in readiness(venue, processor)[1].get("failing", []),  # type: ignore[operator]
                seconds=40, what=f"/ready to name {name}")
@@ -165,7 +165,7 @@ def test_log_recreated_under_a_running_processor_is_refused_until_resolved(
     venue: Venue,
 ) -> None:
     venue.start("run_relay")
-    processor = venue.start("run_processor")
+    processor = venue.start("run_consumer", "processor")
     _, taker = trader_pair(venue, venue.start_web())
     assert taker.place(side="buy", client_order_id="before").status == 202
     wait_until(lambda: status_of(venue, "before") == "ACCEPTED", seconds=40,

@@ -55,8 +55,8 @@ def test_two_processors_trading_the_same_users_on_two_partitions_never_deadlock(
                               "--fund", "BTC=1000000", "--fund", "ETH=10000000")
         assert result.returncode == 0, result.stderr
     venue.start("run_relay")
-    first = venue.start("run_processor")
-    second = venue.start("run_processor")
+    first = venue.start("run_consumer", "processor")
+    second = venue.start("run_consumer", "processor")
     processors = [first, second]
     wait_until(lambda: (owned(venue, first) | owned(venue, second) == {0, 1, 2}
                         and not owned(venue, first) & owned(venue, second)

@@ -16,7 +16,9 @@ import pytest
 
 from oms.launcher.process import free_port
 
-ROLE_COMMANDS = ["run_processor", "run_relay", "run_marketdata", "run_risk"]
+# Each role's `manage.py` arguments: the registered consumers run by `run_consumer`.
+ROLE_COMMANDS = [("run_consumer", "processor"), ("run_relay",), ("run_consumer", "marketdata"),
+                 ("run_consumer", "risk")]
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -27,10 +29,10 @@ def get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-@pytest.mark.parametrize("command", ROLE_COMMANDS)
-def test_role_answers_probes_and_stops_on_sigterm(command: str) -> None:
+@pytest.mark.parametrize("command", ROLE_COMMANDS, ids=" ".join)
+def test_role_answers_probes_and_stops_on_sigterm(command: tuple[str, ...]) -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "manage.py", command],
+    process = subprocess.Popen([sys.executable, "manage.py", *command],
                                env={**os.environ, "OMS_PROBE_PORT": str(port)},
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

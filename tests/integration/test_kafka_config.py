@@ -19,9 +19,9 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 from django.conf import settings
 from django.core.management import call_command
 
-from apps.marketdata.management.commands.run_marketdata import MARKETDATA_GROUP
+from apps.marketdata.consumers import MARKETDATA_GROUP
 from apps.processing.processor import PROCESSOR_GROUP
-from apps.risk.management.commands.run_risk import RISK_GROUP
+from apps.risk.consumers import RISK_GROUP
 from oms.kafka import topics
 from oms.kafka.config import producer_config
 

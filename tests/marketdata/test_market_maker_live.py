@@ -62,9 +62,9 @@ def test_the_bot_quotes_both_sides_and_a_crossing_order_fills(venue: Venue) -> N
     venue.env["MARKETDATA_SIMULATOR_STEP_SECONDS"] = "3600"  # one step, then a still price
     web = start_web(venue)
     venue.env["OMS_API_URL"] = f"http://{HOST}:{web}"
-    processor = venue.start("run_processor")
-    for role in ("run_relay", "run_marketdata", "run_market_maker"):
-        venue.start(role)
+    processor = venue.start("run_consumer", "processor")
+    for role in (("run_relay",), ("run_consumer", "marketdata"), ("run_market_maker",)):
+        venue.start(*role)
     params = quoting_params(settings.MARKETDATA_MARKET_MAKER)
     book_path = f"/api/market-data/orderbook/{SYMBOL}?depth=20"
 
@@ -84,7 +84,7 @@ def test_the_bot_quotes_both_sides_and_a_crossing_order_fills(venue: Venue) -> N
         seconds=120, what="the bot's ladder to rest")
     processor.send_signal(signal.SIGTERM)
     processor.wait(timeout=30)
-    venue.start("run_processor")
+    venue.start("run_consumer", "processor")
     wait_until(lambda: {side: levels(call(web, book_path), side) for side in expected} == expected,
                seconds=120, what="the bot's ladder in the order book")
     assert expected["bids"][0][0] < reference() < expected["asks"][0][0]  # type: ignore[operator]

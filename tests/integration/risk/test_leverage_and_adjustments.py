@@ -115,7 +115,7 @@ def test_risk_role_keeps_the_position_key_current_from_executions(harness: Harne
     import json
 
     from apps.processing.models import OutboxEvent
-    from apps.risk.management.commands.run_risk import filled_positions
+    from apps.risk.consumers import filled_positions
     from apps.risk.models import Position
     from oms.events import Event
     from oms.kafka.consumer import Batch, ConsumedEvent

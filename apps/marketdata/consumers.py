@@ -1,6 +1,6 @@
-"""`manage.py run_marketdata`: the `marketdata` role. Runs the feeds (the simulator in
-process, Binance or Coinbase streams where `MARKETDATA_FEEDS` says so), consumes `prices`
-in group `market-data-group` (the internal book and trades), records trades and candles,
+"""The market data context's consumer, `marketdata` (group `market-data-group`). Runs the
+feeds (the simulator in process, Binance or Coinbase streams where `MARKETDATA_FEEDS` says
+so), consumes `prices` (the internal book and trades), records trades and candles,
 publishes `price.tick` on `prices` and keeps `orderbook:{symbol}` and `price:{symbol}`
 fresh in Redis. Its effects are idempotent (trades by id, ticks by content), so offsets
 are committed after each batch is applied.
@@ -15,10 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 import redis
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -29,22 +28,18 @@ from apps.marketdata.feeds.registry import build_feed
 from apps.marketdata.feeds.simulator import SimulatorFeed
 from apps.marketdata.ownership import Claim, SymbolOwnership, replica_id
 from apps.marketdata.pipeline import MarketDataPipeline
-from oms.kafka.consumer import Batch, BatchConsumer
-from oms.kafka.producer import EventProducer
-from oms.kafka.shared import close_producers, event_producer
+from oms.consumers.registry import register
+from oms.consumers.spec import BatchHandler, ConsumerSpec
+from oms.kafka.consumer import Batch
+from oms.kafka.shared import event_producer
 from oms.kafka.topics import PRICES
 from oms.observability.health import declare_not_ready, declare_ready
-from oms.observability.probe_server import Heartbeat
-from oms.resilience.consumers import DatabaseOutageGuard
-from oms.roles import RoleCommand
 
 logger = logging.getLogger(__name__)
 
 MARKETDATA_GROUP = "market-data-group"
 # Named in `/ready` while this replica cannot check its claims (Redis unreachable).
 OWNERSHIP_CHECK = "symbol_ownership"
-GROUP_MOVED_ON = frozenset({KafkaError.UNKNOWN_MEMBER_ID, KafkaError.ILLEGAL_GENERATION,
-                            KafkaError.REBALANCE_IN_PROGRESS})
 # A rebalance moves only the partitions that change hands; the rest keep their writer.
 COOPERATIVE = {"partition.assignment.strategy": "cooperative-sticky"}
 
@@ -101,18 +96,6 @@ class Feeds:
             self._stop(symbol)
 
 
-def _commit(consumer: BatchConsumer, batch: Batch) -> None:
-    """Commit the batch's offsets. A commit refused because the group moved on (this
-    member was frozen past its session) changes nothing: the partitions' new owner
-    consumes those events again, and applying them is idempotent."""
-    try:
-        consumer.commit(batch)
-    except KafkaException as exc:
-        if exc.args[0].code() not in GROUP_MOVED_ON:
-            raise
-        logger.warning("offsets of prices not committed, the group moved on: %s", exc)
-
-
 def _claims(ownership: SymbolOwnership, pipeline: MarketDataPipeline) -> dict[str, Claim]:
     """The symbols this replica may write now; none while Redis cannot confirm it."""
     try:
@@ -125,71 +108,66 @@ def _claims(ownership: SymbolOwnership, pipeline: MarketDataPipeline) -> dict[st
     return claims
 
 
-class Command(RoleCommand):
-    help = "Run the marketdata role."
-    role = "marketdata"
+class MarketData(BatchHandler):
+    """Applies `prices` to the pipeline, runs the feeds of the symbols the group assigned
+    this replica, steps the simulators and publishes ticks and Redis copies on their own
+    clocks."""
 
-    def run_role(self, *, stop: threading.Event, heartbeat: Heartbeat, **options: Any) -> None:
-        ownership = SymbolOwnership(replica=replica_id())
-        pipeline = MarketDataPipeline(feeds={})
-        feeds = Feeds(pipeline)
+    def __init__(self) -> None:
+        self.ownership = SymbolOwnership(replica=replica_id())
+        self.pipeline = MarketDataPipeline(feeds={})
+        self.feeds = Feeds(self.pipeline)
+        self.next_step = self.next_publish = time.monotonic()
 
-        def on_assign(consumer: Consumer, partitions: list[TopicPartition]) -> None:
-            topic = consumer.list_topics(PRICES, timeout=10).topics[PRICES]
-            ownership.assign([tp.partition for tp in partitions],
-                             partition_count=len(topic.partitions))
-            feeds.follow(ownership)
+    def apply(self, batch: Batch) -> None:
+        self.pipeline.apply(consumed.event for consumed in batch.events)
 
-        def on_revoke(_consumer: Consumer, partitions: list[TopicPartition]) -> None:
-            ownership.revoke([tp.partition for tp in partitions])
-            feeds.follow(ownership)
+    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        topic = consumer.list_topics(PRICES, timeout=10).topics[PRICES]
+        self.ownership.assign([tp.partition for tp in partitions],
+                              partition_count=len(topic.partitions))
+        self.feeds.follow(self.ownership)
 
-        producer = event_producer()
-        consumer = BatchConsumer(
-            topics=[PRICES], group_id=MARKETDATA_GROUP,
-            bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, dead_letters=producer,
-            extra={**settings.KAFKA_CLIENT_CONFIG, **COOPERATIVE},
-            on_assign=on_assign, on_revoke=on_revoke)
-        next_step = next_publish = time.monotonic()
-        outage = DatabaseOutageGuard(consumer)  # pauses `prices` while PostgreSQL is down
-        try:
-            while not stop.is_set():
-                heartbeat.beat()
-                outage.resume_when_recovered()
-                batch = consumer.poll_batch(timeout=0.1)
-                if batch and outage.apply(batch, lambda applied: pipeline.apply(
-                        consumed.event for consumed in applied.events)):
-                    _commit(consumer, batch)
-                now = time.monotonic()
-                if now >= next_step:
-                    feeds.advance_simulators()
-                    next_step = now + settings.MARKETDATA_SIMULATOR_STEP_SECONDS
-                if now >= next_publish:
-                    self._publish(ownership, pipeline, feeds, producer)
-                    next_publish = now + settings.MARKETDATA_PUBLISH_SECONDS
-        finally:
-            feeds.stop_all()
-            consumer.close()
-            close_producers()
+    def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.ownership.revoke([tp.partition for tp in partitions])
+        self.feeds.follow(self.ownership)
 
-    @staticmethod
-    def _publish(ownership: SymbolOwnership, pipeline: MarketDataPipeline, feeds: Feeds,
-                 producer: EventProducer) -> None:
+    def between_polls(self) -> None:
+        now = time.monotonic()
+        if now >= self.next_step:
+            self.feeds.advance_simulators()
+            self.next_step = now + settings.MARKETDATA_SIMULATOR_STEP_SECONDS
+        if now >= self.next_publish:
+            self._publish()
+            self.next_publish = now + settings.MARKETDATA_PUBLISH_SECONDS
+
+    def close(self) -> None:
+        self.feeds.stop_all()
+
+    def _publish(self) -> None:
         """Ticks and Redis copies of the symbols whose claims Redis has just confirmed;
         a symbol whose cache write is refused (a newer owner) is dropped at once."""
-        claims = _claims(ownership, pipeline)
-        feeds.follow(ownership)
-        for event in pipeline.due_ticks(claims):
+        claims = _claims(self.ownership, self.pipeline)
+        self.feeds.follow(self.ownership)
+        producer = event_producer()
+        for event in self.pipeline.due_ticks(claims):
             claim = claims[event.payload["symbol"]]
             producer.send(PRICES, key=claim.symbol, event=event, on_delivery=_log_failure,
                           extra_headers=[("md_replica", claim.replica),
                                          ("md_epoch", str(claim.epoch))])
         try:
-            refused = pipeline.refresh_cache(claims)
+            refused = self.pipeline.refresh_cache(claims)
         except redis.RedisError as exc:
             logger.warning("market data not cached: %s", exc)
             return
         for symbol in refused:
-            ownership.supersede(symbol)
+            self.ownership.supersede(symbol)
         if refused:
-            feeds.follow(ownership)
+            self.feeds.follow(self.ownership)
+
+
+register(ConsumerSpec(
+    name="marketdata", topics=(PRICES,), group=MARKETDATA_GROUP, handler=MarketData,
+    batch_size=500, poll_timeout=0.1, kafka_config=COOPERATIVE,
+    summary="feeds, trades, candles, `price.tick`, the Redis book and price copies; "
+            "replicas share the symbols"))
