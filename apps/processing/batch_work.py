@@ -39,6 +39,7 @@ from apps.processing.domain.orders import Side
 from apps.processing.execution import Book, LiveOrder, publish_book_changes
 from apps.processing.models import AccountSettings, SymbolState
 from apps.risk import services as risk
+from apps.risk.services import AccountExposure, WorkingOrders
 from oms.db import copy_rows
 from oms.events import Event as Envelope
 from oms.events.registry import validated_json
@@ -59,7 +60,7 @@ class BatchWork:
     recorded: order_selectors.RecordedOrders
     stp: dict[int, str]
     held_books: dict[str, Book]  # every book this process holds (memory is authoritative)
-    working_elsewhere: dict[int, dict[str, risk.WorkingOrders]]  # in books not held here
+    working_elsewhere: dict[int, dict[str, WorkingOrders]]  # in books not held here
     events: list[tuple[str, str, Envelope]] = field(default_factory=list)
     touched: dict[str, LiveOrder] = field(default_factory=dict)
     submitted: dict[str, dict[str, Any]] = field(default_factory=dict)  # order id -> terms
@@ -166,7 +167,7 @@ class BatchWork:
     def stp_of(self, user_id: int) -> str:
         return self.stp.get(user_id, DEFAULT_STP)
 
-    def account_exposure(self, user_id: int) -> risk.AccountExposure:
+    def account_exposure(self, user_id: int) -> AccountExposure:
         """What the account has at stake now: its working orders of every symbol (those of
         the books held here from memory), its balances and loans (from the locked
         ledger)."""
@@ -183,7 +184,7 @@ class BatchWork:
                 loans[account.asset] = -amount
             elif account.kind == USER:
                 holdings[account.asset] = amount
-        return risk.AccountExposure(user_id=user_id, working=working, holdings=holdings,
+        return AccountExposure(user_id=user_id, working=working, holdings=holdings,
                                     loans=loans)
 
     # ------------------------------------------------------------------------- writing

@@ -84,6 +84,10 @@ class Fenced(RuntimeError):
     """Another process owns a partition of this batch now: nothing was written."""
 
 
+# What propagates to the caller, which consumes the batch again (or leaves it to the owner).
+FENCED_OR_TRANSIENT: tuple[type[BaseException], ...] = (Fenced, *TRANSIENT_ERRORS)
+
+
 @dataclass(frozen=True, slots=True)
 class InFlight:
     """A pipelined batch handed to the writer: its events and offsets (to apply again if
@@ -146,7 +150,7 @@ class BatchProcessor:
         on a dependency it is kept (and dropped with its partitions if they go)."""
         try:
             self.settle()
-        except (Fenced, *TRANSIENT_ERRORS) as exc:
+        except FENCED_OR_TRANSIENT as exc:
             logger.warning("the batch in flight was not written (%s)", exc)
 
     def _announce_books(self, partitions: Iterable[int]) -> None:
@@ -236,7 +240,7 @@ class BatchProcessor:
         try:
             with BATCH_SECONDS.labels("compute").time():
                 work, write = self._compute(events)
-        except (Fenced, *TRANSIENT_ERRORS):
+        except FENCED_OR_TRANSIENT:
             self.settle()
             self._rebuild(list(self.epochs))
             raise
@@ -310,7 +314,7 @@ class BatchProcessor:
             return
         try:
             self.settle()
-        except (Fenced, *TRANSIENT_ERRORS) as exc:
+        except FENCED_OR_TRANSIENT as exc:
             logger.warning("the last batch was not written (%s); its events are consumed "
                            "again from the stored offsets", exc)
         self._writer.submit(_close_connection).result()
@@ -325,7 +329,7 @@ class BatchProcessor:
             try:
                 self._commit(events, offsets)
                 return
-            except (Fenced, *TRANSIENT_ERRORS):
+            except FENCED_OR_TRANSIENT:
                 self._rebuild(list(self.epochs))
                 raise
             except Exception:
@@ -374,9 +378,9 @@ class BatchProcessor:
             with BATCH_SECONDS.labels("read").time(), transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                unseen = flight is not None and not self._stored(flight.offsets)
-                work = BatchWork.prepare(events, self.books, locked=False,
-                                         overlay=flight.work if unseen else None)
+                unseen = (flight.work if flight is not None
+                          and not self._stored(flight.offsets) else None)
+                work = BatchWork.prepare(events, self.books, locked=False, overlay=unseen)
             now = datetime.now(UTC)
             with BATCH_SECONDS.labels("flow").time():
                 for consumed in events:
@@ -414,7 +418,7 @@ class BatchProcessor:
             own = {(consumed.topic, consumed.partition): consumed.offset + 1}
             try:
                 self._commit([consumed], own)
-            except (Fenced, *TRANSIENT_ERRORS):
+            except FENCED_OR_TRANSIENT:
                 self._rebuild([consumed.partition])
                 raise
             except Exception as exc:

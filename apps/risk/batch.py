@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -180,7 +181,7 @@ class RiskBatch:
             return {}
         pipe = redis_client().pipeline(transaction=False)
         windows = [self._keys(claim.user_id, claim.now) for claim in claims]
-        args: list[object] = [VELOCITY_KEEP_SECONDS]
+        args: list[str | int] = [VELOCITY_KEEP_SECONDS]
         for claim in claims:
             args += [claim.order_id, "1" if claim.counts and self._counting else "0"]
         _script(_WINDOWS)(keys=[key for per_second, per_minute, _ in windows
@@ -384,7 +385,7 @@ class RiskWrite:
                     update="realized = risk_dailypnl.realized + EXCLUDED.realized")
 
 
-def _upsert(table: str, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]], *,
+def _upsert(table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]], *,
             conflict: str, update: str) -> None:
     values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     with connection.cursor() as cursor:

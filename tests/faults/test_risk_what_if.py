@@ -46,7 +46,7 @@ def live_state(venue: Venue) -> list[list[tuple[object, ...]]]:
 
 def record_flow(venue: Venue) -> None:
     assert venue.manage("set_limits", "--user", "maker", "max_order_quantity=50").returncode == 0
-    venue.start("run_processor")
+    venue.start("run_consumer", "processor")
     web = venue.start_web()
     tokens = {name: venue.token(name) for name in ("maker", "taker")}
     for who, client_order_id, side, quantity in FLOW:
