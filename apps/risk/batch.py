@@ -49,31 +49,47 @@ ZERO = Decimal(0)
 FLAT = PositionChange(ZERO, ZERO, ZERO)
 VELOCITY_KEEP_SECONDS = 120
 
-# KEYS: per entry its per-second and per-minute window; ARGV: the windows' lifetime, then
-# per entry the order's id and '1' to count it ('0': an amend or a what-if, which reads the
-# windows without counting). Answers, per entry and window, the orders in it other than
-# this one, in entry order: the n-th new order of an account in a batch sees the n - 1
-# before it, and an amended order is the same order, never counted again.
+# KEYS: the distinct windows of the batch. ARGV: the windows' lifetime; the entries' order
+# ids, separated by spaces; one flag per entry, '1' to count it ('0': an amend or a
+# what-if, which reads the windows without counting); per entry the indexes in KEYS of its
+# per-second and per-minute window, separated by spaces. Answers, per entry and window,
+# the orders in it other than this one, in entry order and as one string of numbers: the
+# n-th new order of an account in a batch sees the n - 1 before it, and an amended order
+# is the same order, never counted again. (Arguments go as a few strings rather than one
+# per entry: packing thousands of arguments was a measurable part of a batch.)
 _WINDOWS = """
 local ttl = ARGV[1]
-local sizes = {}
-for i = 1, #KEYS, 2 do
-  local n = (i + 1) / 2
-  local order = ARGV[2 * n]
-  local counts = ARGV[2 * n + 1] == '1'
-  for j = i, i + 1 do
+local orders, windows, sizes = {}, {}, {}
+for order in string.gmatch(ARGV[2], '%S+') do orders[#orders + 1] = order end
+for index in string.gmatch(ARGV[4], '%d+') do windows[#windows + 1] = KEYS[tonumber(index)] end
+for n = 1, #orders do
+  local order = orders[n]
+  local counts = string.sub(ARGV[3], n, n) == '1'
+  for j = 2 * n - 1, 2 * n do
     local own
     if counts then
-      redis.call('SADD', KEYS[j], order)
-      redis.call('EXPIRE', KEYS[j], ttl)
+      redis.call('SADD', windows[j], order)
+      redis.call('EXPIRE', windows[j], ttl)
       own = 1
     else
-      own = redis.call('SISMEMBER', KEYS[j], order)
+      own = redis.call('SISMEMBER', windows[j], order)
     end
-    sizes[#sizes + 1] = redis.call('SCARD', KEYS[j]) - own
+    sizes[#sizes + 1] = redis.call('SCARD', windows[j]) - own
   end
 end
-return sizes
+return table.concat(sizes, ' ')
+"""
+
+# KEYS: minutes' notional hashes. ARGV: their lifetime, then per key its accepted orders
+# as `order=notional` pairs separated by spaces (one string per key, as above).
+_NOTIONALS = """
+for i = 1, #KEYS do
+  for order, notional in string.gmatch(ARGV[i + 1], '(%S+)=(%S+)') do
+    redis.call('HSET', KEYS[i], order, notional)
+  end
+  redis.call('EXPIRE', KEYS[i], ARGV[1])
+end
+return #KEYS
 """
 
 
@@ -181,21 +197,29 @@ class RiskBatch:
             return {}
         pipe = redis_client().pipeline(transaction=False)
         windows = [self._keys(claim.user_id, claim.now) for claim in claims]
-        args: list[str | int] = [VELOCITY_KEEP_SECONDS]
-        for claim in claims:
-            args += [claim.order_id, "1" if claim.counts and self._counting else "0"]
-        _script(_WINDOWS)(keys=[key for per_second, per_minute, _ in windows
-                                for key in (per_second, per_minute)], args=args, client=pipe)
+        distinct: dict[str, int] = {}  # window key -> its index in KEYS (from 1)
+        indexes = [str(distinct.setdefault(key, len(distinct) + 1))
+                   for per_second, per_minute, _ in windows for key in (per_second, per_minute)]
+        counting = "1" if self._counting else "0"
+        _script(_WINDOWS)(keys=list(distinct), args=[
+            # A read without an order (`limit_usage`) has an empty id, which the split
+            # would lose: it goes as "-", never an order's id.
+            VELOCITY_KEEP_SECONDS, " ".join(claim.order_id or "-" for claim in claims),
+            "".join(counting if claim.counts else "0" for claim in claims),
+            " ".join(indexes)], client=pipe)
         read: list[str] = []
+        limited = {user_id: self._limits_notional(user_id)
+                   for user_id in {claim.user_id for claim in claims}}
         for claim, (_, _, notional_key) in zip(claims, windows, strict=True):
-            reads_notional = not self._counting or self._limits_notional(claim.user_id)
+            reads_notional = not self._counting or limited[claim.user_id]
             if reads_notional and notional_key not in read:
                 pipe.hgetall(notional_key)
                 read.append(notional_key)
-        sizes, *found = pipe.execute()
+        answer, *found = pipe.execute()
         for key, values in zip(read, found, strict=True):
             self._notionals[key] = {k.decode(): Decimal(v.decode()) for k, v in values.items()}
-        return {claim.order_id: (int(sizes[2 * i]), int(sizes[2 * i + 1]))
+        sizes = [int(size) for size in answer.split()]
+        return {claim.order_id: (sizes[2 * i], sizes[2 * i + 1])
                 for i, claim in enumerate(claims)}
 
     def _limits_notional(self, user_id: int) -> bool:
@@ -353,12 +377,13 @@ class RiskBatch:
             pipe.srem(per_second, claim.order_id)
             pipe.srem(per_minute, claim.order_id)
             pipe.hdel(notional_key, claim.order_id)
-        per_key: dict[str, dict[str, str]] = defaultdict(dict)
+        per_key: dict[str, list[str]] = defaultdict(list)
         for notional_key, order_id, notional in self._accepted_notionals:
-            per_key[notional_key][order_id] = str(notional)
-        for notional_key, mapping in per_key.items():
-            pipe.hset(notional_key, mapping=mapping)  # type: ignore[arg-type]
-            pipe.expire(notional_key, VELOCITY_KEEP_SECONDS)
+            per_key[notional_key].append(f"{order_id}={notional}")
+        if per_key:
+            _script(_NOTIONALS)(keys=list(per_key), args=[
+                VELOCITY_KEEP_SECONDS, *(" ".join(pairs) for pairs in per_key.values())],
+                client=pipe)
         pipe.execute()
 
 
