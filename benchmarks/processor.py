@@ -146,8 +146,8 @@ class ProcessorRun:
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.processor", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=20_000, help="orders per run")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[100, 500],
+    parser.add_argument("--orders", type=int, default=40_000, help="orders per run")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[500, 2000],
                         help="run_consumer processor --batch-size of each run")
     parser.add_argument("--mid", default="50000", help="mid price of the order stream")
     parser.add_argument("--seed", type=int, default=1)
