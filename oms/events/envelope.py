@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -22,6 +23,13 @@ def encode_json(data: Mapping[str, Any]) -> bytes:
     """Compact JSON of an event's dict (keys that are not strings become strings, as with
     `json.dumps`)."""
     return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+@lru_cache(maxsize=1024)
+def utc_text(moment: datetime) -> str:
+    """A moment as the envelope writes it (UTC, `Z`), remembered: the events a processor
+    emits for one input share its moment."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class InvalidEvent(ValueError):
@@ -43,7 +51,7 @@ class Event:
             "event_id": self.event_id,
             "type": self.type,
             "schema_version": self.schema_version,
-            "occurred_at": self.occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "occurred_at": utc_text(self.occurred_at),
             "correlation_id": self.correlation_id,
             "payload": dict(self.payload),
         }

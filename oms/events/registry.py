@@ -89,8 +89,13 @@ def validated_json(event: Event) -> bytes:
 
 
 def _validate(event: Event, data: dict[str, Any]) -> None:
-    _raise_first_error(_ENVELOPE_VALIDATOR, data, "envelope")
+    # The envelope's schema only asks that the payload be an object: checked here, so that
+    # the envelope's check does not convert the whole payload a second time.
+    payload = data["payload"]
+    if not isinstance(payload, dict):
+        raise InvalidEvent("envelope invalid at payload: not an object")
+    _raise_first_error(_ENVELOPE_VALIDATOR, {**data, "payload": {}}, "envelope")
     validator = _validators.get((event.type, event.schema_version))
     if validator is None:
         raise InvalidEvent(f"no schema registered for {event.type} v{event.schema_version}")
-    _raise_first_error(validator, data["payload"], f"{event.type} payload")
+    _raise_first_error(validator, payload, f"{event.type} payload")
