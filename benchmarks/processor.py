@@ -29,6 +29,11 @@ Each batch size runs on the same venue after the previous run, so later runs sta
 the resting orders of earlier ones in the book (the table shows the depth at start).
 The relay is not running: outbox rows accumulate, which costs the processor nothing.
 
+After the runs, `manage.py replay` applies every request on the topic (all the runs', by
+default 100,000) into a new database through the same pipelined processor and compares
+the result with the live state; its rate counts toward the same goal (`--no-replay`
+skips it).
+
 Runs under the launcher (`make bench-processor`).
 """
 
@@ -58,6 +63,7 @@ from django.db import connection, transaction
 from apps.orders import events
 from benchmarks.harness import (
     HOST,
+    ROOT,
     Column,
     cpu_used,
     create_trader,
@@ -146,9 +152,11 @@ class ProcessorRun:
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.processor", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=40_000, help="orders per run")
+    parser.add_argument("--orders", type=int, default=50_000, help="orders per run")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[500, 2000],
                         help="run_consumer processor --batch-size of each run")
+    parser.add_argument("--no-replay", dest="replay", action="store_false",
+                        help="skip `manage.py replay` of the topic after the runs")
     parser.add_argument("--mid", default="50000", help="mid price of the order stream")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=None,
@@ -458,6 +466,26 @@ def print_report(runs: list[tuple[BareRun, BareRun, ProcessorRun]]) -> None:
           f"(best sustained {best:,.0f} orders/s, {best / GOAL_RATE:.0%} of the goal).")
 
 
+REPLAYED = re.compile(r"replayed (\d+) order requests in ([\d.]+) s")
+
+
+def replay_everything() -> None:
+    """`manage.py replay`: every request on the topic (all the runs') into a new database,
+    compared with the live state; prints its rate, which the goal counts like a live run's."""
+    result = subprocess.run([sys.executable, "manage.py", "replay"], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    found = REPLAYED.search(result.stdout)
+    if found is None:
+        print(f"replay failed (exit {result.returncode}): {result.stdout[-500:]}"
+              f"{result.stderr[-1500:]}")
+        return
+    requests, seconds = int(found[1]), float(found[2])
+    rate = requests / seconds
+    equal = "equal to the live state" if result.returncode == 0 else "DIFFERS from the live state"
+    print(f"replay: {requests:,} requests in {seconds:.1f} s = {rate:,.0f} orders/s, {equal}; "
+          f"goal ({GOAL_RATE:,.0f}/s): {'met' if rate >= GOAL_RATE else 'NOT met'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     prepare_venue()
@@ -486,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print_report(runs)
     print(f"processor logs: {log_dir}")
+    if args.replay:
+        replay_everything()
     return 0
 
 

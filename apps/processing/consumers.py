@@ -19,7 +19,6 @@ re-based it."""
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 
@@ -31,11 +30,11 @@ from apps.processing.processor import (
     TRANSIENT_ERRORS,
     BatchProcessor,
     Fenced,
+    tune_for_pipelining,
 )
 from oms.consumers.loop import open_consumer
 from oms.consumers.registry import register
 from oms.consumers.spec import ConsumerSpec
-from oms.gc_tuning import settle_heap
 from oms.kafka.shared import close_producers
 from oms.kafka.topics import ORDERS
 from oms.observability.probe_server import Heartbeat
@@ -45,15 +44,10 @@ from oms.resilience.retry import backoff_delay
 logger = logging.getLogger(__name__)
 
 REFUSED_RECHECK_SECONDS = 3.0
-WRITER_SWITCH_SECONDS = 0.0005
 
 
 def process_orders(spec: ConsumerSpec, *, stop: threading.Event, heartbeat: Heartbeat) -> None:
-    # The writer thread waits on PostgreSQL with the GIL released; when an answer comes
-    # it needs the GIL back, and the default 5 ms switch interval would keep it waiting
-    # behind the next batch's flow after every statement.
-    sys.setswitchinterval(WRITER_SWITCH_SECONDS)
-    settle_heap()
+    tune_for_pipelining()
     processor = BatchProcessor(group=spec.group, pipelined=True)
     refused: set[int] = set()
 

@@ -19,6 +19,7 @@ batch is applied again one event at a time, and an event that still fails is set
 from __future__ import annotations
 
 import logging
+import sys
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -53,6 +54,7 @@ from apps.processing.domain.orders import OrderType, Trade
 from apps.processing.execution import Book, LiveOrder, OrderFlow, stable_key
 from apps.processing.models import OutboxEvent, PartitionOwnership, SymbolState, WorkingOrder
 from oms.events import new_event, validate_event
+from oms.gc_tuning import settle_heap
 from oms.kafka.consumer import Batch, ConsumedEvent
 from oms.kafka.producer import PublishError
 from oms.kafka.topics import EXECUTIONS, ORDERS, PRICES
@@ -76,8 +78,20 @@ BATCH_SECONDS = Histogram(
     "oms_processor_batch_seconds", "Time of each phase of a pipelined batch", ["phase"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
 
+WRITER_SWITCH_SECONDS = 0.0005
+
 PoisonHandler = Callable[[ConsumedEvent, str], None]
 Offsets = dict[tuple[str, int], int]
+
+
+def tune_for_pipelining() -> None:
+    """Set up the process that runs a pipelined processor: the writer thread waits on
+    PostgreSQL with the GIL released, and when an answer comes it needs the GIL back (the
+    default 5 ms switch interval would keep it waiting behind the next batch's flow after
+    every statement); and the heap settled, so that collections do not walk every live
+    order (`oms.gc_tuning`)."""
+    sys.setswitchinterval(WRITER_SWITCH_SECONDS)
+    settle_heap()
 
 
 class Fenced(RuntimeError):

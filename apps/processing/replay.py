@@ -35,6 +35,8 @@ from oms.kafka.topics import ORDERS
 
 logger = logging.getLogger(__name__)
 
+REPLAY_BATCH = 2000  # as the live processor's largest batch
+
 # Reference data copied as is: (table, columns).
 REFERENCE_TABLES = [
     ("auth_user", "id, password, last_login, is_superuser, username, first_name, last_name, "
@@ -143,7 +145,9 @@ def replay_topic(source_url: str, *, risk_config: Path | None = None,
     ends = {tp.partition: future.result().offset for tp, future in admin.list_offsets(
         {TopicPartition(ORDERS, p): OffsetSpec.latest() for p in partitions}).items()}
     group = f"replay-{uuid.uuid4().hex[:8]}"
-    processor = BatchProcessor(group=group)
+    # Pipelined, as the live processor runs (each batch written while the next one is
+    # computed); a money movement waits for the batches before it to be written.
+    processor = BatchProcessor(group=group, pipelined=True)
 
     def on_assign(consumer: object, assigned: list[TopicPartition]) -> None:
         resume = processor.claim([tp.partition for tp in assigned])
@@ -160,7 +164,7 @@ def replay_topic(source_url: str, *, risk_config: Path | None = None,
     deadline = time.monotonic() + seconds
     try:
         while not all(done.values()) and time.monotonic() < deadline:
-            batch = consumer.poll_batch(max_messages=500, timeout=0.5)
+            batch = consumer.poll_batch(max_messages=REPLAY_BATCH, timeout=0.5)
             # As the live processor does, in batches: each run of requests between two money
             # movements is one batch, so a deposit still lands between the same requests.
             run: list[ConsumedEvent] = []
@@ -168,6 +172,7 @@ def replay_topic(source_url: str, *, risk_config: Path | None = None,
                 if pending and pending[0].created_at <= consumed.event.occurred_at:
                     _process_run(processor, run)
                     run = []
+                    processor.catch_up()
                     while pending and pending[0].created_at <= consumed.event.occurred_at:
                         _apply(pending.pop(0))
                 run.append(consumed)
@@ -175,7 +180,9 @@ def replay_topic(source_url: str, *, risk_config: Path | None = None,
             applied += len(batch.events)
             for (_, partition), offset in batch.next_offsets.items():
                 done[partition] = offset >= ends[partition]
+        processor.catch_up()
     finally:
+        processor.close()
         consumer.close()
     for movement in pending:
         _apply(movement)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
 import redis as redis_lib
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,7 +22,7 @@ from apps.processing.models import PartitionOwnership
 from apps.processing.processor import BatchProcessor
 from oms.kafka.consumer import BatchConsumer
 from oms.kafka.shared import event_producer
-from oms.kafka.topics import ORDERS
+from oms.kafka.topics import ORDERS, dead_letter_topic
 
 
 @pytest.fixture(autouse=True)
@@ -128,3 +128,18 @@ def risk_events_about(key: str) -> list[bytes]:
             if not m.error() and m.key() == key.encode()]
     reader.close()
     return seen
+
+
+def dead_letters(topic: str, *, keep: Callable[[Message], bool] = lambda _: True,
+                 seconds: float = 30) -> list[Message]:
+    """The messages of `topic`'s dead-letter topic that `keep` selects, read from its
+    beginning until some arrive (or `seconds` pass)."""
+    raw = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+                    "group.id": f"raw-{uuid.uuid4().hex[:8]}", "auto.offset.reset": "earliest"})
+    raw.subscribe([dead_letter_topic(topic)])
+    found: list[Message] = []
+    deadline = time.monotonic() + seconds
+    while not found and time.monotonic() < deadline:
+        found = [m for m in raw.consume(500, 0.5) if m.error() is None and keep(m)]
+    raw.close()
+    return found

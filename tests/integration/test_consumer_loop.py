@@ -26,8 +26,9 @@ from oms.consumers.loop import run_consumer
 from oms.consumers.registry import consumer_named
 from oms.events import new_event
 from oms.kafka.producer import EventProducer
-from oms.kafka.topics import EXECUTIONS, dead_letter_topic
+from oms.kafka.topics import EXECUTIONS
 from oms.observability.probe_server import Heartbeat
+from tests.integration.conftest import dead_letters
 
 SYMBOL = "BTC-USDT"
 
@@ -49,19 +50,6 @@ def publish_junk(producer: EventProducer) -> Message:
     [(error, message)] = delivered
     assert error is None
     return message
-
-
-def dead_letters_of(group: str) -> list[Message]:
-    raw = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-                    "group.id": f"raw-{uuid.uuid4().hex[:8]}", "auto.offset.reset": "earliest"})
-    raw.subscribe([dead_letter_topic(EXECUTIONS)])
-    found: list[Message] = []
-    deadline = time.monotonic() + 30
-    while not found and time.monotonic() < deadline:
-        found = [m for m in raw.consume(500, 0.5) if m.error() is None
-                 and dict(m.headers() or []).get("dlq_group") == group.encode()]
-    raw.close()
-    return found
 
 
 def committed(group: str, partition: int) -> int:
@@ -108,7 +96,8 @@ def test_the_shared_loop_applies_dead_letters_commits_and_stops(
         runner.join(30)
     assert not runner.is_alive()
 
-    [dead] = dead_letters_of(spec.group)
+    [dead] = dead_letters(EXECUTIONS, keep=lambda m: dict(m.headers() or []).get(
+        "dlq_group") == spec.group.encode())
     assert dead.value() == b"{not an event"
     assert dict(dead.headers() or [])["dlq_original"] == (
         f"{EXECUTIONS}/{junk.partition()}/{junk.offset()}".encode())

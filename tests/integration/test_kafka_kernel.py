@@ -9,15 +9,14 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from confluent_kafka import Consumer, Message
 from django.conf import settings
 
 from apps.orders.events import ORDER_SUBMITTED
 from oms.events import Event, InvalidEvent, new_event
 from oms.kafka.consumer import Batch, BatchConsumer
 from oms.kafka.producer import EventProducer
-from oms.kafka.topics import dead_letter_topic
 from oms.observability.context import correlation_scope
+from tests.integration.conftest import dead_letters
 
 
 def submitted_payload(**overrides: object) -> dict[str, object]:
@@ -106,15 +105,7 @@ def test_poison_message_goes_to_the_dead_letter_topic_and_the_partition_moves_on
     assert events == [good_before, good_after]
     assert sum(batch.dead_lettered for batch in batches) == 1
 
-    raw = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-                    "group.id": f"raw-{uuid.uuid4().hex[:8]}", "auto.offset.reset": "earliest"})
-    raw.subscribe([dead_letter_topic(fresh_topic)])
-    messages: list[Message] = []
-    deadline = time.monotonic() + 30
-    while not messages and time.monotonic() < deadline:
-        messages = [m for m in raw.consume(10, 0.5) if m.error() is None]
-    raw.close()
-    [message] = messages
+    [message] = dead_letters(fresh_topic)
     assert message.value() == b"{not json"
     headers = dict(message.headers() or [])
     assert headers["dlq_reason"].startswith(b"not JSON")

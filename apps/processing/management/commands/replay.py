@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from apps.processing.processor import tune_for_pipelining
 from apps.processing.replay import differences, replay_topic
 from apps.processing.risk_what_if import compare_decisions
 from apps.risk import selectors as risk_selectors
@@ -57,8 +58,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         risk_config: Path | None = options["risk_config"]
         if options["into_current_database"]:
+            tune_for_pipelining()
+            started = time.perf_counter()
             applied = replay_topic(options["into_current_database"], risk_config=risk_config)
-            self.stdout.write(f"replayed {applied} order requests")
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"replayed {applied} order requests in {seconds:.1f} s "
+                              f"({applied / seconds:,.0f}/s)")
             return
         if options["report_json"] and risk_config is None:
             raise CommandError("--report-json needs --risk-config")
