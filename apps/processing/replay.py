@@ -148,17 +148,15 @@ def replay_topic(source_url: str, *, risk_config: Path | None = None,
     # Pipelined, as the live processor runs (each batch written while the next one is
     # computed); a money movement waits for the batches before it to be written.
     processor = BatchProcessor(group=group, pipelined=True)
-
-    def on_assign(consumer: object, assigned: list[TopicPartition]) -> None:
-        resume = processor.claim([tp.partition for tp in assigned])
-        for tp in assigned:
-            tp.offset = resume[tp.partition]
-        consumer.assign(assigned)  # type: ignore[attr-defined]
-
+    # Every partition assigned at once, outside any group: nothing else consumes it, and a
+    # group join would cost seconds of the replay.
     consumer = BatchConsumer(topics=[ORDERS], group_id=group,
                              bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
                              dead_letters=event_producer(), extra=settings.KAFKA_CLIENT_CONFIG,
-                             on_assign=on_assign)
+                             subscribe=False)
+    resume = processor.claim(list(partitions))
+    consumer.add_to_assignment([TopicPartition(ORDERS, partition, offset)
+                                for partition, offset in resume.items()])
     done = {p: ends[p] == 0 for p in partitions}
     applied, pending = 0, list(movements)
     deadline = time.monotonic() + seconds
