@@ -4,15 +4,15 @@ a queryset to this app's own API, which needs one for filtering and cursor pagin
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, cast
+from typing import cast
 
+import orjson
 import redis
 from django.conf import settings
 from django.db import connection
@@ -52,6 +52,13 @@ ORDER_CACHE_SECONDS = 3600
 WORKING_STATUSES = frozenset({Order.Status.NEW, Order.Status.ACCEPTED,
                               Order.Status.PARTIALLY_FILLED})
 FINAL_STATUSES = frozenset(set(Order.Status) - WORKING_STATUSES)
+def _exact_text(value: object) -> str:
+    """What orjson cannot write itself: `Decimal` amounts, as their exact text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} in an order view")
+
+
 _DECIMALS = ("quantity", "price", "stop_price", "filled_quantity", "average_fill_price")
 _TIMES = ("expires_at", "created_at", "updated_at")
 
@@ -82,17 +89,14 @@ class OrderView:
         return self.status in WORKING_STATUSES
 
     def to_json(self) -> str:
-        data: dict[str, Any] = asdict(self)
-        for name, value in data.items():
-            if isinstance(value, (Decimal, uuid.UUID)):
-                data[name] = str(value)
-            elif isinstance(value, datetime):
-                data[name] = value.isoformat()
-        return json.dumps(data)
+        """orjson writes the fields, ids and moments itself (ISO 8601, as `from_json`
+        reads them), and amounts as their exact strings; `dataclasses.asdict` and
+        `json.dumps` were a tenth of the CPU of an order's entry."""
+        return orjson.dumps(self, default=_exact_text).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> OrderView:
-        data = json.loads(text)
+        data = orjson.loads(text)
         data["id"] = uuid.UUID(data["id"])
         for name in _DECIMALS:
             data[name] = Decimal(data[name]) if data[name] is not None else None
