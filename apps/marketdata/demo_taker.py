@@ -21,6 +21,7 @@ from apps.marketdata import selectors
 from apps.marketdata.domain.taking import TakingParams, client_order_id, take
 from apps.marketdata.market_maker import ApiError, OmsClient
 from oms.money import format_amount
+from oms.terms import OrderType, TimeInForce
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ class DemoTaker:
         cid = client_order_id(symbol, self.sequence, self.generation)
         try:
             self.client.call("POST", "/api/orders", {
-                "symbol": symbol, "side": order.side, "type": "limit", "time_in_force": "IOC",
+                "symbol": symbol, "side": order.side, "type": OrderType.LIMIT,
+                "time_in_force": TimeInForce.IOC,
                 "price": format_amount(order.price), "quantity": format_amount(order.quantity),
                 "client_order_id": cid,
             }, idempotency_key=cid)

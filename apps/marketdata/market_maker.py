@@ -34,6 +34,7 @@ from apps.marketdata.domain.quoting import (
     plan,
 )
 from oms.money import format_amount
+from oms.terms import OrderStatus, OrderType, Side, TimeInForce
 
 logger = logging.getLogger(__name__)
 
@@ -103,17 +104,18 @@ class OmsClient:
     def working_orders(self, symbol: str) -> list[WorkingOrder]:
         """The account's accepted and partly filled orders of `symbol` (one page of 500:
         far more than a ladder, and what is left over goes at the next step)."""
-        query = urllib.parse.urlencode([("status", "ACCEPTED"), ("status", "PARTIALLY_FILLED"),
+        query = urllib.parse.urlencode([("status", OrderStatus.ACCEPTED),
+                                        ("status", OrderStatus.PARTIALLY_FILLED),
                                         ("symbol", symbol), ("page_size", "500")])
         page = self.call("GET", f"/api/orders?{query}")
         return [WorkingOrder(order_id=row["id"], client_order_id=row["client_order_id"])
                 for row in page["results"]]
 
-    def place(self, *, symbol: str, client_order_id: str, side: str, price: Decimal,
+    def place(self, *, symbol: str, client_order_id: str, side: Side, price: Decimal,
               quantity: Decimal) -> None:
         self.call("POST", "/api/orders", {
-            "symbol": symbol, "side": side, "type": "limit", "time_in_force": "GTC",
-            "post_only": True, "price": format_amount(price),
+            "symbol": symbol, "side": side, "type": OrderType.LIMIT,
+            "time_in_force": TimeInForce.GTC, "post_only": True, "price": format_amount(price),
             "quantity": format_amount(quantity), "client_order_id": client_order_id,
         }, idempotency_key=client_order_id)
 

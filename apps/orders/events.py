@@ -11,14 +11,15 @@ from oms.events.fields import (
     UUID,
     payload_schema,
 )
+from oms.terms import OrderType, Side, TimeInForce, wire_values
 
 ORDER_SUBMITTED = "order.submitted"
 ORDER_CANCEL_REQUESTED = "order.cancel_requested"
 ORDER_AMEND_REQUESTED = "order.amend_requested"
 
-SIDES = ["buy", "sell"]
-ORDER_TYPES = ["limit", "market", "stop", "stop_limit"]
-TIMES_IN_FORCE = ["GTC", "IOC", "FOK", "GTD"]
+SIDES = wire_values(Side)
+ORDER_TYPES = wire_values(OrderType)
+TIMES_IN_FORCE = wire_values(TimeInForce)
 CANCEL_REASONS = ["user", "ops", "kill_switch", "expired", "dead_man", "disconnect"]
 
 register_schema(ORDER_SUBMITTED, payload_schema({

@@ -10,6 +10,7 @@ from django.db.models.lookups import Exact
 
 from oms.db import amount_field
 from oms.money import MAX_FEE_RATE, MIN_STEP
+from oms.terms import OrderStatus, OrderType, Side, TimeInForce, choices
 
 
 def _on_min_step(field: str) -> Exact:
@@ -75,32 +76,8 @@ class Instrument(models.Model):
 
 class Order(models.Model):
     """The read model of an order. The API creates nothing here (D6): the processor records
-    each order when it consumes `order.submitted` and is the only writer of its state."""
-
-    class Status(models.TextChoices):
-        NEW = "NEW"
-        ACCEPTED = "ACCEPTED"
-        REJECTED = "REJECTED"
-        PARTIALLY_FILLED = "PARTIALLY_FILLED"
-        FILLED = "FILLED"
-        SETTLED = "SETTLED"
-        CANCELLED = "CANCELLED"
-
-    class Side(models.TextChoices):
-        BUY = "buy"
-        SELL = "sell"
-
-    class Type(models.TextChoices):
-        LIMIT = "limit"
-        MARKET = "market"
-        STOP = "stop"
-        STOP_LIMIT = "stop_limit"
-
-    class TimeInForce(models.TextChoices):
-        GTC = "GTC"
-        IOC = "IOC"
-        FOK = "FOK"
-        GTD = "GTD"
+    each order when it consumes `order.submitted` and is the only writer of its state. Its
+    terms and status take the values of `oms.terms` (the choices are built from them)."""
 
     id = models.UUIDField(primary_key=True, editable=False)
     # No index of its own: the (user, client order id) constraint and the (user, created)
@@ -109,15 +86,16 @@ class Order(models.Model):
                              related_name="orders", db_index=False)
     client_order_id = models.CharField(max_length=64)
     symbol = models.CharField(max_length=25)
-    side = models.CharField(max_length=4, choices=Side.choices)
-    type = models.CharField(max_length=10, choices=Type.choices)
-    time_in_force = models.CharField(max_length=3, choices=TimeInForce.choices)
+    side = models.CharField(max_length=4, choices=choices(Side))
+    type = models.CharField(max_length=10, choices=choices(OrderType))
+    time_in_force = models.CharField(max_length=3, choices=choices(TimeInForce))
     expires_at = models.DateTimeField(null=True, blank=True)
     post_only = models.BooleanField(default=False)
     quantity = amount_field()
     price = amount_field(null=True, blank=True)
     stop_price = amount_field(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    status = models.CharField(max_length=16, choices=choices(OrderStatus),
+                              default=OrderStatus.NEW.value)
     filled_quantity = amount_field(default=0)
     average_fill_price = amount_field(null=True, blank=True)
     reason_code = models.CharField(max_length=40, blank=True)

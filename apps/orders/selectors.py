@@ -22,6 +22,16 @@ from apps.orders.domain.instruments import InstrumentRules
 from apps.orders.models import Fill, Instrument, Order
 from oms.money import MAX_NOTIONAL, MAX_PRICE, MAX_QUANTITY
 from oms.redis import redis_client
+from oms.terms import (
+    ORDER_STATUS_BY_VALUE,
+    ORDER_TYPE_BY_VALUE,
+    SIDE_BY_VALUE,
+    TIME_IN_FORCE_BY_VALUE,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 
 __all__ = [
     "FINAL_STATUSES",
@@ -49,9 +59,12 @@ __all__ = [
 
 # How long order entry keeps a new order in its cache (`order:{id}`) and pending index.
 ORDER_CACHE_SECONDS = 3600
-WORKING_STATUSES = frozenset({Order.Status.NEW, Order.Status.ACCEPTED,
-                              Order.Status.PARTIALLY_FILLED})
-FINAL_STATUSES = frozenset(set(Order.Status) - WORKING_STATUSES)
+# Working as the read model sees it: accepted at entry (NEW) and not final yet.
+WORKING_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.ACCEPTED,
+                              OrderStatus.PARTIALLY_FILLED})
+FINAL_STATUSES = frozenset(set(OrderStatus) - WORKING_STATUSES)
+
+
 def _exact_text(value: object) -> str:
     """What orjson cannot write itself: `Decimal` amounts, as their exact text."""
     if isinstance(value, Decimal):
@@ -69,15 +82,15 @@ class OrderView:
     user_id: int
     client_order_id: str
     symbol: str
-    side: str
-    type: str
-    time_in_force: str
+    side: Side
+    type: OrderType
+    time_in_force: TimeInForce
     quantity: Decimal
     price: Decimal | None
     stop_price: Decimal | None
     post_only: bool
     expires_at: datetime | None
-    status: str
+    status: OrderStatus
     filled_quantity: Decimal
     average_fill_price: Decimal | None
     reason_code: str
@@ -98,6 +111,10 @@ class OrderView:
     def from_json(cls, text: str | bytes) -> OrderView:
         data = orjson.loads(text)
         data["id"] = uuid.UUID(data["id"])
+        data["side"] = SIDE_BY_VALUE[data["side"]]
+        data["type"] = ORDER_TYPE_BY_VALUE[data["type"]]
+        data["time_in_force"] = TIME_IN_FORCE_BY_VALUE[data["time_in_force"]]
+        data["status"] = ORDER_STATUS_BY_VALUE[data["status"]]
         for name in _DECIMALS:
             data[name] = Decimal(data[name]) if data[name] is not None else None
         for name in _TIMES:
@@ -212,10 +229,11 @@ def all_instrument_rules() -> list[InstrumentRules]:
 def order_view(order: Order) -> OrderView:
     return OrderView(
         id=order.id, user_id=order.user_id, client_order_id=order.client_order_id,
-        symbol=order.symbol, side=order.side, type=order.type,
-        time_in_force=order.time_in_force, quantity=order.quantity, price=order.price,
-        stop_price=order.stop_price, post_only=order.post_only, expires_at=order.expires_at,
-        status=order.status, filled_quantity=order.filled_quantity,
+        symbol=order.symbol, side=SIDE_BY_VALUE[order.side], type=ORDER_TYPE_BY_VALUE[order.type],
+        time_in_force=TIME_IN_FORCE_BY_VALUE[order.time_in_force], quantity=order.quantity,
+        price=order.price, stop_price=order.stop_price, post_only=order.post_only,
+        expires_at=order.expires_at, status=ORDER_STATUS_BY_VALUE[order.status],
+        filled_quantity=order.filled_quantity,
         average_fill_price=order.average_fill_price, reason_code=order.reason_code,
         created_at=order.created_at, updated_at=order.updated_at,
     )
@@ -267,7 +285,7 @@ def fill_counts_by_trade() -> dict[str, int]:
 
 
 def expired_working_orders(*, now: datetime, limit: int = 1000) -> list[OrderView]:
-    orders = Order.objects.filter(status__in=WORKING_STATUSES, time_in_force="GTD",
+    orders = Order.objects.filter(status__in=WORKING_STATUSES, time_in_force=TimeInForce.GTD,
                                   expires_at__lte=now).order_by("expires_at")[:limit]
     return [order_view(order) for order in orders]
 
@@ -300,7 +318,7 @@ class Submission(Enum):
 @dataclass(frozen=True, slots=True)
 class RecordedOrder:
     order_id: uuid.UUID
-    status: str
+    status: OrderStatus
     created_at: datetime
 
 
@@ -346,7 +364,8 @@ def recorded_orders(*, order_ids: list[uuid.UUID],
             [order_ids, [user for user, _ in client_order_ids],
              [key for _, key in client_order_ids]])
         rows = cursor.fetchall()
-    found = [(RecordedOrder(order_id=row[0], status=row[3], created_at=row[4]), row[1], row[2])
+    found = [(RecordedOrder(order_id=row[0], status=ORDER_STATUS_BY_VALUE[row[3]],
+                            created_at=row[4]), row[1], row[2])
              for row in rows]
     return RecordedOrders(by_id={order.order_id: order for order, _, _ in found},
                           by_client_order_id={(user, key): order for order, user, key in found})

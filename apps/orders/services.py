@@ -26,15 +26,14 @@ from redis.client import Pipeline
 from apps.orders import events
 from apps.orders.api.serializers import PlaceOrderSerializer
 from apps.orders.domain.rules import (
-    LIMIT_TYPES,
+    OrderTerms as OrderTerms,  # part of this public face (the terms of an order)
+)
+from apps.orders.domain.rules import (
     Violation,
     check_notional,
     check_order,
     check_price,
     check_quantity,
-)
-from apps.orders.domain.rules import (
-    OrderTerms as OrderTerms,  # part of this public face (the terms of an order)
 )
 from apps.orders.models import Instrument, Order
 from apps.orders.selectors import (
@@ -60,6 +59,7 @@ from oms.kafka.topics import ORDERS
 from oms.money import format_amount
 from oms.redis import redis_client
 from oms.resilience.breakers import BreakerOpen
+from oms.terms import LIMIT_TYPES, OrderStatus, OrderType, Side, TimeInForce
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def new_order(*, user_id: int, order_id: uuid.UUID, client_order_id: str | None,
         symbol=terms.symbol, side=terms.side, type=terms.type,
         time_in_force=terms.time_in_force, quantity=terms.quantity, price=terms.price,
         stop_price=terms.stop_price, post_only=terms.post_only, expires_at=terms.expires_at,
-        status="NEW", filled_quantity=Decimal(0), average_fill_price=None, reason_code="",
+        status=OrderStatus.NEW, filled_quantity=Decimal(0), average_fill_price=None, reason_code="",
         created_at=now, updated_at=now,
     )
 
@@ -278,7 +278,7 @@ def republish_unrecorded_orders() -> list[OrderView]:
                                client_order_ids=[]).by_id
     # An order the processor refused without recording it (a duplicate) is final.
     unrecorded = sorted((order for order in cached
-                         if order.id not in recorded and order.status != "REJECTED"),
+                         if order.id not in recorded and order.status != OrderStatus.REJECTED),
                         key=lambda order: order.created_at)
     for order in unrecorded:
         _publish(events.ORDER_SUBMITTED, symbol=order.symbol, payload=_submitted_payload(order))
@@ -452,7 +452,7 @@ class OrderState:
     """An order's state as the processor leaves it at the end of a batch."""
 
     order_id: uuid.UUID
-    status: str
+    status: OrderStatus
     quantity: Decimal
     price: Decimal | None
     filled_quantity: Decimal
@@ -469,7 +469,7 @@ def record_refused_submission(*, order_id: uuid.UUID, reason_code: str,
     cached = client.get(cached_order_key(order_id))
     if cached is None:
         return
-    view = replace(OrderView.from_json(cached), status="REJECTED",
+    view = replace(OrderView.from_json(cached), status=OrderStatus.REJECTED,
                    reason_code=reason_code, updated_at=updated_at)
     client.set(cached_order_key(order_id), view.to_json(), keepttl=True)
 
@@ -482,9 +482,9 @@ class SubmittedOrder:
     user_id: int
     client_order_id: str
     symbol: str
-    side: str
-    order_type: str
-    time_in_force: str
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
     stop_price: Decimal | None
     post_only: bool
     expires_at: datetime | None

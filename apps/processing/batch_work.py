@@ -35,7 +35,6 @@ from apps.orders.selectors import FillView, InstrumentRules, Submission
 from apps.orders.services import OrderState, SubmittedOrder
 from apps.processing import selectors
 from apps.processing.batch_ledger import LOAN, USER, BatchLedger, LedgerWrite
-from apps.processing.domain.orders import Side
 from apps.processing.execution import Book, LiveOrder, publish_book_changes
 from apps.processing.models import AccountSettings, SymbolState
 from apps.risk import services as risk
@@ -45,6 +44,7 @@ from oms.events import Event as Envelope
 from oms.events.registry import validated_json
 from oms.ids import parse_uuid
 from oms.kafka.consumer import ConsumedEvent
+from oms.terms import OrderStatus, OrderType, Side, TimeInForce
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -71,7 +71,7 @@ class BatchWork:
     last_source: dict[str, Envelope] = field(default_factory=dict)  # by symbol
     overlay: BatchWork | None = None  # the earlier batch this one's read cannot see yet
     _client_order_ids: set[tuple[int, str]] = field(default_factory=set)
-    written_status: dict[str, str] = field(default_factory=dict)  # by order, once sealed
+    written_status: dict[str, OrderStatus] = field(default_factory=dict)  # once sealed
 
     @classmethod
     def prepare(cls, events: list[ConsumedEvent], books: dict[str, Book], *,
@@ -121,7 +121,7 @@ class BatchWork:
 
     # ------------------------------------------------------------------ what the flow asks
 
-    def classify(self, payload: dict[str, Any]) -> tuple[Submission, str | None]:
+    def classify(self, payload: dict[str, Any]) -> tuple[Submission, OrderStatus | None]:
         """What a submission is (new, a repeat to ignore, or a duplicate to refuse), with
         the status of the order it collides with; orders submitted earlier in the batch
         count as recorded."""
@@ -143,22 +143,23 @@ class BatchWork:
             submitted_at=datetime.fromisoformat(payload["submitted_at"]))
         return outcome, self.recorded_status(str(order_id)) if recorded else None
 
-    def record_submission(self, payload: dict[str, Any], *, stop_price: Decimal | None,
+    def record_submission(self, payload: dict[str, Any], *, order_type: OrderType,
+                          time_in_force: TimeInForce, stop_price: Decimal | None,
                           expires_at: datetime | None) -> None:
         """Remember a new order's terms, written with its state at the end of the batch."""
         self.submitted[str(payload["order_id"])] = {
-            "client_order_id": payload["client_order_id"], "order_type": payload["type"],
-            "time_in_force": payload["time_in_force"], "stop_price": stop_price,
+            "client_order_id": payload["client_order_id"], "order_type": order_type,
+            "time_in_force": time_in_force, "stop_price": stop_price,
             "expires_at": expires_at,
             "created_at": datetime.fromisoformat(payload["submitted_at"]),
         }
         self._client_order_ids.add((int(payload["user_id"]), str(payload["client_order_id"])))
 
-    def recorded_status(self, order_id: str) -> str | None:
+    def recorded_status(self, order_id: str) -> OrderStatus | None:
         """An order's status as this batch leaves it, or as recorded before the batch."""
         order = self.touched.get(order_id)
         if order is not None:
-            return order.actor.status.value
+            return order.actor.status
         if self.overlay is not None and order_id in self.overlay.written_status:
             return self.overlay.written_status[order_id]
         recorded = self.recorded.by_id.get(parse_uuid(order_id))
@@ -200,7 +201,7 @@ class BatchWork:
             publish_book_changes(books[symbol], levels, self.last_source[symbol], self)
         self.risk.flush_counters()
         submitted, changed = self._order_rows()
-        self.written_status = {order_id: order.actor.status.value
+        self.written_status = {order_id: order.actor.status
                                for order_id, order in self.touched.items()}
         return BatchWrite(
             now=now, ledger=self.ledger.seal(), risk=self.risk.seal(now),
@@ -221,7 +222,7 @@ class BatchWork:
         for order_id, order in self.touched.items():
             actor = order.actor
             state = OrderState(
-                order_id=parse_uuid(order_id), status=actor.status.value,
+                order_id=parse_uuid(order_id), status=actor.status,
                 quantity=actor.quantity, price=order.client_price,
                 filled_quantity=actor.filled_quantity,
                 average_fill_price=actor.average_fill_price, reason_code=actor.reason_code,
@@ -295,8 +296,8 @@ def working_row(order: LiveOrder) -> tuple[object, ...]:
     """A working order as a row of `WORKING_COLUMNS`."""
     actor = order.actor
     return (parse_uuid(order.order_id), order.symbol, order.user_id, order.side,
-            order.engine_type.value, order.time_in_force, order.price, order.client_price,
+            order.engine_type, order.time_in_force, order.price, order.client_price,
             order.stop_price, actor.quantity, actor.filled_quantity, actor.filled_notional,
-            actor.status.value, order.post_only, order.stp, order.expires_at, order.priority,
+            actor.status, order.post_only, order.stp, order.expires_at, order.priority,
             order.reserve_asset, order.reserve_price, order.reserved, order.maker_fee_rate,
             order.taker_fee_rate)

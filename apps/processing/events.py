@@ -3,6 +3,7 @@ of an order is one of them; see docs/events.md."""
 
 from oms.events import register_schema
 from oms.events.fields import DECIMAL, OPTIONAL_DECIMAL, SYMBOL, UUID, payload_schema
+from oms.terms import OrderStatus, Side, wire_values
 
 ORDER_ACCEPTED = "order.accepted"
 ORDER_REJECTED = "order.rejected"
@@ -16,11 +17,11 @@ BOOK_DELTA = "book.delta"
 TRADE = "trade"
 
 _ORDER = {"order_id": UUID, "user_id": {"type": "integer"}, "symbol": SYMBOL}
-_STATUS = {"enum": ["NEW", "ACCEPTED", "REJECTED", "PARTIALLY_FILLED", "FILLED", "SETTLED",
-                    "CANCELLED"]}
+_STATUS = {"enum": wire_values(OrderStatus)}
+_SIDE = {"enum": wire_values(Side)}
 
 register_schema(ORDER_ACCEPTED, payload_schema({
-    **_ORDER, "side": {"enum": ["buy", "sell"]}, "type": {"type": "string"},
+    **_ORDER, "side": _SIDE, "type": {"type": "string"},
     "quantity": DECIMAL, "price": OPTIONAL_DECIMAL, "status": _STATUS,
     "reserved": DECIMAL, "reserved_asset": {"type": "string"},
 }))
@@ -32,7 +33,7 @@ register_schema(ORDER_REJECTED, payload_schema({
     "reason": {"type": "string"}, "message": {"type": "string"}, "status": _STATUS,
 }))
 register_schema(ORDER_FILL, payload_schema({
-    **_ORDER, "fill_id": UUID, "trade_id": UUID, "side": {"enum": ["buy", "sell"]},
+    **_ORDER, "fill_id": UUID, "trade_id": UUID, "side": _SIDE,
     "price": DECIMAL, "quantity": DECIMAL, "fee": DECIMAL, "fee_asset": {"type": "string"},
     "liquidity": {"enum": ["maker", "taker"]}, "filled_quantity": DECIMAL,
     "remaining_quantity": DECIMAL, "average_fill_price": DECIMAL, "status": _STATUS,
@@ -60,5 +61,5 @@ register_schema(BOOK_SNAPSHOT, payload_schema(_BOOK))
 register_schema(BOOK_DELTA, payload_schema(_BOOK))
 register_schema(TRADE, payload_schema({
     "symbol": SYMBOL, "trade_id": UUID, "price": DECIMAL, "quantity": DECIMAL,
-    "taker_side": {"enum": ["buy", "sell"]},
+    "taker_side": _SIDE,
 }))

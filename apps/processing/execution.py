@@ -19,19 +19,16 @@ from django.conf import settings
 from apps.orders.selectors import FillView, InstrumentRules, Submission
 from apps.processing import events as executions
 from apps.processing.domain import funds
-from apps.processing.domain.lifecycle import IllegalTransition, OrderActor, Status
+from apps.processing.domain.lifecycle import IllegalTransition, OrderActor
 from apps.processing.domain.matching import MatchingEngine
 from apps.processing.domain.orders import (
     Amended,
     Cancelled,
     Event,
     OrderSpec,
-    OrderType,
     Rejected,
     Rested,
     SelfTradePrevention,
-    Side,
-    TimeInForce,
     Trade,
     Triggered,
 )
@@ -43,6 +40,16 @@ from oms.events import new_event
 from oms.ids import name_based_id, name_based_uuid, parse_uuid
 from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.money import format_amount
+from oms.terms import (
+    LIMIT_TYPES,
+    ORDER_TYPE_BY_VALUE,
+    SIDE_BY_VALUE,
+    TIME_IN_FORCE_BY_VALUE,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 
 if TYPE_CHECKING:
     from apps.processing.batch_work import BatchWork
@@ -71,14 +78,16 @@ def epoch_ns(moment: datetime) -> int:
 
 @dataclass(slots=True)
 class LiveOrder:
-    """An order that is live in this processor's book, with what it holds in reserve."""
+    """An order that is live in this processor's book, with what it holds in reserve. Its
+    terms are `oms.terms` members, converted once as the order enters (`OrderFlow.submit`,
+    or a book rebuilt from its row)."""
 
     order_id: str
     user_id: int
     symbol: str
-    side: str
+    side: Side
     engine_type: OrderType
-    time_in_force: str
+    time_in_force: TimeInForce
     price: Decimal | None
     client_price: Decimal | None
     stop_price: Decimal | None
@@ -96,13 +105,13 @@ class LiveOrder:
 
     def spec(self, rules: InstrumentRules) -> OrderSpec:
         return OrderSpec(
-            order_id=self.order_id, account=str(self.user_id), side=Side(self.side),
+            order_id=self.order_id, account=str(self.user_id), side=self.side,
             order_type=self.engine_type,
             quantity=funds.to_units(self.actor.remaining, rules.lot_size),
             price=None if self.price is None else funds.to_units(self.price, rules.tick_size),
             stop_price=(None if self.stop_price is None
                         else funds.to_units(self.stop_price, rules.tick_size)),
-            tif=TimeInForce(self.time_in_force.lower()), post_only=self.post_only,
+            tif=self.time_in_force, post_only=self.post_only,
             stp=SelfTradePrevention(self.stp),
             expires_at=None if self.expires_at is None else epoch_ns(self.expires_at),
         )
@@ -125,7 +134,7 @@ class BookExposure:
     def __init__(self) -> None:
         self.users: dict[int, _Working] = {}
         # order -> (user, side, open quantity, notional)
-        self._counted: dict[str, tuple[int, str, Decimal, Decimal]] = {}
+        self._counted: dict[str, tuple[int, Side, Decimal, Decimal]] = {}
 
     def update(self, order: LiveOrder) -> None:
         before = self._counted.pop(order.order_id, None)
@@ -137,11 +146,11 @@ class BookExposure:
             self._counted[order.order_id] = now
             self._add(*now, sign=1)
 
-    def _add(self, user_id: int, side: str, quantity: Decimal, notional: Decimal, *,
+    def _add(self, user_id: int, side: Side, quantity: Decimal, notional: Decimal, *,
              sign: int) -> None:
         seen = self.users.setdefault(user_id, _Working())
         seen.orders += sign
-        if side == "buy":
+        if side is Side.BUY:
             seen.buy_quantity += sign * quantity
             seen.buy_notional += sign * notional
         else:
@@ -222,8 +231,7 @@ class OrderFlow:
 
     def _level_changed(self, order: LiveOrder) -> None:
         if order.price is not None and order.engine_type is OrderType.LIMIT:
-            self._levels.add((Side(order.side), funds.to_units(order.price,
-                                                               self.rules.tick_size)))
+            self._levels.add((order.side, funds.to_units(order.price, self.rules.tick_size)))
 
     def finish(self) -> None:
         """Hand the book levels this request changed to the batch, which publishes them
@@ -238,7 +246,7 @@ class OrderFlow:
 
     def _order_payload(self, order: LiveOrder) -> dict[str, Any]:
         return {"order_id": order.order_id, "user_id": order.user_id, "symbol": order.symbol,
-                "status": order.actor.status.value}
+                "status": order.actor.status}
 
     def _touch(self, order: LiveOrder) -> None:
         """Note that the order changed; the batch processor writes it once at the end."""
@@ -272,18 +280,22 @@ class OrderFlow:
         stop_price = None if payload["stop_price"] is None else Decimal(payload["stop_price"])
         expires_at = (None if payload["expires_at"] is None
                       else datetime.fromisoformat(payload["expires_at"]))
-        self.work.record_submission(payload, stop_price=stop_price, expires_at=expires_at)
-        engine_type, time_in_force, engine_price = self._engine_terms(payload, price,
-                                                                     stop_price)
-        side = payload["side"]
+        # The terms enter as text and stay members from here on (one look-up each).
+        side = SIDE_BY_VALUE[payload["side"]]
+        order_type = ORDER_TYPE_BY_VALUE[payload["type"]]
+        time_in_force = TIME_IN_FORCE_BY_VALUE[payload["time_in_force"]]
+        self.work.record_submission(payload, order_type=order_type,
+                                    time_in_force=time_in_force, stop_price=stop_price,
+                                    expires_at=expires_at)
+        engine_type, engine_price = self._engine_terms(order_type, side, price, stop_price)
         order = LiveOrder(
             order_id=order_id, user_id=user_id, symbol=self.book.symbol, side=side,
             engine_type=engine_type, time_in_force=time_in_force, price=engine_price,
             client_price=price, stop_price=stop_price, post_only=payload["post_only"],
             stp=self.work.stp_of(user_id),
             expires_at=expires_at, priority=self.next_priority(),
-            reserve_asset=self.rules.quote_asset if side == "buy" else self.rules.base_asset,
-            reserve_price=engine_price if side == "buy" else None, reserved=Decimal(0),
+            reserve_asset=self.rules.quote_asset if side is Side.BUY else self.rules.base_asset,
+            reserve_price=engine_price if side is Side.BUY else None, reserved=Decimal(0),
             maker_fee_rate=self.rules.maker_fee_rate, taker_fee_rate=self.rules.taker_fee_rate,
             actor=OrderActor(order_id=order_id, quantity=quantity),
         )
@@ -291,7 +303,7 @@ class OrderFlow:
         required = self._reservation(order, quantity)
         decision = self.work.risk.decide(risk.PreTradeContext(
             user_id=user_id, symbol=self.book.symbol, side=side, quantity=quantity,
-            price=engine_price, is_limit=payload["type"] in ("limit", "stop_limit"),
+            price=engine_price, is_limit=order_type in LIMIT_TYPES,
             trading=self.rules.trading, required_asset=order.reserve_asset,
             required_amount=required,
             available_amount=self.ledger.user(user_id, order.reserve_asset).available,
@@ -317,39 +329,35 @@ class OrderFlow:
         order.actor.on_risk_validated(accepted=True)
         self._touch(order)
         self.emit(executions.ORDER_ACCEPTED, {
-            **self._order_payload(order), "side": side, "type": payload["type"],
+            **self._order_payload(order), "side": side, "type": order_type,
             "quantity": format_amount(quantity),
             "price": None if price is None else format_amount(price),
             "reserved": format_amount(required), "reserved_asset": order.reserve_asset,
         })
         self.apply(self.book.engine.submit(order.spec(self.rules), now=self.now_ns))
 
-    def _engine_terms(self, payload: dict[str, Any], price: Decimal | None,
-                      stop_price: Decimal | None) -> tuple[OrderType, str, Decimal | None]:
+    def _engine_terms(self, order_type: OrderType, side: Side, price: Decimal | None,
+                      stop_price: Decimal | None) -> tuple[OrderType, Decimal | None]:
         """Market and stop orders trade with price protection: they become limit orders
         at `OMS_MARKET_SLIPPAGE` beyond the best opposite price (or the stop price), so
         they can never take more than they reserved. An empty book stays a market order,
         which the engine cancels as it finds nothing to take."""
-        order_type, side = payload["type"], payload["side"]
-        time_in_force = payload["time_in_force"]
-        if order_type == "limit":
-            return OrderType.LIMIT, time_in_force, price
-        if order_type == "stop_limit":
-            return OrderType.STOP_LIMIT, time_in_force, price
+        if order_type is OrderType.LIMIT or order_type is OrderType.STOP_LIMIT:
+            return order_type, price
         slippage = Decimal(str(settings.OMS_MARKET_SLIPPAGE))
-        if order_type == "stop":
+        if order_type is OrderType.STOP:
             assert stop_price is not None  # noqa: S101 - order entry requires it
             bound = funds.protection_price(side=side, reference=stop_price, slippage=slippage,
                                            tick=self.rules.tick_size)
-            return OrderType.STOP_LIMIT, time_in_force, bound
+            return OrderType.STOP_LIMIT, bound
         engine = self.book.engine
-        best = engine.best_ask() if side == "buy" else engine.best_bid()
+        best = engine.best_ask() if side is Side.BUY else engine.best_bid()
         if best is None:
-            return OrderType.MARKET, time_in_force, None
+            return OrderType.MARKET, None
         bound = funds.protection_price(
             side=side, reference=funds.from_units(best, self.rules.tick_size),
             slippage=slippage, tick=self.rules.tick_size)
-        return OrderType.LIMIT, time_in_force, bound
+        return OrderType.LIMIT, bound
 
     def cancel(self, payload: dict[str, Any]) -> None:
         order = self.book.live.get(payload["order_id"])
@@ -376,7 +384,7 @@ class OrderFlow:
         remaining = new_total - actor.filled_quantity
         needed = funds.reservation_for(
             side=order.side, remaining=remaining,
-            reserve_price=price if order.side == "buy" else None,
+            reserve_price=price if order.side is Side.BUY else None,
             maker_rate=order.maker_fee_rate, taker_rate=order.taker_fee_rate)
         decision = self.work.risk.decide(risk.PreTradeContext(
             user_id=order.user_id, symbol=self.book.symbol, side=order.side, quantity=remaining,
@@ -396,7 +404,7 @@ class OrderFlow:
         self._level_changed(order)  # the level it leaves (if the price changes)
         old_price, old_reserve_price = order.price, order.reserve_price
         order.price = order.client_price = price
-        if order.side == "buy":
+        if order.side is Side.BUY:
             order.reserve_price = order.price
         extra = needed - order.reserved
         reference = f"amend:{order.order_id}:{self.source.event_id}"
@@ -436,13 +444,13 @@ class OrderFlow:
         self.apply(engine_events)
 
     def _refuse(self, payload: dict[str, Any], request: str, reason: str, *,
-                status: str | None = None) -> None:
+                status: OrderStatus | None = None) -> None:
         """A request that cannot apply: said on `executions`, with the order's true status
         (a cancel that lost the race to a fill reports FILLED); state unchanged."""
         live = self.book.live.get(payload["order_id"])
-        status = status or ("REJECTED" if request == "submit" else live.actor.status.value
+        status = status or (OrderStatus.REJECTED if request == "submit" else live.actor.status
                             if live else self.work.recorded_status(payload["order_id"])
-                            or "CANCELLED")
+                            or OrderStatus.CANCELLED)
         logger.info("%s of order %s refused: %s", request, payload["order_id"], reason)
         self.emit(executions.ORDER_REJECTED, {
             "order_id": payload["order_id"], "user_id": int(payload["user_id"]),
@@ -523,7 +531,7 @@ class OrderFlow:
         self.book.last_trade_price = price
         self.emit(executions.TRADE, {
             "symbol": self.book.symbol, "trade_id": trade_key, "price": format_amount(price),
-            "quantity": format_amount(quantity), "taker_side": trade.taker_side.value,
+            "quantity": format_amount(quantity), "taker_side": trade.taker_side,
         }, topic=PRICES)
         for order, liquidity, other in ((maker, "maker", taker), (taker, "taker", maker)):
             self._fill(order, trade_id=trade_id, trade_key=trade_key, price=price,
@@ -552,7 +560,7 @@ class OrderFlow:
             "average_fill_price": format_amount(actor.average_fill_price or Decimal(0)),
             "counterparty_order_id": counterparty.order_id,
         })
-        if actor.status is Status.FILLED:
+        if actor.status is OrderStatus.FILLED:
             self._release_rest(order, "filled")
             actor.on_settled()
             self.emit(executions.ORDER_SETTLED, {
@@ -604,7 +612,7 @@ def publish_book_changes(book: Book, levels: set[tuple[Side, int]], source: Enve
     else:
         rules = book.rules
         changed: dict[Side, list[list[str]]] = {Side.BUY: [], Side.SELL: []}
-        for side, price in sorted(levels, key=lambda level: (level[0].value, level[1])):
+        for side, price in sorted(levels):  # by side (its wire text), then price
             changed[side].append([
                 format_amount(funds.from_units(price, rules.tick_size)),
                 format_amount(funds.from_units(book.engine.level_lots(side, price),

@@ -48,9 +48,9 @@ from apps.processing import log_identity
 from apps.processing.batch_ledger import StaleBalances
 from apps.processing.batch_work import BatchWork, BatchWrite
 from apps.processing.domain import funds
-from apps.processing.domain.lifecycle import OrderActor, Status
+from apps.processing.domain.lifecycle import OrderActor
 from apps.processing.domain.matching import MatchingEngine
-from apps.processing.domain.orders import OrderType, Trade
+from apps.processing.domain.orders import Trade
 from apps.processing.execution import Book, LiveOrder, OrderFlow, stable_key
 from apps.processing.models import OutboxEvent, PartitionOwnership, SymbolState, WorkingOrder
 from oms.events import new_event, validate_event
@@ -60,6 +60,16 @@ from oms.kafka.producer import PublishError
 from oms.kafka.topics import EXECUTIONS, ORDERS, PRICES
 from oms.money import MONEY_CONTEXT
 from oms.resilience.breakers import BreakerOpen
+from oms.terms import (
+    ORDER_STATUS_BY_VALUE,
+    ORDER_TYPE_BY_VALUE,
+    SIDE_BY_VALUE,
+    TIME_IN_FORCE_BY_VALUE,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -488,7 +498,7 @@ class BatchProcessor:
         order_id, symbol = str(payload["order_id"]), str(payload["symbol"])
         book = self.books.get(symbol)
         live = book.live.get(order_id) if book else None
-        status = live.actor.status.value if live else "REJECTED"
+        status = live.actor.status if live else OrderStatus.REJECTED
         event = new_event(executions.ORDER_REJECTED, {
             "order_id": order_id, "user_id": int(payload["user_id"]), "symbol": symbol,
             "request": request, "reason": "unprocessable", "status": status,
@@ -555,14 +565,15 @@ def _record_rejected_submission(consumed: ConsumedEvent) -> None:
             submitted_at = datetime.fromisoformat(str(payload["submitted_at"]))
             orders.record_orders(submitted=[orders.SubmittedOrder(
                 state=orders.OrderState(
-                    order_id=uuid.UUID(str(payload["order_id"])), status="REJECTED",
+                    order_id=uuid.UUID(str(payload["order_id"])), status=OrderStatus.REJECTED,
                     quantity=Decimal(str(payload["quantity"])),
                     price=None if payload["price"] is None else Decimal(str(payload["price"])),
                     filled_quantity=Decimal(0), average_fill_price=None,
                     reason_code="unprocessable", updated_at=submitted_at),
                 user_id=int(payload["user_id"]), client_order_id=str(payload["client_order_id"]),
-                symbol=str(payload["symbol"]), side=str(payload["side"]),
-                order_type=str(payload["type"]), time_in_force=str(payload["time_in_force"]),
+                symbol=str(payload["symbol"]), side=Side(payload["side"]),
+                order_type=OrderType(payload["type"]),
+                time_in_force=TimeInForce(payload["time_in_force"]),
                 stop_price=(None if payload["stop_price"] is None
                             else Decimal(str(payload["stop_price"]))),
                 post_only=bool(payload["post_only"]), expires_at=None,
@@ -579,14 +590,16 @@ def _close_connection() -> None:
 
 def _live_order(row: WorkingOrder) -> LiveOrder:
     return LiveOrder(
-        order_id=str(row.order_id), user_id=int(row.user_id), symbol=row.symbol, side=row.side,
-        engine_type=OrderType(row.engine_type), time_in_force=row.time_in_force,
+        order_id=str(row.order_id), user_id=int(row.user_id), symbol=row.symbol,
+        side=SIDE_BY_VALUE[row.side], engine_type=ORDER_TYPE_BY_VALUE[row.engine_type],
+        time_in_force=TIME_IN_FORCE_BY_VALUE[row.time_in_force],
         price=row.price, client_price=row.client_price, stop_price=row.stop_price,
         post_only=row.post_only, stp=row.self_trade_prevention, expires_at=row.expires_at,
         priority=row.priority, reserve_asset=row.reserve_asset,
         reserve_price=row.reserve_price, reserved=Decimal(row.reserved),
         maker_fee_rate=row.maker_fee_rate, taker_fee_rate=row.taker_fee_rate,
         actor=OrderActor(order_id=str(row.order_id), quantity=row.quantity,
-                         status=Status(row.status), filled_quantity=row.filled_quantity,
+                         status=ORDER_STATUS_BY_VALUE[row.status],
+                         filled_quantity=row.filled_quantity,
                          filled_notional=row.filled_notional),
     )

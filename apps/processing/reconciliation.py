@@ -47,6 +47,7 @@ from oms.events import Event, InvalidEvent
 from oms.kafka.config import consumer_config
 from oms.kafka.topics import EXECUTIONS
 from oms.money import MONEY_CONTEXT
+from oms.terms import OrderType, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +179,10 @@ def reservations() -> list[Finding]:
 @in_one_snapshot
 def books_not_crossed() -> list[Finding]:
     findings = []
-    resting = WorkingOrder.objects.filter(engine_type="limit")
+    resting = WorkingOrder.objects.filter(engine_type=OrderType.LIMIT)
     for row in resting.values("symbol").annotate(
-        best_bid=Max("price", filter=Q(side="buy")), best_ask=Min("price", filter=Q(side="sell"))
-    ):
+        best_bid=Max("price", filter=Q(side=Side.BUY)),
+        best_ask=Min("price", filter=Q(side=Side.SELL))):
         if row["best_bid"] is not None and row["best_ask"] is not None \
                 and row["best_bid"] >= row["best_ask"]:
             findings.append(Finding("books", f"{row['symbol']} is crossed: bid "

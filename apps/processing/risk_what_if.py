@@ -18,8 +18,9 @@ import psycopg
 
 from apps.processing.replay import connect_to
 from oms.money import format_amount
+from oms.terms import OrderStatus
 
-REJECTED = "REJECTED"
+REJECTED = OrderStatus.REJECTED
 
 _ORDERS = """
     SELECT o.id::text, o.client_order_id, u.username, o.user_id, o.symbol, o.side,

@@ -13,6 +13,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min
 from apps.processing.models import LedgerAccount, SymbolState, WorkingOrder
 from apps.risk.selectors import asset_prices
 from apps.risk.services import AccountExposure, WorkingOrders
+from oms.terms import OrderType, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ def working_orders_of(*, user_ids: Collection[int], excluding: Collection[str] =
             notional=Sum(ExpressionWrapper(_OPEN * F("price"), output_field=DecimalField()))):
         open_quantity, notional = row["open"] or Decimal(0), row["notional"] or Decimal(0)
         current = working[row["user_id"]].get(row["symbol"], WorkingOrders())
-        if row["side"] == "buy":
+        if row["side"] == Side.BUY:  # a row's text: equal to the member
             current = replace(current, buy_quantity=open_quantity, buy_notional=notional)
         else:
             current = replace(current, sell_quantity=open_quantity, sell_notional=notional)
@@ -91,8 +92,8 @@ def marks() -> dict[str, Decimal]:
 
 def best_prices(*, symbol: str) -> tuple[Decimal | None, Decimal | None]:
     """Best bid and ask of the stored book (resting limit orders)."""
-    row = WorkingOrder.objects.filter(symbol=symbol, engine_type="limit").aggregate(
-        bid=Max("price", filter=Q(side="buy")), ask=Min("price", filter=Q(side="sell")))
+    row = WorkingOrder.objects.filter(symbol=symbol, engine_type=OrderType.LIMIT).aggregate(
+        bid=Max("price", filter=Q(side=Side.BUY)), ask=Min("price", filter=Q(side=Side.SELL)))
     return row["bid"], row["ask"]
 
 

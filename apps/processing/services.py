@@ -35,6 +35,7 @@ from apps.risk import selectors as risk_selectors
 from apps.risk import services as risk
 from apps.risk.services import Decision
 from oms.money import format_amount
+from oms.terms import LIMIT_TYPES, MARKET_TYPES, Side
 
 AVAILABLE = LedgerPosting.Bucket.AVAILABLE
 
@@ -161,20 +162,20 @@ def order_context(*, user_id: int, terms: OrderTerms) -> risk.OrderContext | Dec
     if rules is None:
         return Decision(False, "unknown_symbol", f"{terms.symbol} is not a known instrument")
     price = terms.price
-    if terms.type in ("market", "stop"):
+    if terms.type in MARKET_TYPES:
         best_bid, best_ask = selectors.best_prices(symbol=terms.symbol)
-        reference = terms.stop_price or (best_ask if terms.side == "buy" else best_bid)
+        reference = terms.stop_price or (best_ask if terms.side == Side.BUY else best_bid)
         price = None if reference is None else funds.protection_price(
             side=terms.side, reference=reference,
             slippage=Decimal(str(settings.OMS_MARKET_SLIPPAGE)), tick=rules.tick_size)
-    asset = rules.quote_asset if terms.side == "buy" else rules.base_asset
+    asset = rules.quote_asset if terms.side == Side.BUY else rules.base_asset
     required = funds.reservation_for(side=terms.side, remaining=terms.quantity,
                                      reserve_price=price, maker_rate=rules.maker_fee_rate,
                                      taker_rate=rules.taker_fee_rate)
     marks = selectors.marks()
     return risk.OrderContext(risk.PreTradeContext(
         user_id=user_id, symbol=terms.symbol, side=terms.side, quantity=terms.quantity,
-        price=price, is_limit=terms.type in ("limit", "stop_limit"), trading=rules.trading,
+        price=price, is_limit=terms.type in LIMIT_TYPES, trading=rules.trading,
         required_asset=asset, required_amount=required,
         available_amount=user_account(user_id, asset).available,
         reference_price=marks.get(terms.symbol), marks=marks,
@@ -192,7 +193,7 @@ def headroom(*, user_id: int, symbol: str, price: Decimal | None,
         raise risk.UnknownSymbol(f"{symbol} is not a known instrument")
 
     def buy_reservation(quantity: Decimal, at: Decimal) -> Decimal:
-        return funds.reservation_for(side="buy", remaining=quantity, reserve_price=at,
+        return funds.reservation_for(side=Side.BUY, remaining=quantity, reserve_price=at,
                                      maker_rate=rules.maker_fee_rate,
                                      taker_rate=rules.taker_fee_rate)
 

@@ -44,6 +44,7 @@ from apps.risk.models import (
 )
 from apps.risk.selectors import asset_prices, resolve_limits
 from oms.redis import redis_client
+from oms.terms import Side
 
 ZERO = Decimal(0)
 FLAT = PositionChange(ZERO, ZERO, ZERO)
@@ -338,7 +339,7 @@ class RiskBatch:
 
     # ------------------------------------------------------------------------ moving
 
-    def record_fill(self, *, user_id: int, symbol: str, side: str, quantity: Decimal,
+    def record_fill(self, *, user_id: int, symbol: str, side: Side, quantity: Decimal,
                     price: Decimal, fee_in_quote: Decimal, when: datetime) -> None:
         before = self.position(user_id, symbol)
         after = apply_fill(before, side=side, quantity=quantity, price=price,

@@ -56,6 +56,7 @@ from oms.kafka.shared import event_producer
 from oms.kafka.topics import RISK_EVENTS
 from oms.money import format_amount
 from oms.redis import redis_client
+from oms.terms import Side
 
 __all__ = [
     "AccountExposure",
@@ -251,7 +252,7 @@ def cache_positions(pairs: set[tuple[int, str]]) -> None:
     pipe.execute()
 
 
-def record_fill(*, user_id: int, symbol: str, side: str, quantity: Decimal, price: Decimal,
+def record_fill(*, user_id: int, symbol: str, side: Side, quantity: Decimal, price: Decimal,
                 fee_in_quote: Decimal, when: datetime) -> None:
     """Move the user's position in `symbol` and today's realized P&L by one fill."""
     batch = RiskBatch(user_ids=[user_id], days=[when.date()], claims=[])
@@ -507,7 +508,7 @@ def headroom(*, user_id: int, symbol: str, price: Decimal | None, now: datetime,
     limits = state.limits(user_id, symbol)
     working = exposure.working_in(symbol)
     context = PreTradeContext(
-        user_id=user_id, symbol=symbol, side="buy", quantity=Decimal(0), price=asked,
+        user_id=user_id, symbol=symbol, side=Side.BUY, quantity=Decimal(0), price=asked,
         is_limit=True, trading=rules.trading, required_asset=rules.quote_asset,
         required_amount=Decimal(0), available_amount=Decimal(0), reference_price=reference,
         kill_switch=state.kill_switch(user_id, symbol), limits=limits,

@@ -23,6 +23,7 @@ from apps.processing.processor import BatchProcessor
 from oms.kafka.consumer import BatchConsumer
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import ORDERS, dead_letter_topic
+from oms.terms import OrderType, Side, TimeInForce
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +55,9 @@ def place(user_id: int, side: str, quantity: str, price: str | None = None, *,
           stop_price: str | None = None, post_only: bool = False) -> str:
     order = orders.place_order(
         user_id=user_id, order_id=uuid.uuid4(), client_order_id=None,
-        terms=OrderTerms(symbol="BTC-USDT", side=side, type=order_type,
-                         time_in_force=time_in_force or default_time_in_force(order_type),
+        terms=OrderTerms(symbol="BTC-USDT", side=Side(side), type=OrderType(order_type),
+                         time_in_force=(TimeInForce(time_in_force) if time_in_force
+                                        else default_time_in_force(OrderType(order_type))),
                          quantity=Decimal(quantity),
                          price=None if price is None else Decimal(price),
                          stop_price=None if stop_price is None else Decimal(stop_price),

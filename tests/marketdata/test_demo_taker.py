@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from apps.marketdata.demo_taker import DemoTaker
-from apps.marketdata.domain.quoting import BUY, SELL, InstrumentTerms
+from apps.marketdata.domain.quoting import InstrumentTerms
 from apps.marketdata.domain.taking import TakingParams, client_order_id, take
 from apps.marketdata.market_maker import ApiError
+from oms.terms import Side
 
 BTC = InstrumentTerms(tick_size=Decimal("0.01"), lot_size=Decimal("0.00001"),
                       min_quantity=Decimal("0.00001"), min_notional=Decimal("10"))
@@ -37,8 +38,8 @@ def test_a_buy_lifts_the_best_ask_and_a_sell_hits_the_best_bid() -> None:
                 params=PARAMS)
     assert buy is not None
     assert sell is not None
-    assert (buy.side, buy.price) == (BUY, ask)
-    assert (sell.side, sell.price) == (SELL, bid)
+    assert (buy.side, buy.price) == (Side.BUY, ask)
+    assert (sell.side, sell.price) == (Side.SELL, bid)
 
 
 def test_sizes_span_the_notionals_on_the_lot() -> None:

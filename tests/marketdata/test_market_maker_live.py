@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from apps.marketdata.domain.quoting import BUY, SELL, InstrumentTerms, quotes
+from apps.marketdata.domain.quoting import InstrumentTerms, quotes
 from apps.marketdata.market_maker import quoting_params
 from oms.launcher.process import free_port
+from oms.terms import Side
 from tests.faults.conftest import Venue, venue, wait_until  # noqa: F401 - `venue` is a fixture
 
 pytestmark = pytest.mark.faults
@@ -75,7 +76,7 @@ def test_the_bot_quotes_both_sides_and_a_crossing_order_fills(venue: Venue) -> N
     wait_until(lambda: reference() is not None, seconds=120, what="a reference price")
     ladder = quotes(reference(), BTC, params)  # type: ignore[arg-type]
     expected = {side: [(quote.price, quote.quantity) for quote in ladder if quote.side == want]
-                for side, want in (("bids", BUY), ("asks", SELL))}
+                for side, want in (("bids", Side.BUY), ("asks", Side.SELL))}
     # A book the processor creates reaches market data with its first snapshot: on a
     # takeover, or after 100 deltas. Take over once the ladder rests rather than wait.
     wait_until(lambda: venue.scalar(

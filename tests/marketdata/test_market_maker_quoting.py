@@ -9,8 +9,6 @@ from decimal import Decimal
 import pytest
 
 from apps.marketdata.domain.quoting import (
-    BUY,
-    SELL,
     InstrumentTerms,
     Ladder,
     Quote,
@@ -22,6 +20,7 @@ from apps.marketdata.domain.quoting import (
     quotes,
 )
 from apps.marketdata.market_maker import ApiError, MarketMaker
+from oms.terms import Side
 
 BTC = InstrumentTerms(tick_size=Decimal("0.01"), lot_size=Decimal("0.00001"),
                       min_quantity=Decimal("0.00001"), min_notional=Decimal("10"))
@@ -34,8 +33,8 @@ API_CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # PlaceOrderSerial
 
 
 def sides(ladder: list[Quote]) -> tuple[list[Quote], list[Quote]]:
-    return ([quote for quote in ladder if quote.side == BUY],
-            [quote for quote in ladder if quote.side == SELL])
+    return ([quote for quote in ladder if quote.side == Side.BUY],
+            [quote for quote in ladder if quote.side == Side.SELL])
 
 
 def test_the_ladder_straddles_the_reference_by_the_spread_and_steps() -> None:
@@ -89,7 +88,7 @@ def test_bids_that_would_not_be_positive_are_left_out() -> None:
 
 
 def test_client_order_ids_name_the_symbol_and_fit_the_api() -> None:
-    quote = Quote(BUY, 2, Decimal(1), Decimal(1))
+    quote = Quote(Side.BUY, 2, Decimal(1), Decimal(1))
     identifier = client_order_id("BTC-USDT", format(2**63, "x"), quote)
     assert API_CLIENT_ORDER_ID.match(identifier)
     assert is_quote_of("BTC-USDT", identifier)

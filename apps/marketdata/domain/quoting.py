@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-BUY, SELL = "buy", "sell"
+from oms.terms import Side
+
 PREFIX = "mm"
-_SIDE_CODES = {BUY: "b", SELL: "s"}
+_SIDE_CODES = {Side.BUY: "b", Side.SELL: "s"}
 _BPS = Decimal(10_000)
 
 
@@ -45,7 +46,7 @@ class QuotingParams:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    side: str
+    side: Side
     level: int
     price: Decimal
     quantity: Decimal
@@ -105,8 +106,8 @@ def quotes(reference: Decimal, terms: InstrumentTerms, params: QuotingParams) ->
         elif bid >= ask:  # a spread narrower than a tick on a price on the tick
             ask = bid + tick
         if bid > 0:
-            bids.append(Quote(BUY, level, bid, _quantity(bid, terms, params)))
-        asks.append(Quote(SELL, level, ask, _quantity(ask, terms, params)))
+            bids.append(Quote(Side.BUY, level, bid, _quantity(bid, terms, params)))
+        asks.append(Quote(Side.SELL, level, ask, _quantity(ask, terms, params)))
     return [*bids, *asks]
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from apps.marketdata.domain.quoting import BUY, SELL, InstrumentTerms
+from apps.marketdata.domain.quoting import InstrumentTerms
+from oms.terms import Side
 
 PREFIX = "taker"
 
@@ -29,7 +30,7 @@ class TakingParams:
 class Take:
     """One IOC limit order that crosses the spread at the best opposite price."""
 
-    side: str
+    side: Side
     price: Decimal
     quantity: Decimal
 
@@ -41,8 +42,8 @@ def _to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
 def take(*, best_bid: Decimal | None, best_ask: Decimal | None, side_draw: float,
          size_draw: float, terms: InstrumentTerms, params: TakingParams) -> Take | None:
     """The order of one step, or None when the side it drew has nothing to take."""
-    side = BUY if Decimal(str(side_draw)) < params.buy_share else SELL
-    price = best_ask if side == BUY else best_bid
+    side = Side.BUY if Decimal(str(side_draw)) < params.buy_share else Side.SELL
+    price = best_ask if side == Side.BUY else best_bid
     if price is None or price <= 0:
         return None
     notional = params.min_notional + (params.max_notional - params.min_notional) \

@@ -11,12 +11,13 @@ import django_filters
 from apps.orders.models import Fill, Order
 from apps.orders.selectors import OrderView
 from oms.api.filters import UtcDateTimeFilter, UuidFilter
+from oms.terms import OrderStatus, Side, choices
 
 
 class OrderFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices)
+    status = django_filters.MultipleChoiceFilter(choices=choices(OrderStatus))
     symbol = django_filters.CharFilter()
-    side = django_filters.ChoiceFilter(choices=Order.Side.choices)
+    side = django_filters.ChoiceFilter(choices=choices(Side))
     client_order_id = django_filters.CharFilter()
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -44,7 +45,7 @@ class FillFilterSet(django_filters.FilterSet):
     and id, and by the fill's time."""
 
     symbol = django_filters.CharFilter(field_name="order__symbol")
-    side = django_filters.ChoiceFilter(field_name="order__side", choices=Order.Side.choices)
+    side = django_filters.ChoiceFilter(field_name="order__side", choices=choices(Side))
     order = UuidFilter(field_name="order_id")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")

@@ -10,8 +10,14 @@ from rest_framework.utils.serializer_helpers import BindingDict
 
 from apps.orders.domain.rules import OrderTerms, default_time_in_force
 from apps.orders.events import ORDER_TYPES, SIDES, TIMES_IN_FORCE
-from apps.orders.models import Order
 from oms.api.fields import TextField, amount
+from oms.terms import (
+    ORDER_TYPE_BY_VALUE,
+    SIDE_BY_VALUE,
+    TIME_IN_FORCE_BY_VALUE,
+    OrderStatus,
+    choices,
+)
 
 
 class TextPatternField(serializers.RegexField, TextField):
@@ -80,10 +86,14 @@ class PlaceOrderSerializer(SharedFieldsSerializer):
         return value
 
     def terms(self) -> OrderTerms:
+        """The validated request as terms, its text turned into `oms.terms` members."""
         data = self.validated_data
+        order_type = ORDER_TYPE_BY_VALUE[data["type"]]
+        time_in_force = data.get("time_in_force")
         return OrderTerms(
-            symbol=data["symbol"], side=data["side"], type=data["type"],
-            time_in_force=data.get("time_in_force") or default_time_in_force(data["type"]),
+            symbol=data["symbol"], side=SIDE_BY_VALUE[data["side"]], type=order_type,
+            time_in_force=(TIME_IN_FORCE_BY_VALUE[time_in_force] if time_in_force
+                           else default_time_in_force(order_type)),
             quantity=data["quantity"], price=data.get("price"),
             stop_price=data.get("stop_price"), post_only=data["post_only"],
             expires_at=data.get("expires_at"),
@@ -113,7 +123,7 @@ class OrderSerializer(serializers.Serializer):  # type: ignore[type-arg]
     stop_price = amount(allow_null=True)
     post_only = serializers.BooleanField()
     expires_at = serializers.DateTimeField(allow_null=True)
-    status = serializers.ChoiceField(choices=Order.Status.choices)
+    status = serializers.ChoiceField(choices=choices(OrderStatus))
     filled_quantity = amount()
     average_fill_price = amount(allow_null=True)
     reason_code = serializers.CharField(allow_blank=True)

@@ -15,22 +15,21 @@ from decimal import Decimal, localcontext
 
 from apps.orders.domain.instruments import InstrumentRules
 from oms.money import MONEY_CONTEXT
+from oms.terms import LIMIT_TYPES, MARKET_TYPES, STOP_TYPES, OrderType, Side, TimeInForce
 
-LIMIT_TYPES = frozenset({"limit", "stop_limit"})
-STOP_TYPES = frozenset({"stop", "stop_limit"})
-MARKET_TYPES = frozenset({"market", "stop"})
 # A market order never rests, so only immediate times in force make sense for it.
-MARKET_TIMES_IN_FORCE = frozenset({"IOC", "FOK"})
+MARKET_TIMES_IN_FORCE = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 
 
 @dataclass(frozen=True, slots=True)
 class OrderTerms:
-    """What the client asked for, already parsed into exact types."""
+    """What the client asked for, already parsed into exact types (the terms into
+    `oms.terms` members)."""
 
     symbol: str
-    side: str
-    type: str
-    time_in_force: str
+    side: Side
+    type: OrderType
+    time_in_force: TimeInForce
     quantity: Decimal
     price: Decimal | None
     stop_price: Decimal | None
@@ -45,8 +44,8 @@ class Violation:
     message: str
 
 
-def default_time_in_force(order_type: str) -> str:
-    return "IOC" if order_type in MARKET_TYPES else "GTC"
+def default_time_in_force(order_type: OrderType) -> TimeInForce:
+    return TimeInForce.IOC if order_type in MARKET_TYPES else TimeInForce.GTC
 
 
 def check_quantity(
@@ -101,7 +100,8 @@ def check_order(rules: InstrumentRules, terms: OrderTerms, *, now: datetime) -> 
     violations = check_quantity(rules, terms.quantity)
     violations += _check_prices(rules, terms)
     violations += _check_time_in_force(terms, now)
-    if terms.post_only and not (terms.type == "limit" and terms.time_in_force == "GTC"):
+    if terms.post_only and not (terms.type == OrderType.LIMIT
+                                and terms.time_in_force == TimeInForce.GTC):
         violations.append(Violation("post_only", "post_only_not_allowed",
                                     "post_only is only for limit GTC orders"))
     if not violations and terms.price is not None:
@@ -137,7 +137,7 @@ def _check_time_in_force(terms: OrderTerms, now: datetime) -> list[Violation]:
     if terms.type in MARKET_TYPES and terms.time_in_force not in MARKET_TIMES_IN_FORCE:
         violations.append(Violation("time_in_force", "not_allowed",
                                     f"{terms.type} orders are IOC or FOK"))
-    if terms.time_in_force == "GTD":
+    if terms.time_in_force == TimeInForce.GTD:
         if terms.expires_at is None:
             violations.append(Violation("expires_at", "required",
                                         "expires_at is required for GTD orders"))

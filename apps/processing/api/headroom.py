@@ -24,6 +24,7 @@ from oms.api.errors import FieldErrors
 from oms.api.fields import amount
 from oms.auth.roles import sees_everything
 from oms.money import MAX_PRICE, MONEY_CONTEXT, InvalidAmount, parse_amount
+from oms.terms import Side
 
 SYMBOL = re.compile(r"[A-Za-z0-9]{1,12}-[A-Za-z0-9]{1,12}")
 USER_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only (`str.isdigit` admits '²')
@@ -73,7 +74,7 @@ def _room(most: Decimal | None, least: Decimal, price: Decimal) -> dict[str, Any
 def headroom_body(view: risk.HeadroomView) -> dict[str, Any]:
     room, price = view.headroom, view.price
     sides = {}
-    for side in ("buy", "sell"):
+    for side in Side:
         whole = room.side(side)
         sides[side] = {**_room(whole.most, whole.least, price), "binding": room.binding(side)}
     return {

@@ -17,6 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_UP, Decimal, localcontext
 from functools import lru_cache
 
 from oms.money import MONEY_CONTEXT
+from oms.terms import Side
 
 LEDGER_PLACES = Decimal("1e-18")
 
@@ -48,10 +49,10 @@ def fee_for(notional: Decimal, rate: Decimal) -> Decimal:
                                                             context=MONEY_CONTEXT)
 
 
-def reservation_for(*, side: str, remaining: Decimal, reserve_price: Decimal | None,
+def reservation_for(*, side: Side, remaining: Decimal, reserve_price: Decimal | None,
                     maker_rate: Decimal, taker_rate: Decimal) -> Decimal:
     """What an order with `remaining` open quantity must hold back."""
-    if side == "sell":
+    if side == Side.SELL:
         return remaining
     if reserve_price is None:
         return Decimal(0)
@@ -59,12 +60,12 @@ def reservation_for(*, side: str, remaining: Decimal, reserve_price: Decimal | N
     return MONEY_CONTEXT.add(held, fee_for(held, max(maker_rate, taker_rate, Decimal(0))))
 
 
-def protection_price(*, side: str, reference: Decimal, slippage: Decimal,
+def protection_price(*, side: Side, reference: Decimal, slippage: Decimal,
                      tick: Decimal) -> Decimal:
     """The worst price a market order may trade at: `slippage` beyond the reference, on
     the tick and never below one tick."""
     with localcontext(MONEY_CONTEXT):
-        if side == "buy":
+        if side == Side.BUY:
             bound = (reference * (1 + slippage) / tick).to_integral_value(ROUND_CEILING) * tick
         else:
             bound = (reference * (1 - slippage) / tick).to_integral_value(ROUND_FLOOR) * tick

@@ -4,7 +4,8 @@
     ACCEPTED | PARTIALLY_FILLED -> PARTIALLY_FILLED | FILLED | CANCELLED
     FILLED -> SETTLED
 
-No other transition exists. The actor holds one order's status and fill totals; each
+No other transition exists. The statuses are the one `oms.terms.OrderStatus` the read
+model and the events use too. The actor holds one order's status and fill totals; each
 behaviour (`on_created`, `on_risk_validated`, `on_filled`, `on_cancelled`, `on_settled`)
 either moves it along the table or raises `IllegalTransition`, which the processor logs
 and answers with a rejection: never a crash, never a silent change."""
@@ -13,36 +14,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from enum import StrEnum
+
+from oms.terms import OrderStatus
 
 AVERAGE_PLACES = Decimal("1e-18")
 
-
-class Status(StrEnum):
-    NEW = "NEW"
-    ACCEPTED = "ACCEPTED"
-    REJECTED = "REJECTED"
-    PARTIALLY_FILLED = "PARTIALLY_FILLED"
-    FILLED = "FILLED"
-    SETTLED = "SETTLED"
-    CANCELLED = "CANCELLED"
-
-
-TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.NEW: frozenset({Status.ACCEPTED, Status.REJECTED}),
-    Status.ACCEPTED: frozenset({Status.PARTIALLY_FILLED, Status.FILLED, Status.CANCELLED}),
-    Status.PARTIALLY_FILLED: frozenset({Status.PARTIALLY_FILLED, Status.FILLED,
-                                        Status.CANCELLED}),
-    Status.FILLED: frozenset({Status.SETTLED}),
-    Status.REJECTED: frozenset(),
-    Status.SETTLED: frozenset(),
-    Status.CANCELLED: frozenset(),
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.NEW: frozenset({OrderStatus.ACCEPTED, OrderStatus.REJECTED}),
+    OrderStatus.ACCEPTED: frozenset({OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED,
+                                     OrderStatus.CANCELLED}),
+    OrderStatus.PARTIALLY_FILLED: frozenset({OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED,
+                                             OrderStatus.CANCELLED}),
+    OrderStatus.FILLED: frozenset({OrderStatus.SETTLED}),
+    OrderStatus.REJECTED: frozenset(),
+    OrderStatus.SETTLED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
 }
-WORKING = frozenset({Status.ACCEPTED, Status.PARTIALLY_FILLED})
+WORKING = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
 
 
 class IllegalTransition(ValueError):
-    def __init__(self, current: Status, wanted: Status) -> None:
+    def __init__(self, current: OrderStatus, wanted: OrderStatus) -> None:
         super().__init__(f"{current} -> {wanted} is not a transition of the order lifecycle")
         self.current = current
         self.wanted = wanted
@@ -54,7 +46,7 @@ class OrderActor:
 
     order_id: str
     quantity: Decimal
-    status: Status = Status.NEW
+    status: OrderStatus = OrderStatus.NEW
     filled_quantity: Decimal = Decimal(0)
     filled_notional: Decimal = Decimal(0)
     reason_code: str = ""
@@ -75,25 +67,25 @@ class OrderActor:
     def is_working(self) -> bool:
         return self.status in WORKING
 
-    def _move(self, wanted: Status) -> None:
+    def _move(self, wanted: OrderStatus) -> None:
         if wanted not in TRANSITIONS[self.status]:
             raise IllegalTransition(self.status, wanted)
         self.status = wanted
 
     def on_created(self) -> None:
         """The order is known (status NEW); only a brand-new actor may be created."""
-        if self.status is not Status.NEW or self.filled_quantity:
-            raise IllegalTransition(self.status, Status.NEW)
+        if self.status is not OrderStatus.NEW or self.filled_quantity:
+            raise IllegalTransition(self.status, OrderStatus.NEW)
 
     def on_risk_validated(self, *, accepted: bool, reason_code: str = "") -> None:
-        self._move(Status.ACCEPTED if accepted else Status.REJECTED)
+        self._move(OrderStatus.ACCEPTED if accepted else OrderStatus.REJECTED)
         self.reason_code = reason_code
 
     def on_filled(self, *, quantity: Decimal, price: Decimal) -> None:
         if quantity <= 0 or quantity > self.remaining:
-            raise IllegalTransition(self.status, Status.FILLED)
+            raise IllegalTransition(self.status, OrderStatus.FILLED)
         filled = self.filled_quantity + quantity
-        self._move(Status.FILLED if filled == self.quantity else Status.PARTIALLY_FILLED)
+        self._move(OrderStatus.FILLED if filled == self.quantity else OrderStatus.PARTIALLY_FILLED)
         self.filled_quantity = filled
         self.filled_notional += quantity * price
 
@@ -104,11 +96,11 @@ class OrderActor:
         self.quantity = quantity
 
     def on_cancelled(self, *, reason_code: str) -> None:
-        self._move(Status.CANCELLED)
+        self._move(OrderStatus.CANCELLED)
         self.reason_code = reason_code
 
     def on_expired(self) -> None:
         self.on_cancelled(reason_code="expired")
 
     def on_settled(self) -> None:
-        self._move(Status.SETTLED)
+        self._move(OrderStatus.SETTLED)

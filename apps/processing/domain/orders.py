@@ -1,5 +1,6 @@
-"""Value types of the matching engine: order enums, the incoming order spec, open-order
-snapshots, the engine events and their reason codes.
+"""Value types of the matching engine: its order enums (the shared terms of `oms.terms`
+and self-trade prevention), the incoming order spec, open-order snapshots, the engine
+events and their reason codes.
 
 They live apart from the engine so that callers (persistence, event publishing, tests) can
 depend on the vocabulary without depending on the book's internals. Everything here is
@@ -13,24 +14,11 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
-
-class Side(enum.Enum):
-    BUY = "buy"
-    SELL = "sell"
-
-
-class OrderType(enum.Enum):
-    LIMIT = "limit"
-    MARKET = "market"
-    STOP = "stop"  # becomes MARKET when triggered
-    STOP_LIMIT = "stop_limit"  # becomes LIMIT when triggered
-
-
-class TimeInForce(enum.Enum):
-    GTC = "gtc"
-    IOC = "ioc"
-    FOK = "fok"
-    GTD = "gtd"
+# The terms an order shares with every context (`oms.terms`) are the engine's too; the
+# engine, its tests and benchmarks name them from here.
+from oms.terms import OrderType as OrderType
+from oms.terms import Side as Side
+from oms.terms import TimeInForce as TimeInForce
 
 
 class SelfTradePrevention(enum.Enum):

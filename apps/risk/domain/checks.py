@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from apps.risk.domain.exposure import AccountExposure
 from apps.risk.domain.margin import MarginTerms, buying_power, weighted_gross
+from oms.terms import Side
 
 ZERO = Decimal(0)
 
@@ -46,7 +47,7 @@ class Velocity:
 class PreTradeContext:
     user_id: int
     symbol: str
-    side: str
+    side: Side
     quantity: Decimal
     price: Decimal | None  # the limit, or a market order's protection price
     is_limit: bool
@@ -137,7 +138,7 @@ def price_band(c: PreTradeContext) -> Decision | None:
 
 def _worst_position(c: PreTradeContext) -> Decimal:
     """The position if this order and every working order on its side filled."""
-    if c.side == "buy":
+    if c.side == Side.BUY:
         return c.position + c.open_buy_quantity + c.quantity
     return c.position - c.open_sell_quantity - c.quantity
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from oms.terms import Side
+
 if TYPE_CHECKING:
     from apps.risk.domain.checks import PreTradeContext
 
@@ -37,8 +39,8 @@ class WorkingOrders:
     def notional(self) -> Decimal:
         return self.buy_notional + self.sell_notional
 
-    def without(self, *, side: str, quantity: Decimal, notional: Decimal) -> WorkingOrders:
-        if side == "buy":
+    def without(self, *, side: Side, quantity: Decimal, notional: Decimal) -> WorkingOrders:
+        if side == Side.BUY:
             return replace(self, orders=self.orders - 1,
                            buy_quantity=self.buy_quantity - quantity,
                            buy_notional=self.buy_notional - notional)
@@ -64,7 +66,7 @@ class AccountExposure:
     def working_in(self, symbol: str) -> WorkingOrders:
         return self.working.get(symbol, WorkingOrders())
 
-    def without_order(self, *, symbol: str, side: str, quantity: Decimal,
+    def without_order(self, *, symbol: str, side: Side, quantity: Decimal,
                       notional: Decimal) -> AccountExposure:
         """The exposure once one working order of `symbol` (its open quantity and
         notional) is gone."""
@@ -91,7 +93,7 @@ class RestingOrder:
     (open quantity x its price), what it holds in reserve (in the asset its new terms
     need) and what of it has filled."""
 
-    side: str
+    side: Side
     quantity: Decimal
     notional: Decimal
     reserved: Decimal

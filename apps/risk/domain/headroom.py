@@ -32,6 +32,7 @@ from apps.risk.domain.checks import (
 )
 from apps.risk.domain.margin import MarginTerms, buying_power, weighted_gross
 from oms.money import MONEY_CONTEXT
+from oms.terms import Side
 
 ZERO = Decimal(0)
 RULES: tuple[str, ...] = tuple(check.__name__ for check in CHECKS)
@@ -72,7 +73,7 @@ class Headroom:
     lot: Decimal
     rules: tuple[RuleRoom, ...]
 
-    def side(self, side: str) -> Room:
+    def side(self, side: Side) -> Room:
         """Every rule at once: the intersection of their intervals."""
         rooms = [getattr(rule, side) for rule in self.rules]
         bounds = [room.most for room in rooms if room.most is not None]
@@ -82,7 +83,7 @@ class Headroom:
             return Room(ZERO)
         return Room(most, least)
 
-    def binding(self, side: str) -> str | None:
+    def binding(self, side: Side) -> str | None:
         """The rule that binds first on `side`: the first rule, in the decision's order,
         that refuses an order one lot larger than the headroom (so the one whose code the
         decision would give it). None when no rule bounds the size."""
@@ -253,18 +254,19 @@ def headroom(context: PreTradeContext, *, lot: Decimal, buy: Funds, sell: Funds,
                        ("position_limit", _position_limit), ("concentration", _concentration),
                        ("daily_loss", _daily_loss), ("velocity", _velocity)):
         rules.append(replace(rule(context, lot), rule=name))
-    funded = {side: _funded(funds, lot) for side, funds in (("buy", buy), ("sell", sell))}
+    funded = {side: _funded(funds, lot) for side, funds in ((Side.BUY, buy), (Side.SELL, sell))}
     if margin is not None and margin.leverage > 1:
         for side in funded:
             funded[side] = max(funded[side], _margined(replace(context, side=side), margin,
                                                        lot))
-    rules.append(RuleRoom("insufficient_funds", Room(funded["buy"]), Room(funded["sell"])))
+    rules.append(RuleRoom("insufficient_funds", Room(funded[Side.BUY]),
+                          Room(funded[Side.SELL])))
     if tuple(r.rule for r in rules) != RULES:
         raise RuntimeError("headroom must follow the decision's checks, in their order")
     return Headroom(price=context.price, lot=lot, rules=tuple(rules))
 
 
-def order_context(context: PreTradeContext, *, side: str, quantity: Decimal, funds: Funds,
+def order_context(context: PreTradeContext, *, side: Side, quantity: Decimal, funds: Funds,
                   required_asset: str, margin: MarginTerms | None) -> PreTradeContext:
     """The context `decide` sees for an order of `quantity` on `side` at the asked price:
     what the headroom promises can be checked against the decision itself."""
@@ -277,7 +279,7 @@ def order_context(context: PreTradeContext, *, side: str, quantity: Decimal, fun
                    else None)
 
 
-def decide_order(context: PreTradeContext, *, side: str, quantity: Decimal, funds: Funds,
+def decide_order(context: PreTradeContext, *, side: Side, quantity: Decimal, funds: Funds,
                  required_asset: str, margin: MarginTerms | None) -> Decision:
     return decide(order_context(context, side=side, quantity=quantity, funds=funds,
                                 required_asset=required_asset, margin=margin))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from oms.terms import Side
+
 PLACES = Decimal("1e-18")
 
 
@@ -20,9 +22,9 @@ class PositionChange:
     realized_pnl: Decimal
 
 
-def apply_fill(position: PositionChange, *, side: str, quantity: Decimal, price: Decimal,
+def apply_fill(position: PositionChange, *, side: Side, quantity: Decimal, price: Decimal,
                fee_in_quote: Decimal) -> PositionChange:
-    signed = quantity if side == "buy" else -quantity
+    signed = quantity if side == Side.BUY else -quantity
     held, average = position.quantity, position.average_entry_price
     realized = position.realized_pnl - fee_in_quote
     if held == 0 or (held > 0) == (signed > 0):

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.orders import selectors, services
 from apps.orders.domain.rules import OrderTerms
+from oms.terms import OrderType, Side, TimeInForce
 
 
 class Command(BaseCommand):
@@ -45,15 +46,15 @@ class Command(BaseCommand):
         interval = 1 / options["rate"] if options["rate"] else 0.0
         started = time.monotonic()
         for n in range(options["orders"]):
-            side = rng.choice(["buy", "sell"])
+            side = rng.choice([Side.BUY, Side.SELL])
             offset_ticks = rng.randint(-20, 40)  # mostly passive, a third crossing
-            ticks = -offset_ticks if side == "buy" else offset_ticks
+            ticks = -offset_ticks if side == Side.BUY else offset_ticks
             price = mid + ticks * rules.tick_size * 10
             quantity = rules.lot_size * rng.randint(1000, 5000)
             services.place_order(
                 user_id=rng.choice(users), order_id=uuid.uuid4(), client_order_id=None,
-                terms=OrderTerms(symbol=rules.symbol, side=side, type="limit",
-                                 time_in_force="GTC", quantity=quantity, price=price,
+                terms=OrderTerms(symbol=rules.symbol, side=side, type=OrderType.LIMIT,
+                                 time_in_force=TimeInForce.GTC, quantity=quantity, price=price,
                                  stop_price=None, post_only=False, expires_at=None),
             )
             if interval:
