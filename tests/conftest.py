@@ -4,6 +4,7 @@ throwaway services before Django reads its settings."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -48,3 +49,18 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> None:
 
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         RiskLimit.objects.filter(user=None, symbol="").delete()
+
+
+# The longest request sequence a rate-limit test sends, with room to spare.
+RATE_TEST_SECONDS = 15
+
+
+@pytest.fixture
+def inside_one_rate_window() -> None:
+    """Rate limits count in fixed windows of the wall clock (`oms.api.throttling`): a test
+    whose requests straddle the end of a minute (or an hour) would see its count start
+    again and a 429 turn into a 200. A test using this starts well inside one."""
+    for period in (60, 3600):
+        left = period - time.time() % period
+        if left < RATE_TEST_SECONDS:
+            time.sleep(left + 0.1)

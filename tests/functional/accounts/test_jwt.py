@@ -90,6 +90,7 @@ def test_a_revoked_refresh_is_refused(alice: APIClient) -> None:
     assert error_code(response) == "token_not_valid"
 
 
+@pytest.mark.usefixtures("inside_one_rate_window")
 def test_password_guessing_is_throttled_per_ip(alice: APIClient) -> None:
     with override_settings(OMS_RATE_LIMITS={"auth-ip": "2/m"}):
         assert [obtain(password="guess").status_code for _ in range(3)] == [401, 401, 429]

@@ -65,6 +65,7 @@ def test_a_duplicate_client_order_id_frees_the_key_and_publishes_nothing(
     assert retry.status_code == 202, retry.content
 
 
+@pytest.mark.usefixtures("inside_one_rate_window")
 def test_a_throttled_order_claims_nothing_and_publishes_nothing(
     alice: APIClient, redis_client: redis_lib.Redis, orders_topic: OrdersTopic
 ) -> None:
@@ -86,6 +87,7 @@ def test_a_throttled_order_claims_nothing_and_publishes_nothing(
     {"quantity": 1},  # malformed: 400 from parsing
     {"price": "50000.001"},  # off the tick: 400 from the instrument's rules
 ])
+@pytest.mark.usefixtures("inside_one_rate_window")
 def test_refused_orders_count_against_the_limit_so_429_comes_first(
     alice: APIClient, refused: dict[str, object]
 ) -> None:

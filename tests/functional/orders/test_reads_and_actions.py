@@ -168,6 +168,7 @@ def test_cancel_all_requests_each_working_order_optionally_per_symbol(
     assert orders_topic.events_about(str(btc.id))[0][1].type == "order.cancel_requested"
 
 
+@pytest.mark.usefixtures("inside_one_rate_window")
 def test_throttling_answers_429_with_retry_after(alice: APIClient) -> None:
     with override_settings(OMS_RATE_LIMITS={"orders-user": "3/m", "orders-ip": "1000/s"}):
         statuses = [alice.get("/api/orders").status_code for _ in range(4)]
@@ -177,6 +178,7 @@ def test_throttling_answers_429_with_retry_after(alice: APIClient) -> None:
     assert throttled.json()["errors"][0]["code"] == "throttled"
 
 
+@pytest.mark.usefixtures("inside_one_rate_window")
 def test_throttling_per_client_ip(alice: APIClient, bob: APIClient) -> None:
     with override_settings(OMS_RATE_LIMITS={"orders-user": "1000/s", "orders-ip": "2/m"}):
         assert alice.get("/api/orders").status_code == 200

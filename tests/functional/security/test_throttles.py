@@ -17,8 +17,7 @@ from apps.accounts.models import ApiKey
 from oms.auth.roles import Role
 from tests.functional.accounts.conftest import PASSWORD, client_for, limit_order
 
-pytestmark = pytest.mark.django_db
-
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inside_one_rate_window")]
 
 def place(client: APIClient, forwarded_for: str) -> int:
     return int(client.post("/api/orders", limit_order(), format="json",
