@@ -25,7 +25,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 from redis.commands.core import Script
 
 from apps.marketdata import selectors as marketdata
@@ -120,6 +119,56 @@ def _velocity_keys(prefix: str, user_id: int, second: int) -> tuple[str, str, st
     return f"{base}:s:{second}", f"{base}:m:{minute}", f"{base}:n:{minute}"
 
 
+@dataclass(frozen=True, slots=True)
+class RiskConfiguration:
+    """Limits, engaged kill switches, leverage and margin rates, as one version of them
+    (`ConfigVersion`) holds them; None: no version recorded (not kept in memory)."""
+
+    version: int | None
+    limits_by_user: dict[int | None, list[RiskLimit]]  # None: the global scopes
+    switches: list[tuple[int | None, str]]  # engaged: (user or None, symbol or "")
+    leverage: dict[int, Decimal]
+    rates: dict[str, MarginRate]
+
+    def limit_rows(self, users: Iterable[int]) -> list[RiskLimit]:
+        """The limit rows that may apply to `users`: the global ones and their own."""
+        rows = list(self.limits_by_user.get(None, ()))
+        for user_id in users:
+            rows += self.limits_by_user.get(user_id, ())
+        return rows
+
+
+_configuration: RiskConfiguration | None = None
+
+
+def risk_configuration() -> RiskConfiguration:
+    """The risk configuration as the database holds it now: the one in memory while its
+    version has not changed (one look-up), else read again (four). Every change of it
+    writes the version in its own transaction (triggers, migration 0006), so a batch
+    that reads the version in its snapshot sees the change from its very batch on, as a
+    batch that read the tables would; a kill switch engaged meanwhile is not missed."""
+    global _configuration
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM risk_configversion WHERE id = 1")
+        row = cursor.fetchone()
+    version = None if row is None else int(row[0])
+    cached = _configuration
+    if cached is not None and version is not None and cached.version == version:
+        return cached
+    limits: dict[int | None, list[RiskLimit]] = defaultdict(list)
+    for limit in RiskLimit.objects.all():
+        limits[limit.user_id].append(limit)
+    loaded = RiskConfiguration(
+        version=version, limits_by_user=dict(limits),
+        switches=list(KillSwitch.objects.filter(engaged=True)
+                      .values_list("user_id", "symbol")),
+        leverage=dict(MarginAccount.objects.values_list("user_id", "leverage")),
+        rates={row.symbol: MarginRate(row.initial_margin, row.maintenance_margin)
+               for row in InstrumentMargin.objects.all()})
+    _configuration = loaded if version is not None else None
+    return loaded
+
+
 class RiskBatch:
     """Risk state of a batch's accounts; `decide`, `record_fill`, then `flush`."""
 
@@ -142,11 +191,10 @@ class RiskBatch:
         self._instruments = all_instrument_rules() if instruments is None else instruments
         self._reference = marketdata.reference_prices(
             symbols={rules.symbol for rules in self._instruments})
-        self._limit_rows = list(RiskLimit.objects.filter(Q(user__isnull=True)
-                                                         | Q(user_id__in=users)))
+        configuration = risk_configuration()
+        self._limit_rows = configuration.limit_rows(users)
         self._resolved: dict[tuple[int, str], Limits] = {}
-        self._switches = list(KillSwitch.objects.filter(engaged=True).filter(
-            Q(user__isnull=True) | Q(user_id__in=users)).values_list("user_id", "symbol"))
+        self._switches = configuration.switches
         self.positions: dict[int, dict[str, PositionChange]] = defaultdict(dict)
         for p in Position.objects.filter(user_id__in=users):
             self.positions[p.user_id][p.symbol] = PositionChange(
@@ -158,13 +206,11 @@ class RiskBatch:
         self._realized_change: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
         if overlay is not None:
             self._add_unwritten(overlay, set(users))
-        self._leverage = dict(MarginAccount.objects.filter(user_id__in=users)
-                              .values_list("user_id", "leverage"))
+        self._leverage = configuration.leverage
         default = MarginRate(initial=Decimal(settings.RISK_INITIAL_MARGIN),
                              maintenance=Decimal(settings.RISK_MAINTENANCE_MARGIN))
         self._default_rate = default
-        self._rates = {row.symbol: MarginRate(row.initial_margin, row.maintenance_margin)
-                       for row in InstrumentMargin.objects.all()}
+        self._rates = configuration.rates
         self._notionals: dict[str, dict[str, Decimal]] = defaultdict(dict)  # key: by order
         self._velocity = self._claim(claims)
         self._refused: list[VelocityClaim] = []

@@ -153,6 +153,19 @@ class InstrumentMargin(models.Model):
         return f"{self.symbol} im {self.initial_margin} mm {self.maintenance_margin}"
 
 
+class ConfigVersion(models.Model):
+    """One row whose `version` changes whenever the risk configuration does (limits, kill
+    switches, leverage, margin rates: statement triggers on those tables write a new
+    number from a sequence, migration 0006). A processor keeps that configuration in
+    memory and reads it again only when this row says it changed (`apps.risk.batch`)."""
+
+    id = models.SmallIntegerField(primary_key=True)
+    version = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"risk configuration version {self.version}"
+
+
 class OverrideRequest(models.Model):
     """An operator's override that waits for a second operator (four eyes) or carries an
     expiry: what to do (`action`, `params`), who asked, who decided, and, once applied, what
