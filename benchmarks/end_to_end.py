@@ -55,14 +55,17 @@ from benchmarks.harness import (
     HOST,
     WEB_ROLE,
     Column,
+    Phases,
     Served,
     Window,
+    batch_phases,
     client_clocks,
     cpu_used,
     create_trader,
     format_cpu,
     free_port,
     percentile_ms,
+    postgres_cpu_seconds,
     prepare_venue,
     print_table,
     process_cpu_seconds,
@@ -113,6 +116,7 @@ class Stack:
 
     web: Served  # the web role: its port, its processes' CPU
     processor: int
+    processor_probes: int  # its `/metrics`: the batches' phases
     relay: int
 
 
@@ -143,6 +147,9 @@ class FillListener:
 
     def __init__(self) -> None:
         self.arrivals: dict[str, int] = {}
+        # From the relay's produce (the message's create time) to the arrival, per order:
+        # the split of POST -> fill between the order path and the last hop.
+        self.last_hop_ns: dict[str, int] = {}
         self._stop = threading.Event()
         self._consumer = Consumer(consumer_config(settings.KAFKA_BOOTSTRAP_SERVERS,
                                                   f"bench-e2e-{uuid.uuid4().hex[:8]}",
@@ -163,7 +170,7 @@ class FillListener:
             # The first message as soon as it comes, then what arrived with it: waiting for
             # a full batch would add up to the timeout to every stamp.
             messages = self._consumer.consume(1, 0.05)
-            arrived = time.perf_counter_ns()
+            arrived, arrived_wall = time.perf_counter_ns(), time.time_ns()
             if messages:
                 messages.extend(self._consumer.consume(499, 0))
             for message in messages:
@@ -171,7 +178,11 @@ class FillListener:
                     continue
                 event = json.loads(message.value() or b"")
                 if event.get("type") == ORDER_FILL:
-                    self.arrivals.setdefault(event["payload"]["order_id"], arrived)
+                    order_id = event["payload"]["order_id"]
+                    if order_id not in self.arrivals:
+                        self.arrivals[order_id] = arrived
+                        _kind, produced_ms = message.timestamp()
+                        self.last_hop_ns[order_id] = arrived_wall - produced_ms * 1_000_000
 
     def wait_for(self, order_ids: list[str], seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -264,8 +275,9 @@ def wait_ready(port: int, traders: Traders, fills: FillListener) -> None:
 
 
 def run_load(stack: Stack, traders: Traders, fills: FillListener, args: argparse.Namespace,
-             rate: float) -> tuple[list[SentPair], int, dict[str, float | None]]:
-    """The paced load; the pairs counted, the errors, and the cores each process used."""
+             rate: float) -> tuple[list[SentPair], int, dict[str, float | None], Phases]:
+    """The paced load; the pairs counted, the errors, the cores each process used, and the
+    processor's batches in the measured window."""
     now_ns = time.perf_counter_ns()
     start_ns = now_ns + int(args.warmup * 1e9)
     window = Window(start_ns, start_ns + int(args.seconds * 1e9))
@@ -279,23 +291,27 @@ def run_load(stack: Stack, traders: Traders, fills: FillListener, args: argparse
     for thread in threads:
         thread.start()
     sleep_until(window.start_ns)
-    before = _cpu_seconds(stack)
+    before, phases_before = _cpu_seconds(stack), batch_phases(stack.processor_probes)
     client_before = time.process_time()
     sleep_until(window.end_ns)
-    after = _cpu_seconds(stack)
+    after, phases_after = _cpu_seconds(stack), batch_phases(stack.processor_probes)
     cpu = {name: cpu_used(before[name], after[name], args.seconds) for name in before}
     cpu["load generator"] = (time.process_time() - client_before) / args.seconds
+    phases = {phase: (count - phases_before.get(phase, (0, 0.0))[0],
+                      seconds - phases_before.get(phase, (0, 0.0))[1])
+              for phase, (count, seconds) in phases_after.items()}
     for thread in threads:
         thread.join()
     pairs = [pair for tally in tallies for pair in tally.pairs]
     fills.wait_for([pair.taker_order_id for pair in pairs], args.drain)
-    return pairs, sum(tally.errors for tally in tallies), cpu
+    return pairs, sum(tally.errors for tally in tallies), cpu, phases
 
 
 def _cpu_seconds(stack: Stack) -> dict[str, float | None]:
     return {"web role": stack.web.cpu_seconds(),
             "processor": process_cpu_seconds(stack.processor),
-            "relay": process_cpu_seconds(stack.relay)}
+            "relay": process_cpu_seconds(stack.relay),
+            "PostgreSQL": postgres_cpu_seconds()}
 
 
 # ----------------------------------------------------------------------------- report
@@ -306,11 +322,12 @@ LATENCY_TABLE = (Column("taker order", 18, left=True), Column("count", 7),
                  Column("p99 ms", 9, ".2f"), Column("max ms", 9, ".2f"))
 
 
-def print_report(pairs: list[SentPair], errors: int, arrivals: dict[str, int],
-                 cpu: dict[str, float | None], args: argparse.Namespace,
-                 target: float) -> tuple[float, float, float, bool]:
+def print_report(pairs: list[SentPair], errors: int, fills: FillListener,
+                 cpu: dict[str, float | None], args: argparse.Namespace, target: float
+                 ) -> tuple[float, float, float, bool]:
     """Print one load's figures; return its (achieved rate, p50 and p99 POST -> fill in
     ms, every fill arrived)."""
+    arrivals, last_hop = fills.arrivals, fills.last_hop_ns
     filled = [pair for pair in pairs if pair.taker_order_id in arrivals]
     orders = 2 * len(pairs)
     rate = orders / args.seconds
@@ -318,6 +335,9 @@ def print_report(pairs: list[SentPair], errors: int, arrivals: dict[str, int],
         "POST -> 202": sorted(p.taker_answered_ns - p.taker_sent_ns for p in pairs),
         "POST -> fill": sorted(arrivals[p.taker_order_id] - p.taker_sent_ns for p in filled),
         "schedule -> fill": sorted(arrivals[p.taker_order_id] - p.scheduled_ns for p in filled),
+        # The last hop (relay's produce -> arrival) on its own: the rest of POST -> fill is
+        # the order path (web, broker, processor, its commit, the relay's read).
+        "  relay -> fill": sorted(last_hop[p.taker_order_id] for p in filled),
     }
     print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1) to the web role "
           f"(gunicorn, {args.workers} workers), target {target:g} orders/s ({target / 2:g} "
@@ -344,6 +364,18 @@ def print_report(pairs: list[SentPair], errors: int, arrivals: dict[str, int],
     every_fill = not errors and len(filled) == len(pairs) > 0 and kept_pace
     return (rate, percentile_ms(measures["POST -> fill"], 50),
             percentile_ms(measures["POST -> fill"], 99), every_fill)
+
+
+def print_batches(phases: Phases, *, orders: int) -> None:
+    """The processor's batches in the measured window: how many, and their phases."""
+    batches = phases.get("compute", (0, 0.0))[0]
+    if not batches:
+        return
+    mean = {phase: seconds / count * 1000 for phase, (count, seconds) in phases.items() if count}
+    print(f"processor: {batches} batches (about {orders / batches:.1f} orders each), mean per "
+          f"batch: compute {mean['compute']:.1f} ms (read {mean.get('read', 0):.1f}, flow "
+          f"{mean.get('flow', 0):.1f}, seal {mean.get('seal', 0):.1f}), waiting for the "
+          f"previous write {mean.get('wait', 0):.1f} ms, write {mean.get('write', 0):.1f} ms")
 
 
 SUMMARY_TABLE = (Column("target/s", 9, ".0f"), Column("sent/s", 8, ".0f"),
@@ -376,14 +408,16 @@ def start_stack(workers: int, log_dir: Path, exits: ExitStack) -> Stack:
         exits.callback(stop_process, process)
         return process
 
-    processor = start("processor", partial(start_role, "run_consumer", "processor"))
+    processor_probes = free_port()
+    processor = start("processor", partial(start_role, "run_consumer", "processor",
+                                           probe_port=processor_probes))
     relay = start("relay", partial(start_role, "run_relay"))
     port = free_port()
     web = start_server(WEB_ROLE, port, workers,
                        exits.enter_context((log_dir / "web.log").open("wb")))
     exits.callback(web.stop)
     wait_healthy(web, port)
-    return Stack(web, processor.pid, relay.pid)
+    return Stack(web, processor.pid, processor_probes, relay.pid)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,8 +436,9 @@ def main(argv: list[str] | None = None) -> int:
             wait_ready(stack.web.port, traders, fills)
             results = {}
             for rate in args.rates:
-                pairs, errors, cpu = run_load(stack, traders, fills, args, rate)
-                results[rate] = print_report(pairs, errors, fills.arrivals, cpu, args, rate)
+                pairs, errors, cpu, phases = run_load(stack, traders, fills, args, rate)
+                results[rate] = print_report(pairs, errors, fills, cpu, args, rate)
+                print_batches(phases, orders=2 * len(pairs))
         except RuntimeError as exc:
             print(f"benchmarks.end_to_end: {exc}; logs in {log_dir}", file=sys.stderr)
             return 1

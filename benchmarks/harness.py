@@ -11,11 +11,13 @@ import http.client
 import itertools
 import math
 import os
+import re
 import shlex
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -341,3 +343,31 @@ def print_table(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> 
     print("-" * len(header))
     for row in rows:
         print("".join(cell(column, value) for column, value in zip(columns, row, strict=True)))
+
+
+Phases = dict[str, tuple[int, float]]  # pipelined phase -> (batches, seconds in all)
+
+
+def batch_phases(probe_port: int) -> Phases:
+    """The processor's own account of its pipelined batches (`oms_processor_batch_seconds`
+    on its `/metrics`): per phase, how many and the seconds they took in all."""
+    with urllib.request.urlopen(f"http://{HOST}:{probe_port}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    found: dict[str, dict[str, float]] = {}
+    for name, phase, value in re.findall(
+            r'^oms_processor_batch_seconds_(sum|count)\{phase="(\w+)"\} (\S+)$', text, re.M):
+        found.setdefault(phase, {})[name] = float(value)
+    return {phase: (int(values.get("count", 0)), values.get("sum", 0.0))
+            for phase, values in found.items()}
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of every PostgreSQL process of the database's cluster (backends and
+    background workers), from /proc: the bench runs on the database's machine."""
+    from django.db import connection  # after setup_django
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity")
+        seconds = [process_cpu_seconds(int(pid)) for (pid,) in cursor.fetchall()]
+    known = [value for value in seconds if value is not None]
+    return sum(known) if known else None

@@ -48,7 +48,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,13 +61,14 @@ from django.db import connection, transaction
 
 from apps.orders import events
 from benchmarks.harness import (
-    HOST,
     ROOT,
     Column,
+    batch_phases,
     cpu_used,
     create_trader,
     format_cpu,
     free_port,
+    postgres_cpu_seconds,
     prepare_venue,
     print_table,
     process_cpu_seconds,
@@ -307,16 +307,6 @@ def order_counts() -> tuple[int, int]:
     return int(total), int(new)
 
 
-def postgres_cpu_seconds() -> float | None:
-    """CPU time of every PostgreSQL process of the database's cluster (backends and
-    background workers), from /proc: the bench runs on the database's machine."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity")
-        seconds = [process_cpu_seconds(int(pid)) for (pid,) in cursor.fetchall()]
-    known = [value for value in seconds if value is not None]
-    return sum(known) if known else None
-
-
 def working_orders() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM processing_workingorder")
@@ -367,19 +357,6 @@ def run_processor(batch_size: int, loaded: Preloaded, timeout: float | None,
             processor=_spent(first_cpu[0], cpu_after), postgres=_spent(first_cpu[1], pg_after),
             orders=loaded.count - first_count),
     )
-
-
-def batch_phases(probe_port: int) -> dict[str, tuple[int, float]]:
-    """The processor's own account of its pipelined batches (`oms_processor_batch_seconds`
-    on its `/metrics`): per phase, how many and the seconds they took in all."""
-    with urllib.request.urlopen(f"http://{HOST}:{probe_port}/metrics", timeout=5) as answer:
-        text = answer.read().decode()
-    found: dict[str, dict[str, float]] = {}
-    for name, phase, value in re.findall(
-            r'^oms_processor_batch_seconds_(sum|count)\{phase="(\w+)"\} (\S+)$', text, re.M):
-        found.setdefault(phase, {})[name] = float(value)
-    return {phase: (int(values.get("count", 0)), values.get("sum", 0.0))
-            for phase, values in found.items()}
 
 
 def _spent(before: float | None, after: float | None) -> float | None:

@@ -15,11 +15,11 @@ from typing import cast
 import orjson
 import redis
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, QuerySet
 
 from apps.orders.domain.instruments import InstrumentRules
 from apps.orders.models import Fill, Instrument, Order
+from oms.db import Read, Rows
 from oms.money import MAX_NOTIONAL, MAX_PRICE, MAX_QUANTITY
 from oms.redis import redis_client
 from oms.terms import (
@@ -49,11 +49,14 @@ __all__ = [
     "fills_visible_to",
     "forget_instrument_rules",
     "instrument_rules",
+    "instrument_rules_read",
     "order_view",
     "order_visible_to",
     "orders_visible_to",
     "pending_orders",
     "pending_orders_key",
+    "recorded_orders",
+    "recorded_orders_read",
     "working_orders_matching",
 ]
 
@@ -178,23 +181,40 @@ def _bound(own: Decimal | None, setting: str, ceiling: Decimal) -> Decimal:
     return min(ceiling, Decimal(setting), ceiling if own is None else own)
 
 
-def _instrument_rules(instrument: Instrument) -> InstrumentRules:
-    return InstrumentRules(
-        symbol=instrument.symbol, base_asset=instrument.base_asset,
-        quote_asset=instrument.quote_asset, tick_size=instrument.tick_size,
-        lot_size=instrument.lot_size, min_quantity=instrument.min_quantity,
-        max_quantity=_bound(instrument.max_quantity, settings.OMS_MAX_QUANTITY, MAX_QUANTITY),
-        min_notional=instrument.min_notional,
-        maker_fee_rate=instrument.maker_fee_rate, taker_fee_rate=instrument.taker_fee_rate,
-        trading=instrument.status == Instrument.Status.TRADING,
-        max_price=_bound(instrument.max_price, settings.OMS_MAX_PRICE, MAX_PRICE),
-        max_notional=_bound(instrument.max_notional, settings.OMS_MAX_NOTIONAL, MAX_NOTIONAL),
-    )
+_RULES_COLUMNS = ("symbol, base_asset, quote_asset, tick_size, lot_size, min_quantity, "
+                  "max_quantity, min_notional, maker_fee_rate, taker_fee_rate, status, "
+                  "max_price, max_notional")
+
+
+def _rules_of(rows: Rows) -> list[InstrumentRules]:
+    return [InstrumentRules(
+        symbol=symbol, base_asset=base_asset, quote_asset=quote_asset, tick_size=tick_size,
+        lot_size=lot_size, min_quantity=min_quantity,
+        max_quantity=_bound(max_quantity, settings.OMS_MAX_QUANTITY, MAX_QUANTITY),
+        min_notional=min_notional, maker_fee_rate=maker_fee_rate, taker_fee_rate=taker_fee_rate,
+        trading=status == Instrument.Status.TRADING,
+        max_price=_bound(max_price, settings.OMS_MAX_PRICE, MAX_PRICE),
+        max_notional=_bound(max_notional, settings.OMS_MAX_NOTIONAL, MAX_NOTIONAL),
+    ) for (symbol, base_asset, quote_asset, tick_size, lot_size, min_quantity, max_quantity,
+           min_notional, maker_fee_rate, taker_fee_rate, status, max_price, max_notional)
+        in rows]
+
+
+def instrument_rules_read() -> Read[list[InstrumentRules]]:
+    """Every instrument's rules, by symbol: a read a processor batch sends with its others
+    (`oms.db.read_together`)."""
+    return Read.one(f"SELECT {_RULES_COLUMNS} FROM orders_instrument ORDER BY symbol",  # noqa: S608 - constants
+                    [], _rules_of)
+
+
+def all_instrument_rules() -> list[InstrumentRules]:
+    return instrument_rules_read().run()
 
 
 def instrument_rules(*, symbol: str) -> InstrumentRules | None:
-    instrument = Instrument.objects.filter(symbol=symbol).first()
-    return _instrument_rules(instrument) if instrument else None
+    found = Read.one(f"SELECT {_RULES_COLUMNS} FROM orders_instrument WHERE symbol = %s",  # noqa: S608 - constants
+                     [symbol], _rules_of).run()
+    return found[0] if found else None
 
 
 _RULES_CACHE_SECONDS = 5.0
@@ -220,10 +240,6 @@ def current_instrument_rules(*, symbol: str) -> InstrumentRules | None:
 
 def forget_instrument_rules() -> None:
     _rules_cache.clear()
-
-
-def all_instrument_rules() -> list[InstrumentRules]:
-    return [_instrument_rules(instrument) for instrument in Instrument.objects.order_by("symbol")]
 
 
 def order_view(order: Order) -> OrderView:
@@ -343,29 +359,35 @@ class RecordedOrders:
         return Submission.RECORDED, None
 
 
-def recorded_orders(*, order_ids: list[uuid.UUID],
-                    client_order_ids: list[tuple[int, str]]) -> RecordedOrders:
+def recorded_orders_read(*, order_ids: list[uuid.UUID],
+                         client_order_ids: list[tuple[int, str]]) -> Read[RecordedOrders]:
     """One query for a processor batch: the orders it names (by id) and those holding the
     client order ids of its submissions."""
-    if not order_ids and not client_order_ids:
-        return RecordedOrders({}, {})
-    with connection.cursor() as cursor:
-        # Index look-ups whatever the table's size: an `OR` of the two conditions, or a plain
-        # join (with few accounts), made PostgreSQL scan the whole table in every batch. The
-        # `LIMIT 1` (the pair is unique) keeps the lateral a look-up per pair; an order found
-        # both ways comes twice, which the dictionaries below absorb.
-        cursor.execute(
-            "SELECT id, user_id, client_order_id, status, created_at FROM orders_order "
-            "WHERE id = ANY(%s::uuid[]) UNION ALL "
-            "SELECT o.id, o.user_id, o.client_order_id, o.status, o.created_at "
-            "FROM unnest(%s::bigint[], %s::text[]) AS v (user_id, key) CROSS JOIN LATERAL "
-            "(SELECT * FROM orders_order AS x WHERE x.user_id = v.user_id "
-            "AND x.client_order_id = v.key LIMIT 1) AS o",
-            [order_ids, [user for user, _ in client_order_ids],
-             [key for _, key in client_order_ids]])
-        rows = cursor.fetchall()
+    # Index look-ups whatever the table's size: an `OR` of the two conditions, or a plain
+    # join (with few accounts), made PostgreSQL scan the whole table in every batch. The
+    # `LIMIT 1` (the pair is unique) keeps the lateral a look-up per pair; an order found
+    # both ways comes twice, which the dictionaries below absorb.
+    return Read.one(
+        "SELECT id, user_id, client_order_id, status, created_at FROM orders_order "
+        "WHERE id = ANY(%s::uuid[]) UNION ALL "
+        "SELECT o.id, o.user_id, o.client_order_id, o.status, o.created_at "
+        "FROM unnest(%s::bigint[], %s::text[]) AS v (user_id, key) CROSS JOIN LATERAL "
+        "(SELECT * FROM orders_order AS x WHERE x.user_id = v.user_id "
+        "AND x.client_order_id = v.key LIMIT 1) AS o",
+        [order_ids, [user for user, _ in client_order_ids],
+         [key for _, key in client_order_ids]], _recorded_orders)
+
+
+def _recorded_orders(rows: Rows) -> RecordedOrders:
     found = [(RecordedOrder(order_id=row[0], status=ORDER_STATUS_BY_VALUE[row[3]],
                             created_at=row[4]), row[1], row[2])
              for row in rows]
     return RecordedOrders(by_id={order.order_id: order for order, _, _ in found},
                           by_client_order_id={(user, key): order for order, user, key in found})
+
+
+def recorded_orders(*, order_ids: list[uuid.UUID],
+                    client_order_ids: list[tuple[int, str]]) -> RecordedOrders:
+    if not order_ids and not client_order_ids:
+        return RecordedOrders({}, {})
+    return recorded_orders_read(order_ids=order_ids, client_order_ids=client_order_ids).run()

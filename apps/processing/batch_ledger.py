@@ -29,7 +29,7 @@ from django.db.models import Q
 
 from apps.processing.ledger import InsufficientFunds, LedgerError
 from apps.processing.models import LedgerAccount, LedgerPosting
-from oms.db import copy_rows
+from oms.db import Read, copy_rows
 from oms.ids import name_based_uuid
 
 ZERO = Decimal(0)
@@ -42,6 +42,11 @@ TRANSACTION_IDS = uuid.UUID("5d0a3f7e-2b1c-4e8f-9a6d-7c5b4a3e2f10")
 
 AccountKey = tuple[str, int | None, str]  # (kind, user id or None, asset)
 Balances = tuple[Decimal, Decimal]  # (available, reserved)
+
+
+_ACCOUNTS = ("SELECT id, kind, user_id, asset, available, reserved "
+             "FROM processing_ledgeraccount WHERE user_id = ANY(%s) ORDER BY id")
+_ACCOUNTS_LOCKED = _ACCOUNTS + " FOR UPDATE"
 
 
 class StaleBalances(RuntimeError):
@@ -93,37 +98,34 @@ class BatchLedger:
         self._started: dict[AccountKey, Balances] = {}
 
     @classmethod
-    def locked_for(cls, user_ids: Iterable[int]) -> BatchLedger:
-        """The user and loan accounts of `user_ids`, locked for this transaction."""
-        return cls._read(user_ids, lock=True)
+    def reading(cls, user_ids: Iterable[int], *, lock: bool) -> Read[BatchLedger]:
+        """The user and loan accounts of `user_ids`, locked for this transaction (`lock`,
+        in id order, so two processors never deadlock), or as the snapshot shows them."""
+        users = sorted(set(user_ids))
+        return Read.one(
+            _ACCOUNTS_LOCKED if lock else _ACCOUNTS, [users],
+            lambda rows: cls((AccountState(kind=kind, user_id=user_id, asset=asset, id=pk,
+                                           available=available, reserved=reserved)
+                              for pk, kind, user_id, asset, available, reserved in rows),
+                             users=users))
 
     @classmethod
-    def read_for(cls, user_ids: Iterable[int], *, overlay: BatchLedger | None) -> BatchLedger:
-        """The accounts of `user_ids` as the database shows them, unlocked, plus what
-        `overlay` (the batch still being written, when this read cannot see it yet)
-        changed; its write checks them under the lock (`LedgerWrite.verify`)."""
-        ledger = cls._read(user_ids, lock=False)
+    def locked_for(cls, user_ids: Iterable[int]) -> BatchLedger:
+        return cls.reading(user_ids, lock=True).run()
+
+    def add_unwritten(self, overlay: BatchLedger | None) -> BatchLedger:
+        """Add what `overlay` (the batch still being written, when this unlocked read
+        cannot see it yet) changed, and note the balances the batch starts from: its write
+        checks them under the lock (`LedgerWrite.verify`)."""
         if overlay is not None:
             for key, account in overlay.accounts.items():
-                if account.changed and key[1] in ledger.users:
-                    mine = ledger.account(*key)
+                if account.changed and key[1] in self.users:
+                    mine = self.account(*key)
                     mine.available += account.available_change
                     mine.reserved += account.reserved_change
-        ledger._started = {key: (a.available, a.reserved)
-                           for key, a in ledger.accounts.items() if key[1] is not None}
-        return ledger
-
-    @classmethod
-    def _read(cls, user_ids: Iterable[int], *, lock: bool) -> BatchLedger:
-        users = sorted(set(user_ids))
-        rows = LedgerAccount.objects.filter(user_id__in=users)
-        if lock:
-            rows = rows.select_for_update()
-        return cls((AccountState(kind=kind, user_id=user_id, asset=asset, id=pk,
-                                 available=available, reserved=reserved)
-                    for pk, kind, user_id, asset, available, reserved in rows.order_by("id")
-                    .values_list("id", "kind", "user_id", "asset", "available", "reserved")),
-                   users=users)
+        self._started = {key: (a.available, a.reserved)
+                         for key, a in self.accounts.items() if key[1] is not None}
+        return self
 
     # ------------------------------------------------------------------------ accounts
 

@@ -39,7 +39,7 @@ from apps.processing.execution import Book, LiveOrder, publish_book_changes
 from apps.processing.models import AccountSettings, SymbolState
 from apps.risk import services as risk
 from apps.risk.services import AccountExposure, WorkingOrders
-from oms.db import copy_rows
+from oms.db import Read, copy_rows, read_together
 from oms.events import Event as Envelope
 from oms.events.registry import validated_json
 from oms.ids import parse_uuid
@@ -49,6 +49,11 @@ from oms.terms import OrderStatus, OrderType, Side, TimeInForce
 logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
 DEFAULT_STP = AccountSettings.SelfTradePrevention.CANCEL_RESTING.value
+
+
+# An unlocked batch reads in one snapshot: every read sees the same committed state.
+SNAPSHOT: Read[None] = Read.one("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", [],
+                                lambda _rows: None)
 
 
 @dataclass(slots=True)
@@ -75,9 +80,12 @@ class BatchWork:
 
     @classmethod
     def prepare(cls, events: list[ConsumedEvent], books: dict[str, Book], *,
-                overlay: BatchWork | None = None, locked: bool = True) -> BatchWork:
-        """Read what the batch needs: its accounts locked (`locked`), or read without the
-        lock plus what `overlay` changed (a pipelined batch, checked when written)."""
+                locked: bool = True,
+                in_flight: tuple[BatchWork, Read[bool]] | None = None) -> BatchWork:
+        """Read what the batch needs, in one round trip: its accounts locked (`locked`), or
+        read without the lock in one snapshot (a pipelined batch, checked when written).
+        `in_flight`: the batch still being written, and the read that says whether this
+        snapshot sees its write already; if not, what it changed is added."""
         payloads = [consumed.event.payload for consumed in events]
         symbols = {str(p["symbol"]) for p in payloads}
         users = {int(p["user_id"]) for p in payloads}
@@ -86,13 +94,6 @@ class BatchWork:
                 users.update(books[symbol].exposure.users)
         submissions = [(consumed.event, p) for consumed, p in zip(events, payloads, strict=True)
                        if consumed.event.type == order_events.ORDER_SUBMITTED]
-        instruments = order_selectors.all_instrument_rules()
-        rules = {r.symbol: r for r in instruments}
-        ledger = (BatchLedger.locked_for(users) if locked else BatchLedger.read_for(
-            users, overlay=overlay.ledger if overlay else None))
-        marks = selectors.marks()
-        marks.update({symbol: book.last_trade_price for symbol, book in books.items()
-                      if book.last_trade_price is not None})
         # Unlocked (pipelined), submissions are taken to be new, and the orders' unique
         # keys are the check: a duplicate fails the batch's write, which is then computed
         # again with this look-up (`processor.BatchProcessor.settle`). Duplicates reach the
@@ -100,13 +101,29 @@ class BatchWork:
         checked = payloads if locked else [
             p for consumed, p in zip(events, payloads, strict=True)
             if consumed.event.type != order_events.ORDER_SUBMITTED]
-        recorded = order_selectors.recorded_orders(
-            order_ids=[parse_uuid(str(p["order_id"])) for p in checked],
-            client_order_ids=[(int(p["user_id"]), str(p["client_order_id"]))
-                              for _, p in submissions] if locked else [])
-        stp = dict(AccountSettings.objects.filter(user_id__in=users)
-                   .values_list("user_id", "self_trade_prevention"))
-        elsewhere = selectors.working_orders_of(user_ids=users, excluding=list(books))
+        reads: list[Read[Any]] = [] if locked else [SNAPSHOT]
+        reads += [
+            order_selectors.instrument_rules_read(),
+            BatchLedger.reading(users, lock=locked),
+            selectors.marks_read(),
+            order_selectors.recorded_orders_read(
+                order_ids=[parse_uuid(str(p["order_id"])) for p in checked],
+                client_order_ids=[(int(p["user_id"]), str(p["client_order_id"]))
+                                  for _, p in submissions] if locked else []),
+            selectors.self_trade_prevention_read(user_ids=users),
+            selectors.working_orders_read(user_ids=users, excluding=list(books)),
+            risk.stored_risk_read(user_ids=users,
+                                  days={consumed.event.occurred_at.date() for consumed in events}),
+        ]
+        if in_flight is not None:
+            reads.append(in_flight[1])
+        (instruments, ledger, marks, recorded, stp, elsewhere, stored_risk,
+         *written) = read_together(reads)[0 if locked else 1:]
+        overlay = in_flight[0] if in_flight is not None and not written[0] else None
+        if not locked:
+            ledger.add_unwritten(overlay.ledger if overlay else None)
+        marks.update({symbol: book.last_trade_price for symbol, book in books.items()
+                      if book.last_trade_price is not None})
         claims = [risk.VelocityClaim(
             int(p["user_id"]), str(p["order_id"]), consumed.event.occurred_at,
             counts=consumed.event.type == order_events.ORDER_SUBMITTED)
@@ -114,10 +131,11 @@ class BatchWork:
             if consumed.event.type != order_events.ORDER_CANCEL_REQUESTED]
         risk_state = risk.risk_batch(
             user_ids=users, days={consumed.event.occurred_at.date() for consumed in events},
-            claims=claims, overlay=overlay.risk if overlay else None, instruments=instruments)
-        return cls(ledger=ledger, risk=risk_state, rules=rules, marks=marks,
-                   recorded=recorded, stp=stp, held_books=books, working_elsewhere=elsewhere,
-                   overlay=overlay)
+            claims=claims, overlay=overlay.risk if overlay else None, instruments=instruments,
+            stored=stored_risk)
+        return cls(ledger=ledger, risk=risk_state, rules={r.symbol: r for r in instruments},
+                   marks=marks, recorded=recorded, stp=stp, held_books=books,
+                   working_elsewhere=elsewhere, overlay=overlay)
 
     # ------------------------------------------------------------------ what the flow asks
 

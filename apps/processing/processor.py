@@ -53,6 +53,7 @@ from apps.processing.domain.matching import MatchingEngine
 from apps.processing.domain.orders import Trade
 from apps.processing.execution import Book, LiveOrder, OrderFlow, stable_key
 from apps.processing.models import OutboxEvent, PartitionOwnership, SymbolState, WorkingOrder
+from oms.db import Read
 from oms.events import new_event, validate_event
 from oms.gc_tuning import settle_heap
 from oms.kafka.consumer import Batch, ConsumedEvent
@@ -400,11 +401,10 @@ class BatchProcessor:
         flight = self._in_flight
         with localcontext(MONEY_CONTEXT):
             with BATCH_SECONDS.labels("read").time(), transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                unseen = (flight.work if flight is not None
-                          and not self._stored(flight.offsets) else None)
-                work = BatchWork.prepare(events, self.books, locked=False, overlay=unseen)
+                work = BatchWork.prepare(
+                    events, self.books, locked=False,
+                    in_flight=None if flight is None else (flight.work,
+                                                           self._stored(flight.offsets)))
             now = datetime.now(UTC)
             with BATCH_SECONDS.labels("flow").time():
                 for consumed in events:
@@ -412,14 +412,14 @@ class BatchProcessor:
             with BATCH_SECONDS.labels("seal").time():
                 return work, work.seal(self.books, now)
 
-    def _stored(self, offsets: Offsets) -> bool:
-        """Whether the offsets stored (as this transaction sees them) include `offsets`."""
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT topic, partition, next_offset FROM "
-                           "processing_partitionownership WHERE \"group\" = %s AND topic = %s",
-                           [self.group, self.topic])
-            stored = {(topic, partition): offset for topic, partition, offset in cursor}
-        return all(stored.get(key, -1) >= offset for key, offset in offsets.items())
+    def _stored(self, offsets: Offsets) -> Read[bool]:
+        """Whether the offsets stored (as the reading transaction sees them) include
+        `offsets`."""
+        return Read.one(
+            "SELECT topic, partition, next_offset FROM processing_partitionownership "
+            "WHERE \"group\" = %s AND topic = %s", [self.group, self.topic],
+            lambda rows: all({(topic, partition): offset for topic, partition, offset in rows}
+                             .get(key, -1) >= offset for key, offset in offsets.items()))
 
     def _write(self, write: BatchWrite, offsets: Offsets) -> None:
         """The writer thread: fence, check the balances the batch started from under the

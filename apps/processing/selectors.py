@@ -8,11 +8,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum
+from django.db.models import Max, Min, Q
 
-from apps.processing.models import LedgerAccount, SymbolState, WorkingOrder
+from apps.processing.models import LedgerAccount, WorkingOrder
 from apps.risk.selectors import asset_prices
 from apps.risk.services import AccountExposure, WorkingOrders
+from oms.db import Read, Rows
 from oms.terms import OrderType, Side
 
 
@@ -36,28 +37,35 @@ def balances_of(*, user_id: int) -> list[Balance]:
     ]
 
 
-_OPEN = F("quantity") - F("filled_quantity")
+def working_orders_read(*, user_ids: Collection[int], excluding: Collection[str] = ()
+                        ) -> Read[dict[int, dict[str, WorkingOrders]]]:
+    """Each account's working orders per symbol (count, open quantity and notional at
+    their prices, per side), in one query; the processor leaves out the symbols whose
+    books it holds in memory (`excluding`)."""
+    return Read.one(
+        "SELECT user_id, symbol, side, count(*), sum(quantity - filled_quantity), "
+        "sum((quantity - filled_quantity) * price) FROM processing_workingorder "
+        "WHERE user_id = ANY(%s) AND NOT (symbol = ANY(%s)) GROUP BY user_id, symbol, side",
+        [sorted(set(user_ids)), list(excluding)], _working_orders)
+
+
+def _working_orders(rows: Rows) -> dict[int, dict[str, WorkingOrders]]:
+    working: dict[int, dict[str, WorkingOrders]] = defaultdict(dict)
+    for user_id, symbol, side, orders, open_quantity, notional in rows:
+        current = working[user_id].get(symbol, WorkingOrders())
+        # The sums are NULL where no order has a price (stop orders).
+        open_quantity, notional = open_quantity or Decimal(0), notional or Decimal(0)
+        if side == Side.BUY:  # a row's text: equal to the member
+            current = replace(current, buy_quantity=open_quantity, buy_notional=notional)
+        else:
+            current = replace(current, sell_quantity=open_quantity, sell_notional=notional)
+        working[user_id][symbol] = replace(current, orders=current.orders + orders)
+    return working
 
 
 def working_orders_of(*, user_ids: Collection[int], excluding: Collection[str] = ()
                       ) -> dict[int, dict[str, WorkingOrders]]:
-    """Each account's working orders per symbol (count, open quantity and notional at
-    their prices, per side), in one query; the processor leaves out the symbols whose
-    books it holds in memory (`excluding`)."""
-    working: dict[int, dict[str, WorkingOrders]] = defaultdict(dict)
-    for row in WorkingOrder.objects.filter(user_id__in=set(user_ids)).exclude(
-            symbol__in=list(excluding)).order_by().values("user_id", "symbol", "side").annotate(
-            orders=Count("order_id"), open=Sum(_OPEN),
-            notional=Sum(ExpressionWrapper(_OPEN * F("price"), output_field=DecimalField()))):
-        open_quantity, notional = row["open"] or Decimal(0), row["notional"] or Decimal(0)
-        current = working[row["user_id"]].get(row["symbol"], WorkingOrders())
-        if row["side"] == Side.BUY:  # a row's text: equal to the member
-            current = replace(current, buy_quantity=open_quantity, buy_notional=notional)
-        else:
-            current = replace(current, sell_quantity=open_quantity, sell_notional=notional)
-        working[row["user_id"]][row["symbol"]] = replace(
-            current, orders=current.orders + row["orders"])
-    return working
+    return working_orders_read(user_ids=user_ids, excluding=excluding).run()
 
 
 def account_exposures(*, user_ids: Collection[int]) -> dict[int, AccountExposure]:
@@ -83,11 +91,20 @@ def account_exposures(*, user_ids: Collection[int]) -> dict[int, AccountExposure
             for user_id in ids}
 
 
-def marks() -> dict[str, Decimal]:
+def marks_read() -> Read[dict[str, Decimal]]:
     """Reference prices: each symbol's last trade as its processor last stored it."""
-    return {state.symbol: state.last_trade_price
-            for state in SymbolState.objects.exclude(last_trade_price=None)
-            if state.last_trade_price is not None}
+    return Read.one("SELECT symbol, last_trade_price FROM processing_symbolstate "
+                    "WHERE last_trade_price IS NOT NULL", [], dict)
+
+
+def marks() -> dict[str, Decimal]:
+    return marks_read().run()
+
+
+def self_trade_prevention_read(*, user_ids: Collection[int]) -> Read[dict[int, str]]:
+    """The accounts' self-trade prevention modes (accounts that never set one are absent)."""
+    return Read.one("SELECT user_id, self_trade_prevention FROM processing_accountsettings "
+                    "WHERE user_id = ANY(%s)", [sorted(set(user_ids))], dict)
 
 
 def best_prices(*, symbol: str) -> tuple[Decimal | None, Decimal | None]:

@@ -34,14 +34,13 @@ from apps.risk.domain.exposure import AccountExposure, RestingOrder, for_amend
 from apps.risk.domain.margin import MarginRate, MarginTerms
 from apps.risk.domain.positions import PositionChange, apply_fill
 from apps.risk.models import (
-    DailyPnl,
     InstrumentMargin,
     KillSwitch,
     MarginAccount,
-    Position,
     RiskLimit,
 )
 from apps.risk.selectors import asset_prices, resolve_limits
+from oms.db import Read, Rows
 from oms.redis import redis_client
 from oms.terms import Side
 
@@ -147,11 +146,51 @@ def risk_configuration() -> RiskConfiguration:
     writes the version in its own transaction (triggers, migration 0006), so a batch
     that reads the version in its snapshot sees the change from its very batch on, as a
     batch that read the tables would; a kill switch engaged meanwhile is not missed."""
+    return configuration_at(Read.one(_VERSION_SQL, [], _version_of).run())
+
+
+_VERSION_SQL = "SELECT version FROM risk_configversion WHERE id = 1"
+
+
+def _version_of(rows: Rows) -> int | None:
+    return None if not rows else int(rows[0][0])
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRisk:
+    """What a batch's risk state starts from: the configuration's version, the accounts'
+    positions and their realized P&L of the batch's days, as its snapshot shows them."""
+
+    version: int | None
+    positions: defaultdict[int, dict[str, PositionChange]]
+    realized: dict[tuple[int, date], Decimal]
+
+
+def stored_risk_read(*, user_ids: Iterable[int], days: Iterable[date]) -> Read[StoredRisk]:
+    """The stored risk state of these accounts and days, in three statements that a
+    processor batch sends with its other reads."""
+    users = sorted(set(user_ids))
+    return Read((
+        (_VERSION_SQL, []),
+        ("SELECT user_id, symbol, quantity, average_entry_price, realized_pnl "
+         "FROM risk_position WHERE user_id = ANY(%s)", [users]),
+        ("SELECT user_id, day, realized FROM risk_dailypnl "
+         "WHERE user_id = ANY(%s) AND day = ANY(%s)", [users, sorted(set(days))]),
+    ), _stored_risk)
+
+
+def _stored_risk(versions: Rows, positions: Rows, realized: Rows) -> StoredRisk:
+    held: defaultdict[int, dict[str, PositionChange]] = defaultdict(dict)
+    for user_id, symbol, quantity, average_entry_price, realized_pnl in positions:
+        held[user_id][symbol] = PositionChange(quantity, average_entry_price, realized_pnl)
+    return StoredRisk(version=_version_of(versions), positions=held,
+                      realized={(user_id, day): amount for user_id, day, amount in realized})
+
+
+def configuration_at(version: int | None) -> RiskConfiguration:
+    """The configuration of `version` (read in the caller's snapshot): the one in memory,
+    else read again and kept."""
     global _configuration
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM risk_configversion WHERE id = 1")
-        row = cursor.fetchone()
-    version = None if row is None else int(row[0])
     cached = _configuration
     if cached is not None and version is not None and cached.version == version:
         return cached
@@ -175,7 +214,8 @@ class RiskBatch:
     def __init__(self, *, user_ids: Iterable[int], days: Iterable[date],
                  claims: list[VelocityClaim], counting: bool = True,
                  overlay: RiskBatch | None = None,
-                 instruments: list[InstrumentRules] | None = None, timed: bool = False) -> None:
+                 instruments: list[InstrumentRules] | None = None, timed: bool = False,
+                 stored: StoredRisk | None = None) -> None:
         """Read the state of `user_ids` for the `days` of the batch's events, the feeds'
         reference prices, and put each of `claims` in its velocity windows
         (`counting=False`, for a what-if: only read them, count and record nothing).
@@ -183,7 +223,8 @@ class RiskBatch:
         processor): its positions and P&L changes are added, as the read cannot see
         them yet. `instruments`: the rules of every instrument, when the caller has read
         them already. `timed`: each decision times its checks (one order at a time; a
-        processor batch does not spend two clock reads per check and order)."""
+        processor batch does not spend two clock reads per check and order). `stored`:
+        what `stored_risk_read` gave, when the caller has read it with its other reads."""
         users = sorted(set(user_ids))
         self._counting = counting
         self._timed = timed
@@ -191,18 +232,15 @@ class RiskBatch:
         self._instruments = all_instrument_rules() if instruments is None else instruments
         self._reference = marketdata.reference_prices(
             symbols={rules.symbol for rules in self._instruments})
-        configuration = risk_configuration()
+        if stored is None:
+            stored = stored_risk_read(user_ids=users, days=days).run()
+        configuration = configuration_at(stored.version)
         self._limit_rows = configuration.limit_rows(users)
         self._resolved: dict[tuple[int, str], Limits] = {}
         self._switches = configuration.switches
-        self.positions: dict[int, dict[str, PositionChange]] = defaultdict(dict)
-        for p in Position.objects.filter(user_id__in=users):
-            self.positions[p.user_id][p.symbol] = PositionChange(
-                p.quantity, p.average_entry_price, p.realized_pnl)
+        self.positions: dict[int, dict[str, PositionChange]] = stored.positions
         self._moved: set[tuple[int, str]] = set()
-        self._realized_today: dict[tuple[int, date], Decimal] = {
-            (row.user_id, row.day): row.realized
-            for row in DailyPnl.objects.filter(user_id__in=users, day__in=set(days))}
+        self._realized_today: dict[tuple[int, date], Decimal] = stored.realized
         self._realized_change: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
         if overlay is not None:
             self._add_unwritten(overlay, set(users))

@@ -20,7 +20,7 @@ from apps.orders import selectors as orders
 from apps.orders import services as order_entry
 from apps.orders.services import OrderTerms
 from apps.risk import events
-from apps.risk.batch import RiskBatch, RiskWrite, VelocityClaim
+from apps.risk.batch import RiskBatch, RiskWrite, StoredRisk, VelocityClaim, stored_risk_read
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, WorkingOrders
 from apps.risk.domain.headroom import Funds, Headroom
@@ -74,6 +74,7 @@ __all__ = [
     "RestingOrder",
     "RiskBatch",
     "RiskWrite",
+    "StoredRisk",
     "UnknownSymbol",
     "VelocityClaim",
     "WorkingOrders",
@@ -96,6 +97,7 @@ __all__ = [
     "set_leverage",
     "set_limits",
     "set_margin_rates",
+    "stored_risk_read",
     "use_order_context",
     "validate_order",
 ]
@@ -112,12 +114,14 @@ def observe_check_timings(decision: Decision) -> None:
 
 def risk_batch(*, user_ids: Iterable[int], days: Iterable[date],
                claims: list[VelocityClaim], overlay: RiskBatch | None = None,
-               instruments: list[orders.InstrumentRules] | None = None) -> RiskBatch:
+               instruments: list[orders.InstrumentRules] | None = None,
+               stored: StoredRisk | None = None) -> RiskBatch:
     """The risk state of a processor batch's accounts, with the velocity `claims` of its
     submitted orders made; `overlay`: the batch still being written, whose changes the
-    read cannot see yet; `instruments`: the rules the batch read (see `apps.risk.batch`)."""
+    read cannot see yet; `instruments` and `stored`: the rules and the stored risk state
+    (`stored_risk_read`) the batch read with its other reads (see `apps.risk.batch`)."""
     return RiskBatch(user_ids=user_ids, days=days, claims=claims, overlay=overlay,
-                     instruments=instruments)
+                     instruments=instruments, stored=stored)
 
 
 def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime,
