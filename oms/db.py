@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -49,10 +49,8 @@ def read_together(reads: Sequence[Read[Any]]) -> list[Any]:
     transaction (its snapshot, its locks), in order; an error surfaces as Django's."""
     statements = [statement for read in reads for statement in read.statements]
     with connection.wrap_database_errors:
-        connection.ensure_connection()
         cursors = []
-        with (connection.connection.pipeline()
-              if len(statements) > 1 else nullcontext()):
+        with sent_together() if len(statements) > 1 else nullcontext():
             for sql, params in statements:
                 cursor = connection.cursor()
                 cursor.execute(sql, params)
@@ -63,6 +61,18 @@ def read_together(reads: Sequence[Read[Any]]) -> list[Any]:
         for cursor in cursors:
             cursor.close()
     return [read.parse(*(next(answers) for _ in read.statements)) for read in reads]
+
+
+@contextmanager
+def sent_together() -> Iterator[None]:
+    """Statements executed inside are sent without waiting for each one's answer
+    (psycopg's pipeline mode); the block's end waits once for them all, and the first
+    error among them surfaces there, as Django's. A result read inside waits for
+    everything sent before it; `COPY` cannot run inside."""
+    with connection.wrap_database_errors:
+        connection.ensure_connection()
+        with connection.connection.pipeline():
+            yield
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -25,11 +25,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
 
 from apps.processing.ledger import InsufficientFunds, LedgerError
 from apps.processing.models import LedgerAccount, LedgerPosting
-from oms.db import Read, copy_rows
+from oms.db import Read, Rows, copy_rows
 from oms.ids import name_based_uuid
 
 ZERO = Decimal(0)
@@ -47,6 +46,8 @@ Balances = tuple[Decimal, Decimal]  # (available, reserved)
 _ACCOUNTS = ("SELECT id, kind, user_id, asset, available, reserved "
              "FROM processing_ledgeraccount WHERE user_id = ANY(%s) ORDER BY id")
 _ACCOUNTS_LOCKED = _ACCOUNTS + " FOR UPDATE"
+_BALANCES_LOCKED = ("SELECT kind, user_id, asset, available, reserved "
+                    "FROM processing_ledgeraccount WHERE user_id = ANY(%s) ORDER BY id FOR UPDATE")
 
 
 class StaleBalances(RuntimeError):
@@ -207,6 +208,8 @@ class BatchLedger:
                       for txn, a, bucket, amount in self.postings])
 
     def flush(self, now: datetime) -> None:
+        """Write the batch's ledger on its own (a processor batch writes it with the rest
+        of the batch: `BatchWrite.write`)."""
         self.seal().write(now)
 
 
@@ -220,38 +223,47 @@ class LedgerWrite:
     transactions: list[tuple[uuid.UUID, str, str]]
     postings: list[tuple[uuid.UUID, AccountKey, int | None, str, Decimal]]
 
-    def verify(self) -> None:
-        """Lock the users' accounts (in id order, as `locked_for` does) and check that
-        each holds what the batch started from; `StaleBalances` if one does not."""
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT kind, user_id, asset, available, reserved FROM "
-                           "processing_ledgeraccount WHERE user_id = ANY(%s) ORDER BY id "
-                           "FOR UPDATE", [self.users])
-            now = {(kind, user, asset): (available, reserved)
-                   for kind, user, asset, available, reserved in cursor.fetchall()}
+    def verify_read(self) -> Read[None]:
+        """Lock the users' accounts (in id order, as `reading` does) and check that each
+        holds what the batch started from; `StaleBalances` if one does not."""
+        return Read.one(_BALANCES_LOCKED, [self.users], self._check_started)
+
+    def _check_started(self, rows: Rows) -> None:
+        now = {(kind, user, asset): (available, reserved)
+               for kind, user, asset, available, reserved in rows}
         for key in now.keys() | self.started.keys():
             if now.get(key, (ZERO, ZERO)) != self.started.get(key, (ZERO, ZERO)):
                 raise StaleBalances(f"account {key} changed since the batch read it")
 
+    def new_accounts_read(self, now: datetime) -> Read[dict[AccountKey, int]]:
+        """Create the accounts the batch changed that had no row when it read them (the
+        venue's fee accounts, which a batch never reads, among them); their ids by key
+        (a row another writer created meanwhile is found, not duplicated)."""
+        wanted = {key for key, pk, _, _ in self.changed if pk is None}
+        if not wanted:
+            return Read((), dict)
+        missing = sorted(wanted, key=str)  # inserted in one order: no two batches deadlock
+        return Read((
+            ("INSERT INTO processing_ledgeraccount (kind, user_id, asset, available, reserved, "
+             "updated_at) SELECT kind, user_id, asset, 0, 0, %s FROM unnest(%s::text[], "
+             "%s::bigint[], %s::text[]) AS v (kind, user_id, asset) ON CONFLICT DO NOTHING",
+             [now, [kind for kind, _, _ in missing], [user for _, user, _ in missing],
+              [asset for _, _, asset in missing]]),
+            ("SELECT id, kind, user_id, asset FROM processing_ledgeraccount "
+             "WHERE (user_id = ANY(%s) OR user_id IS NULL) AND asset = ANY(%s)",
+             [sorted({user for _, user, _ in missing if user is not None}),
+              sorted({asset for _, _, asset in missing})]),
+        ), lambda _inserted, rows: {(kind, user, asset): pk for pk, kind, user, asset in rows
+                                    if (kind, user, asset) in wanted})
+
     def write(self, now: datetime) -> None:
-        """New accounts, balance changes (as deltas), transactions and postings."""
-        ids = self._create_missing_accounts()
-        changed = sorted(((ids.get(key) or pk, da, dr) for key, pk, da, dr in self.changed),
-                         key=lambda row: row[0] or 0)
-        if changed:
-            with connection.cursor() as cursor:
-                # System accounts (fees) are shared by every processor: lock them in id
-                # order, after the users' accounts, so that no two batches wait on each other
-                # in a cycle.
-                cursor.execute("SELECT id FROM processing_ledgeraccount WHERE id = ANY(%s) "
-                               "ORDER BY id FOR UPDATE", [[pk for pk, _, _ in changed]])
-                cursor.execute(
-                    "UPDATE processing_ledgeraccount AS a SET available = a.available + v.da, "
-                    "reserved = a.reserved + v.dr, updated_at = %s "
-                    "FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[]) AS v (id, da, dr) "
-                    "WHERE a.id = v.id",
-                    [now, [pk for pk, _, _ in changed], [da for _, da, _ in changed],
-                     [dr for _, _, dr in changed]])
+        """New accounts, transactions and postings, and balance changes."""
+        ids = self.new_accounts_read(now).run()
+        self.copy(ids, now)
+        self.update_balances(ids, now)
+
+    def copy(self, ids: dict[AccountKey, int], now: datetime) -> None:
+        """The batch's transactions and postings (`COPY`); `ids`: the new accounts'."""
         copy_rows("processing_ledgertransaction", ("id", "kind", "reference", "created_at"),
                   [(pk, kind, reference, now) for pk, kind, reference in self.transactions])
         copy_rows("processing_ledgerposting",
@@ -259,19 +271,23 @@ class LedgerWrite:
                   [(txn, ids.get(key) or pk, bucket, amount)
                    for txn, key, pk, bucket, amount in self.postings])
 
-    def _create_missing_accounts(self) -> dict[AccountKey, int]:
-        """Create the accounts the batch changed that had no row when it read them; their
-        ids by key (a row another writer created meanwhile is found, not duplicated)."""
-        missing = {key for key, pk, _, _ in self.changed if pk is None}
-        if not missing:
-            return {}
-        LedgerAccount.objects.bulk_create(
-            [LedgerAccount(kind=kind, user_id=user, asset=asset)
-             for kind, user, asset in sorted(missing, key=str)], ignore_conflicts=True)
-        users = {user for _, user, _ in missing if user is not None}
-        rows = LedgerAccount.objects.filter(
-            Q(user_id__in=users) | Q(user__isnull=True),
-            asset__in={asset for _, _, asset in missing},
-        ).values_list("id", "kind", "user_id", "asset")
-        return {(kind, user, asset): pk for pk, kind, user, asset in rows
-                if (kind, user, asset) in missing}
+    def update_balances(self, ids: dict[AccountKey, int], now: datetime) -> None:
+        """Every changed account's balances, as deltas, in one statement (sendable with
+        others: nothing is read back)."""
+        changed = sorted(((ids.get(key) or pk, da, dr) for key, pk, da, dr in self.changed),
+                         key=lambda row: row[0] or 0)
+        if not changed:
+            return
+        with connection.cursor() as cursor:
+            # System accounts (fees) are shared by every processor: lock them in id
+            # order, after the users' accounts, so that no two batches wait on each other
+            # in a cycle.
+            cursor.execute("SELECT id FROM processing_ledgeraccount WHERE id = ANY(%s) "
+                           "ORDER BY id FOR UPDATE", [[pk for pk, _, _ in changed]])
+            cursor.execute(
+                "UPDATE processing_ledgeraccount AS a SET available = a.available + v.da, "
+                "reserved = a.reserved + v.dr, updated_at = %s "
+                "FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[]) AS v (id, da, dr) "
+                "WHERE a.id = v.id",
+                [now, [pk for pk, _, _ in changed], [da for _, da, _ in changed],
+                 [dr for _, _, dr in changed]])

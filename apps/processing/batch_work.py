@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -36,10 +37,10 @@ from apps.orders.services import OrderState, SubmittedOrder
 from apps.processing import selectors
 from apps.processing.batch_ledger import LOAN, USER, BatchLedger, LedgerWrite
 from apps.processing.execution import Book, LiveOrder, publish_book_changes
-from apps.processing.models import AccountSettings, SymbolState
+from apps.processing.models import AccountSettings
 from apps.risk import services as risk
 from apps.risk.services import AccountExposure, WorkingOrders
-from oms.db import Read, copy_rows, read_together
+from oms.db import Read, copy_rows, read_together, sent_together
 from oms.events import Event as Envelope
 from oms.events.registry import validated_json
 from oms.ids import parse_uuid
@@ -208,8 +209,9 @@ class BatchWork:
 
     # ------------------------------------------------------------------------- writing
 
-    def flush(self, books: dict[str, Book], now: datetime) -> None:
-        self.seal(books, now).write()
+    def flush(self, books: dict[str, Book], now: datetime, *,
+              then: Callable[[], None] | None = None) -> None:
+        self.seal(books, now).write(then=then)
 
     def seal(self, books: dict[str, Book], now: datetime) -> BatchWrite:
         """Publish each changed book once, give back the velocity slots of refused orders,
@@ -271,21 +273,33 @@ class BatchWrite:
     outbox: list[tuple[object, ...]]
     refused: list[tuple[uuid.UUID, str]]
 
-    def write(self) -> None:
-        self.ledger.write(self.now)
-        self.risk.write()
-        orders.record_orders(submitted=self.submitted, changed=self.changed, fills=self.fills)
-        if self.touched:
-            # Replace the rows of every order the batch touched by those still working.
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM processing_workingorder WHERE order_id = "
-                               "ANY(%s::uuid[])", [self.touched])
-            copy_rows("processing_workingorder", WORKING_COLUMNS, self.working)
-        for symbol, last_trade_price, sequence in self.symbols:
-            SymbolState.objects.filter(symbol=symbol).update(
-                last_trade_price=last_trade_price, book_sequence=sequence)
+    def write(self, *, checks: Sequence[Read[Any]] = (),
+              then: Callable[[], None] | None = None) -> None:
+        """Write everything in a fixed number of round trips, whatever the batch's size:
+        one for the caller's `checks` (each raises to stop the write: the fence, the
+        balances a pipelined batch started from), the ledger's new accounts and the
+        deletion of the working-order rows the batch replaces; one per `COPY`
+        (transactions, postings, new orders, fills, working orders, outbox); and one for
+        every statement that reads nothing back - balances, changed orders, positions and
+        P&L, book states - with the caller's `then` (its offsets)."""
+        *_, ids, _ = read_together([*checks, self.ledger.new_accounts_read(self.now),
+                                    Read.one(_DELETE_WORKING, [self.touched], list)])
+        self.ledger.copy(ids, self.now)
+        orders.record_new_orders(submitted=self.submitted, fills=self.fills)
+        copy_rows("processing_workingorder", WORKING_COLUMNS, self.working)
         copy_rows("processing_outboxevent", ("event_id", "topic", "key", "body", "created_at"),
                   self.outbox)
+        with sent_together():
+            self.ledger.update_balances(ids, self.now)
+            self.risk.write()
+            orders.record_order_changes(self.changed)
+            if self.symbols:
+                with connection.cursor() as cursor:
+                    cursor.execute(_BOOK_STATES, [[symbol for symbol, _, _ in self.symbols],
+                                                  [price for _, price, _ in self.symbols],
+                                                  [seq for _, _, seq in self.symbols]])
+            if then is not None:
+                then()
         if self.refused:
             refused, now = self.refused, self.now
             transaction.on_commit(lambda: _show_refusals(refused, now))
@@ -302,6 +316,11 @@ def _show_refusals(refused: list[tuple[uuid.UUID, str]], now: datetime) -> None:
     except redis.RedisError:
         logger.warning("the entry cache of %d refused orders is not updated", len(refused))
 
+
+_DELETE_WORKING = "DELETE FROM processing_workingorder WHERE order_id = ANY(%s::uuid[])"
+_BOOK_STATES = ("UPDATE processing_symbolstate AS s SET last_trade_price = v.price, "
+                "book_sequence = v.sequence FROM unnest(%s::text[], %s::numeric[], "
+                "%s::bigint[]) AS v (symbol, price, sequence) WHERE s.symbol = v.symbol")
 
 WORKING_COLUMNS = (
     "order_id", "symbol", "user_id", "side", "engine_type", "time_in_force", "price",

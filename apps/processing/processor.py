@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
+from functools import partial
 
 import redis
 from confluent_kafka import KafkaException
@@ -53,7 +54,7 @@ from apps.processing.domain.matching import MatchingEngine
 from apps.processing.domain.orders import Trade
 from apps.processing.execution import Book, LiveOrder, OrderFlow, stable_key
 from apps.processing.models import OutboxEvent, PartitionOwnership, SymbolState, WorkingOrder
-from oms.db import Read
+from oms.db import Read, Rows
 from oms.events import new_event, validate_event
 from oms.gc_tuning import settle_heap
 from oms.kafka.consumer import Batch, ConsumedEvent
@@ -429,10 +430,9 @@ class BatchProcessor:
         connection.close_if_unusable_or_obsolete()
         with (BATCH_SECONDS.labels("write").time(), transaction.atomic(),
               localcontext(MONEY_CONTEXT)):
-            self._check_fence({partition for _, partition in offsets})
-            write.ledger.verify()
-            write.write()
-            self._store_offsets(offsets, notify=True)
+            write.write(checks=[self._fence({partition for _, partition in offsets}),
+                                write.ledger.verify_read()],
+                        then=partial(self._store_offsets, offsets, notify=True))
 
     def _isolate(self, events: list[ConsumedEvent], offsets: Offsets,
                  set_aside: PoisonHandler | None) -> None:
@@ -459,13 +459,15 @@ class BatchProcessor:
         # Every amount of the flow in the money context, wide enough for any accepted input.
         with transaction.atomic(), localcontext(MONEY_CONTEXT):
             self._check_fence({partition for _, partition in offsets})
-            if events:
+            if not events:
+                self._store_offsets(offsets, notify=False)
+            else:
                 now = datetime.now(UTC)
                 work = BatchWork.prepare(events, self.books)
                 for consumed in events:
                     self._handle(consumed, work)
-                work.flush(self.books, now)
-            self._store_offsets(offsets, notify=bool(events))
+                work.flush(self.books, now,
+                           then=partial(self._store_offsets, offsets, notify=True))
         self._advance(offsets)
 
     def _advance(self, offsets: Offsets) -> None:
@@ -521,12 +523,20 @@ class BatchProcessor:
         self._advance(offsets)
 
     def _check_fence(self, partitions: set[int]) -> None:
-        rows = PartitionOwnership.objects.select_for_update().filter(
-            group=self.group, topic=self.topic, partition__in=partitions)
-        current = {row.partition: row.epoch for row in rows}
-        for partition in partitions:
-            if current.get(partition) != self.epochs.get(partition):
-                raise Fenced(f"{self.topic}[{partition}] is owned by another processor now")
+        self._fence(partitions).run()
+
+    def _fence(self, partitions: set[int]) -> Read[None]:
+        """Lock the partitions' ownership rows; `Fenced` unless this process still holds
+        the epochs it claimed them at."""
+        def check(rows: Rows) -> None:
+            current: dict[int, int] = dict(rows)
+            for partition in partitions:
+                if current.get(partition) != self.epochs.get(partition):
+                    raise Fenced(f"{self.topic}[{partition}] is owned by another processor now")
+        return Read.one("SELECT partition, epoch FROM processing_partitionownership "
+                        "WHERE \"group\" = %s AND topic = %s AND partition = ANY(%s) "
+                        "ORDER BY partition FOR UPDATE",
+                        [self.group, self.topic, sorted(partitions)], check)
 
     def _handle(self, consumed: ConsumedEvent, work: BatchWork) -> None:
         event = consumed.event

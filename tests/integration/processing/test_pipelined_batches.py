@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import OperationalError, connection, transaction
@@ -129,11 +130,11 @@ def test_a_write_lost_to_an_outage_is_kept_even_if_rebuilding_fails_too(
     failures = {"write": 0, "rebuild": 0}
     real_write, real_rebuild = BatchWrite.write, BatchProcessor._rebuild
 
-    def write(self: BatchWrite) -> None:
+    def write(self: BatchWrite, **steps: Any) -> None:
         if failures["write"]:
             failures["write"] -= 1
             raise OperationalError("the database went away")
-        real_write(self)
+        real_write(self, **steps)
 
     def rebuild(self: BatchProcessor, partitions: Iterable[int]) -> None:
         if failures["rebuild"] and not failures["write"]:
