@@ -15,12 +15,14 @@ connection; a timeout is not retried, since it already cost `TIMEOUT_SECONDS`.""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import redis
 from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
+from redis.commands.core import Script
 from redis.retry import Retry
 
 from oms.resilience.breakers import REDIS, BreakerOpen, breaker
@@ -60,6 +62,26 @@ class GuardedRedis(redis.Redis):
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> GuardedPipeline:
         return GuardedPipeline(self.connection_pool, self.response_callbacks, transaction,
                                shard_hint)
+
+
+def execute_with_scripts(build: Callable[[GuardedPipeline], object],
+                         scripts: Iterable[Script]) -> list[Any]:
+    """A pipeline `build` fills, executed in one round trip, its scripts sent by their SHA
+    alone (`pipe.evalsha(script.sha, ...)`). redis-py's own way (`script(client=pipe)`)
+    asks Redis `SCRIPT EXISTS` before every execute: a round trip more each time. Here
+    the scripts are loaded only when Redis answers that it does not know one (a new or
+    restarted Redis), and the pipeline is then built and sent again: so it must hold only
+    commands that may run twice."""
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        build(pipe)
+        return pipe.execute()
+    except redis.exceptions.NoScriptError:
+        for script in scripts:
+            redis_client().script_load(script.script)
+        pipe = redis_client().pipeline(transaction=False)
+        build(pipe)
+        return pipe.execute()
 
 
 @functools.cache

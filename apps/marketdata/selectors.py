@@ -5,7 +5,7 @@ PostgreSQL), and a day's change and volume. Risk reads `reference_price` from he
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -37,6 +37,7 @@ __all__ = [
     "recent_trades",
     "reference_price",
     "reference_prices",
+    "reference_prices_read",
 ]
 
 
@@ -99,16 +100,25 @@ def reference_price(*, symbol: str) -> Decimal | None:
 def reference_prices(*, symbols: Collection[str]) -> dict[str, Decimal]:
     """The feeds' reference prices of these symbols in one Redis round trip; a symbol
     without a cached tick is left out."""
+    keys, parse = reference_prices_read(symbols=symbols)
+    return parse(redis_client().mget(keys)) if keys else {}
+
+
+def reference_prices_read(*, symbols: Collection[str]
+                          ) -> tuple[list[str], Callable[[list[Any]], dict[str, Decimal]]]:
+    """The keys to `MGET` for these symbols' reference prices, and how the answer becomes
+    them: for a caller that sends the `MGET` with its own commands, in one round trip."""
     wanted = sorted(symbols)
-    if not wanted:
-        return {}
-    raw = redis_client().mget([price_key(symbol) for symbol in wanted])
-    prices: dict[str, Decimal] = {}
-    for symbol, tick in zip(wanted, raw, strict=True):
-        value = json.loads(tick).get("reference_price") if tick is not None else None
-        if value is not None:
-            prices[symbol] = Decimal(value)
-    return prices
+
+    def parse(raw: list[Any]) -> dict[str, Decimal]:
+        prices: dict[str, Decimal] = {}
+        for symbol, tick in zip(wanted, raw, strict=True):
+            value = json.loads(tick).get("reference_price") if tick is not None else None
+            if value is not None:
+                prices[symbol] = Decimal(value)
+        return prices
+
+    return [price_key(symbol) for symbol in wanted], parse
 
 
 def _trade(row: MarketTrade) -> TradePrint:

@@ -41,7 +41,7 @@ from apps.risk.models import (
 )
 from apps.risk.selectors import asset_prices, resolve_limits
 from oms.db import Read, Rows
-from oms.redis import redis_client
+from oms.redis import GuardedPipeline, execute_with_scripts, redis_client
 from oms.terms import Side
 
 ZERO = Decimal(0)
@@ -230,8 +230,6 @@ class RiskBatch:
         self._timed = timed
         self._prefix = settings.RISK_COUNTER_PREFIX
         self._instruments = all_instrument_rules() if instruments is None else instruments
-        self._reference = marketdata.reference_prices(
-            symbols={rules.symbol for rules in self._instruments})
         if stored is None:
             stored = stored_risk_read(user_ids=users, days=days).run()
         configuration = configuration_at(stored.version)
@@ -250,7 +248,8 @@ class RiskBatch:
         self._default_rate = default
         self._rates = configuration.rates
         self._notionals: dict[str, dict[str, Decimal]] = defaultdict(dict)  # key: by order
-        self._velocity = self._claim(claims)
+        self._reference, self._velocity = self._from_redis(
+            claims, symbols={rules.symbol for rules in self._instruments})
         self._refused: list[VelocityClaim] = []
         self._accepted_notionals: list[tuple[str, str, Decimal]] = []  # (key, order, notional)
 
@@ -272,40 +271,55 @@ class RiskBatch:
         per batch: settings are slow to ask)."""
         return _velocity_keys(self._prefix, user_id, int(now.timestamp()))
 
-    def _claim(self, claims: list[VelocityClaim]) -> dict[str, tuple[int, int]]:
-        """Put each claim in its windows and read the counts before it, in one round trip
-        (a script, in order; nothing is counted when not counting); the minute's notionals
-        are read once per account and minute, when counting only for accounts with a
-        notional limit (reading grows with the account's orders of the minute, counting
-        does not). Returns per order id its (second, minute) counts."""
-        if not claims:
-            return {}
-        pipe = redis_client().pipeline(transaction=False)
+    def _from_redis(self, claims: list[VelocityClaim], *, symbols: set[str]
+                    ) -> tuple[dict[str, Decimal], dict[str, tuple[int, int]]]:
+        """In one round trip: the feeds' reference prices of `symbols`, and each claim put
+        in its windows with the counts before it (a script, in order; nothing is counted
+        when not counting); the minute's notionals are read once per account and minute,
+        when counting only for accounts with a notional limit (reading grows with the
+        account's orders of the minute, counting does not). Returns the prices, and per
+        order id its (second, minute) counts."""
+        price_keys, prices_of = marketdata.reference_prices_read(symbols=symbols)
         windows = [self._keys(claim.user_id, claim.now) for claim in claims]
         distinct: dict[str, int] = {}  # window key -> its index in KEYS (from 1)
         indexes = [str(distinct.setdefault(key, len(distinct) + 1))
                    for per_second, per_minute, _ in windows for key in (per_second, per_minute)]
         counting = "1" if self._counting else "0"
-        _script(_WINDOWS)(keys=list(distinct), args=[
-            # A read without an order (`limit_usage`) has an empty id, which the split
-            # would lose: it goes as "-", never an order's id.
-            VELOCITY_KEEP_SECONDS, " ".join(claim.order_id or "-" for claim in claims),
-            "".join(counting if claim.counts else "0" for claim in claims),
-            " ".join(indexes)], client=pipe)
-        read: list[str] = []
         limited = {user_id: self._limits_notional(user_id)
                    for user_id in {claim.user_id for claim in claims}}
+        read: list[str] = []
         for claim, (_, _, notional_key) in zip(claims, windows, strict=True):
             reads_notional = not self._counting or limited[claim.user_id]
             if reads_notional and notional_key not in read:
-                pipe.hgetall(notional_key)
                 read.append(notional_key)
-        answer, *found = pipe.execute()
+        script = _script(_WINDOWS)
+
+        def build(pipe: GuardedPipeline) -> None:
+            if price_keys:
+                pipe.mget(price_keys)
+            if claims:
+                pipe.evalsha(script.sha, len(distinct), *distinct,
+                             # A read without an order (`limit_usage`) has an empty id,
+                             # which the split would lose: it goes as "-", never an order's.
+                             VELOCITY_KEEP_SECONDS,
+                             " ".join(claim.order_id or "-" for claim in claims),
+                             "".join(counting if claim.counts else "0" for claim in claims),
+                             " ".join(indexes))
+            for notional_key in read:
+                pipe.hgetall(notional_key)
+
+        if not (price_keys or claims):
+            return {}, {}
+        answers = execute_with_scripts(build, [script])
+        prices = prices_of(answers.pop(0)) if price_keys else {}
+        if not claims:
+            return prices, {}
+        answer, *found = answers
         for key, values in zip(read, found, strict=True):
             self._notionals[key] = {k.decode(): Decimal(v.decode()) for k, v in values.items()}
         sizes = [int(size) for size in answer.split()]
-        return {claim.order_id: (sizes[2 * i], sizes[2 * i + 1])
-                for i, claim in enumerate(claims)}
+        return prices, {claim.order_id: (sizes[2 * i], sizes[2 * i + 1])
+                        for i, claim in enumerate(claims)}
 
     def _limits_notional(self, user_id: int) -> bool:
         """Whether any scope of the account limits its notional per minute."""
@@ -456,20 +470,22 @@ class RiskBatch:
         claims see it."""
         if not (self._refused or self._accepted_notionals):
             return
-        pipe = redis_client().pipeline(transaction=False)
-        for claim in self._refused:
-            per_second, per_minute, notional_key = self._keys(claim.user_id, claim.now)
-            pipe.srem(per_second, claim.order_id)
-            pipe.srem(per_minute, claim.order_id)
-            pipe.hdel(notional_key, claim.order_id)
         per_key: dict[str, list[str]] = defaultdict(list)
         for notional_key, order_id, notional in self._accepted_notionals:
             per_key[notional_key].append(f"{order_id}={notional}")
-        if per_key:
-            _script(_NOTIONALS)(keys=list(per_key), args=[
-                VELOCITY_KEEP_SECONDS, *(" ".join(pairs) for pairs in per_key.values())],
-                client=pipe)
-        pipe.execute()
+        script = _script(_NOTIONALS)
+
+        def build(pipe: GuardedPipeline) -> None:
+            for claim in self._refused:
+                per_second, per_minute, notional_key = self._keys(claim.user_id, claim.now)
+                pipe.srem(per_second, claim.order_id)
+                pipe.srem(per_minute, claim.order_id)
+                pipe.hdel(notional_key, claim.order_id)
+            if per_key:
+                pipe.evalsha(script.sha, len(per_key), *per_key, VELOCITY_KEEP_SECONDS,
+                             *(" ".join(pairs) for pairs in per_key.values()))
+
+        execute_with_scripts(build, [script])
 
 
 @dataclass(frozen=True, slots=True)
