@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from rest_framework import serializers
@@ -59,10 +60,15 @@ class SharedFieldsSerializer(StrictSerializer):
         return fields
 
 
+# Shared with the plain reading of the order request (`order_request`).
+CLIENT_ORDER_ID_PATTERN = r"[A-Za-z0-9._:-]{1,64}"
+SYMBOL_MAX_LENGTH = 25
+
+
 class PlaceOrderSerializer(SharedFieldsSerializer):
-    client_order_id = TextPatternField(r"^[A-Za-z0-9._:-]{1,64}$", required=False,
+    client_order_id = TextPatternField(f"^{CLIENT_ORDER_ID_PATTERN}$", required=False,
                                              help_text="Your id for the order, unique per user.")
-    symbol = TextField(max_length=25)
+    symbol = TextField(max_length=SYMBOL_MAX_LENGTH)
     side = serializers.ChoiceField(choices=SIDES)
     type = serializers.ChoiceField(choices=ORDER_TYPES)
     time_in_force = serializers.ChoiceField(
@@ -86,18 +92,23 @@ class PlaceOrderSerializer(SharedFieldsSerializer):
         return value
 
     def terms(self) -> OrderTerms:
-        """The validated request as terms, its text turned into `oms.terms` members."""
-        data = self.validated_data
-        order_type = ORDER_TYPE_BY_VALUE[data["type"]]
-        time_in_force = data.get("time_in_force")
-        return OrderTerms(
-            symbol=data["symbol"], side=SIDE_BY_VALUE[data["side"]], type=order_type,
-            time_in_force=(TIME_IN_FORCE_BY_VALUE[time_in_force] if time_in_force
-                           else default_time_in_force(order_type)),
-            quantity=data["quantity"], price=data.get("price"),
-            stop_price=data.get("stop_price"), post_only=data["post_only"],
-            expires_at=data.get("expires_at"),
-        )
+        """The validated request as terms."""
+        return order_terms(self.validated_data)
+
+
+def order_terms(validated: Mapping[str, Any]) -> OrderTerms:
+    """A validated order request (`PlaceOrderSerializer`'s `validated_data`) as terms, its
+    text turned into `oms.terms` members."""
+    order_type = ORDER_TYPE_BY_VALUE[validated["type"]]
+    time_in_force = validated.get("time_in_force")
+    return OrderTerms(
+        symbol=validated["symbol"], side=SIDE_BY_VALUE[validated["side"]], type=order_type,
+        time_in_force=(TIME_IN_FORCE_BY_VALUE[time_in_force] if time_in_force
+                       else default_time_in_force(order_type)),
+        quantity=validated["quantity"], price=validated.get("price"),
+        stop_price=validated.get("stop_price"), post_only=validated["post_only"],
+        expires_at=validated.get("expires_at"),
+    )
 
 
 class AmendOrderSerializer(StrictSerializer):

@@ -23,6 +23,8 @@ from rest_framework.views import APIView
 from apps.orders import selectors, services
 from apps.orders.api import admission, idempotency
 from apps.orders.api.filters import FillFilterSet, OrderFilterSet, pending_matches
+from apps.orders.api.order_request import OrderRequest
+from apps.orders.api.order_request import parse as parse_order_request
 from apps.orders.api.serializers import (
     AccountFillSerializer,
     AmendOrderSerializer,
@@ -163,8 +165,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             if key is not None and not idempotency_keys.KEY_PATTERN.match(key):
                 raise FieldErrors([("Idempotency-Key", "invalid",
                                     "1 to 255 printable ASCII characters without spaces")])
-            serializer = PlaceOrderSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
+            order_request = parse_order_request(request.data)
         except APIException:
             self._count_refused(windows)
             raise
@@ -176,8 +177,8 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         rejected: services.OrderRejected | None = None
         try:
             order = services.new_order(
-                user_id=user_id, order_id=order_id, now=now, terms=serializer.terms(),
-                client_order_id=serializer.validated_data.get("client_order_id"))
+                user_id=user_id, order_id=order_id, now=now, terms=order_request.terms,
+                client_order_id=order_request.client_order_id)
         except services.OrderRejected as exc:
             rejected = exc
         try:
@@ -199,7 +200,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             assert key is not None  # noqa: S101 - only a key has a record
             claim = idempotency.judge(admitted.stored, request_fingerprint=fingerprint,
                                       now=now)
-            return self._answer_claimed(serializer, claim, user_id=user_id, key=key,
+            return self._answer_claimed(order_request, claim, user_id=user_id, key=key,
                                         fingerprint=fingerprint)
         if rejected is not None:
             raise violations_error(rejected.violations) from rejected
@@ -240,7 +241,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         if counted.verdict is admission.Verdict.THROTTLED:
             raise Throttled(wait=retry_after(counted.wait_seconds))
 
-    def _answer_claimed(self, serializer: PlaceOrderSerializer, claim: idempotency.Claim, *,
+    def _answer_claimed(self, order_request: OrderRequest, claim: idempotency.Claim, *,
                         user_id: int, key: str, fingerprint: str) -> Response:
         """A key another request has used: replay its response, refuse another body (422)
         or a request while it is in flight (409), or resolve an outcome it left unknown.
@@ -263,7 +264,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         try:
             idempotency.resume(user_id=user_id, key=key, request_fingerprint=fingerprint,
                                submitted_at=submitted_at, now=datetime.now(UTC))
-            response = self._place(serializer, user_id=user_id, key=key, now=submitted_at)
+            response = self._place(order_request, user_id=user_id, key=key, now=submitted_at)
         except BaseException as exc:
             self._keep_unknown(user_id=user_id, key=key, fingerprint=fingerprint,
                                submitted_at=submitted_at)
@@ -309,7 +310,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             logger.warning("response to Idempotency-Key of order %s not stored: %s",
                            response.data.get("id"), exc)
 
-    def _place(self, serializer: PlaceOrderSerializer, *, user_id: int, key: str | None,
+    def _place(self, order_request: OrderRequest, *, user_id: int, key: str | None,
                now: datetime) -> Response:
         """Place the order; `services.OrderOutcomeUnknown` is left to the caller, which knows
         whether a key keeps the request resolvable."""
@@ -317,8 +318,8 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             order = services.place_order(
                 user_id=user_id,
                 order_id=services.order_id_for(user_id=user_id, idempotency_key=key),
-                client_order_id=serializer.validated_data.get("client_order_id"),
-                terms=serializer.terms(), now=now, keyed=key is not None,
+                client_order_id=order_request.client_order_id,
+                terms=order_request.terms, now=now, keyed=key is not None,
             )
         except services.OrderRejected as exc:
             raise violations_error(exc.violations) from exc
