@@ -33,19 +33,58 @@ def _digest(namespace: uuid.UUID, name: str) -> bytes:
                         usedforsecurity=False).digest()
 
 
-def name_based_uuid(namespace: uuid.UUID, name: str) -> uuid.UUID:
-    """Equal to `uuid.uuid5(namespace, name)`."""
-    value = int.from_bytes(_digest(namespace, name)[:16], "big") & _VARIANT_MASK & _VERSION_MASK
+def _uuid_of(digest: bytes) -> uuid.UUID:
+    value = int.from_bytes(digest[:16], "big") & _VARIANT_MASK & _VERSION_MASK
     made: uuid.UUID = _new_uuid(uuid.UUID)
     _set(made, "int", value | _RFC_4122 | _VERSION_5)
     _set(made, "is_safe", uuid.SafeUUID.unknown)
     return made
 
 
+def _text_of(digest: bytes) -> str:
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT_NIBBLE[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+def name_based_uuid(namespace: uuid.UUID, name: str) -> uuid.UUID:
+    """Equal to `uuid.uuid5(namespace, name)`."""
+    return _uuid_of(_digest(namespace, name))
+
+
 def name_based_id(namespace: uuid.UUID, name: str) -> str:
     """Equal to `str(uuid.uuid5(namespace, name))`, without making the UUID."""
-    h = _digest(namespace, name)[:16].hex()
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT_NIBBLE[h[16]]}{h[17:20]}-{h[20:]}"
+    return _text_of(_digest(namespace, name))
+
+
+def name_based_uuid_and_id(namespace: uuid.UUID, name: str) -> tuple[uuid.UUID, str]:
+    """`name_based_uuid` and its text, without `UUID.__str__`."""
+    digest = _digest(namespace, name)
+    return _uuid_of(digest), _text_of(digest)
+
+
+class NameSeries:
+    """The name-based ids of names that share a beginning (the events, trades and fills one
+    input causes: `{input}:1`, `{input}:2`, ...), that beginning hashed once: each id then
+    hashes only its own end. Equal to `name_based_uuid(namespace, prefix + end)`."""
+
+    __slots__ = ("_started",)
+
+    def __init__(self, namespace: uuid.UUID, prefix: str) -> None:
+        self._started = hashlib.sha1(_namespace_bytes(namespace) + prefix.encode(),
+                                     usedforsecurity=False)
+
+    def _digest(self, end: str) -> bytes:
+        hashed = self._started.copy()
+        hashed.update(end.encode())
+        return hashed.digest()
+
+    def text(self, end: str) -> str:
+        return _text_of(self._digest(end))
+
+    def uuid_and_text(self, end: str) -> tuple[uuid.UUID, str]:
+        """The id and its text, without `UUID.__str__`."""
+        digest = self._digest(end)
+        return _uuid_of(digest), _text_of(digest)
 
 
 @lru_cache(maxsize=65_536)

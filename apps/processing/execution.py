@@ -37,7 +37,7 @@ from apps.processing.settlement import TradeSettlement, borrow, release, reserve
 from apps.risk import services as risk
 from oms.events import Event as Envelope
 from oms.events import new_event
-from oms.ids import name_based_id, name_based_uuid, parse_uuid
+from oms.ids import NameSeries, name_based_id, name_based_uuid_and_id, parse_uuid
 from oms.kafka.topics import EXECUTIONS, PRICES
 from oms.money import format_amount
 from oms.terms import (
@@ -62,13 +62,9 @@ SNAPSHOT_LEVELS = 500
 SNAPSHOT_EVERY = 100  # book deltas between two snapshots on `prices`
 
 
-def stable_id(*parts: object) -> uuid.UUID:
-    """An id derived from the input that caused it, so a replay derives the same id."""
-    return name_based_uuid(ID_NAMESPACE, ":".join(map(str, parts)))
-
-
 def stable_key(*parts: object) -> str:
-    """`str(stable_id(*parts))`, for ids kept only as text (event ids)."""
+    """An id derived from the input that caused it, so a replay derives the same id (kept
+    as text: event ids)."""
     return name_based_id(ID_NAMESPACE, ":".join(map(str, parts)))
 
 
@@ -215,6 +211,9 @@ class OrderFlow:
         self.now = source.occurred_at
         self.now_ns = epoch_ns(source.occurred_at)
         self._emitted = 0
+        # The ids this input causes (`{source}:{n}`, `{source}:trade:…`), as `stable_key`
+        # makes them, the source's part hashed once.
+        self._ids = NameSeries(ID_NAMESPACE, f"{source.event_id}:")
         self._priorities = 0
         self._levels: set[tuple[Side, int]] = set()
         work.books.add(book.symbol)
@@ -224,7 +223,7 @@ class OrderFlow:
     def emit(self, event_type: str, payload: dict[str, Any], *, topic: str = EXECUTIONS) -> None:
         self._emitted += 1
         event = new_event(
-            event_type, payload, event_id=stable_key(self.source.event_id, self._emitted),
+            event_type, payload, event_id=self._ids.text(str(self._emitted)),
             occurred_at=self.now, correlation_id=self.source.correlation_id,
         )
         self.work.events.append((topic, self.book.symbol, event))
@@ -503,9 +502,8 @@ class OrderFlow:
         quantity = funds.from_units(trade.quantity, rules.lot_size)
         maker = self.book.live[trade.maker_order_id]
         taker = self.book.live[trade.taker_order_id]
-        trade_id = stable_id(self.source.event_id, "trade", trade.maker_order_id,
-                             trade.taker_order_id, self._emitted)
-        trade_key = str(trade_id)
+        trade_id, trade_key = self._ids.uuid_and_text(
+            f"trade:{trade.maker_order_id}:{trade.taker_order_id}:{self._emitted}")
         notional = price * quantity
         fees = {maker.order_id: funds.fee_for(notional, maker.maker_fee_rate),
                 taker.order_id: funds.fee_for(notional, taker.taker_fee_rate)}
@@ -542,7 +540,7 @@ class OrderFlow:
               quantity: Decimal, fee: Decimal, liquidity: str, counterparty: LiveOrder) -> None:
         actor = order.actor
         actor.on_filled(quantity=quantity, price=price)
-        fill_id = stable_id(trade_key, order.order_id)
+        fill_id, fill_key = name_based_uuid_and_id(ID_NAMESPACE, f"{trade_key}:{order.order_id}")
         self.work.fills.append(FillView(
             id=fill_id, order_id=parse_uuid(order.order_id), trade_id=trade_id, price=price,
             quantity=quantity, fee=fee, fee_asset=self.rules.quote_asset, liquidity=liquidity,
@@ -551,7 +549,7 @@ class OrderFlow:
                                    quantity=quantity, price=price, fee_in_quote=fee,
                                    when=self.now)
         self.emit(executions.ORDER_FILL, {
-            **self._order_payload(order), "fill_id": str(fill_id), "trade_id": trade_key,
+            **self._order_payload(order), "fill_id": fill_key, "trade_id": trade_key,
             "side": order.side, "price": format_amount(price),
             "quantity": format_amount(quantity), "fee": format_amount(fee),
             "fee_asset": self.rules.quote_asset, "liquidity": liquidity,

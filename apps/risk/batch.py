@@ -13,7 +13,6 @@ partition's processor); daily P&L as increments (an account trades on many parti
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -400,8 +399,14 @@ class RiskBatch:
         working = account.working_in(symbol)
         limits = self.limits(user_id, symbol)
         exposures = {s: abs(q) * marks[s] for s, q in held.items() if s in marks and q}
-        full = dataclasses.replace(
-            context, reference_price=marks.get(symbol), marks=marks,
+        # Built field by field: `dataclasses.replace` cost more than the checks (py-spy).
+        c = context
+        full = PreTradeContext(
+            user_id=c.user_id, symbol=c.symbol, side=c.side, quantity=c.quantity,
+            price=c.price, is_limit=c.is_limit, trading=c.trading,
+            required_asset=c.required_asset, required_amount=c.required_amount,
+            available_amount=c.available_amount, filled_quantity=c.filled_quantity,
+            reference_price=marks.get(symbol), marks=marks,
             limits=limits, kill_switch=self.kill_switch(user_id, symbol),
             position=held.get(symbol, ZERO), open_orders=account.open_orders,
             open_buy_quantity=working.buy_quantity, open_sell_quantity=working.sell_quantity,

@@ -8,7 +8,13 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oms.ids import name_based_id, name_based_uuid, parse_uuid
+from oms.ids import (
+    NameSeries,
+    name_based_id,
+    name_based_uuid,
+    name_based_uuid_and_id,
+    parse_uuid,
+)
 
 NAMESPACE = uuid.UUID("0b7f3c1e-5a2d-4f60-8e91-3c4d5e6f7a8b")
 
@@ -20,6 +26,17 @@ def test_name_based_ids_are_uuid5(name: str) -> None:
     assert made == expected
     assert (made.version, made.variant) == (5, uuid.RFC_4122)
     assert name_based_id(NAMESPACE, name) == str(expected)
+    assert name_based_uuid_and_id(NAMESPACE, name) == (expected, str(expected))
+
+
+@given(st.text(), st.text())
+def test_a_name_series_makes_the_ids_of_its_whole_names(prefix: str, end: str) -> None:
+    expected = uuid.uuid5(NAMESPACE, prefix + end)
+    series = NameSeries(NAMESPACE, prefix)
+    assert series.text(end) == str(expected)
+    made, text = series.uuid_and_text(end)
+    assert (made, text) == (expected, str(expected))
+    assert (made.version, made.variant) == (5, uuid.RFC_4122)
 
 
 def test_parse_uuid_is_uuid() -> None:

@@ -5,6 +5,7 @@ notional replaces the old one instead of adding to it."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -62,3 +63,26 @@ def test_an_amend_is_decided_with_its_own_reservation_released(btc: None) -> Non
     assert services.pre_trade_decision(
         context(user, "0.03", available="499.99"), order_id="resting", now=NOW,
         exposure=account, amending=resting).code == "insufficient_funds"
+
+
+# What the batch fills in from its own state; every other field is the order's.
+BATCH_FIELDS = {"reference_price", "marks", "limits", "kill_switch", "position",
+                "open_orders", "open_buy_quantity", "open_sell_quantity", "daily_pnl",
+                "exposures", "velocity", "account", "margin"}
+
+
+def test_the_decision_sees_every_field_of_the_order_context(
+        btc: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`RiskBatch.decide` builds the full context field by field (faster than
+    `dataclasses.replace`): a field added to the order's context must reach the checks."""
+    user = trader("fields", USDT="1000")
+    order = dataclasses.replace(context(user, "0.01", available="1000"),
+                                filled_quantity=Decimal("0.004"), trading=False)
+    seen: list[services.PreTradeContext] = []
+    monkeypatch.setattr("apps.risk.batch.decide",
+                        lambda full, clock_ns: seen.append(full) or services.Decision(True))
+    services.pre_trade_decision(order, order_id="o-1", now=NOW)
+    [full] = seen
+    order_fields = {f.name for f in dataclasses.fields(order)} - BATCH_FIELDS
+    assert {name: getattr(full, name) for name in order_fields} == {
+        name: getattr(order, name) for name in order_fields}
