@@ -25,6 +25,7 @@ from apps.orders.api import admission, idempotency
 from apps.orders.api.filters import FillFilterSet, OrderFilterSet, pending_matches
 from apps.orders.api.order_request import OrderRequest
 from apps.orders.api.order_request import parse as parse_order_request
+from apps.orders.api.order_response import represent
 from apps.orders.api.serializers import (
     AccountFillSerializer,
     AmendOrderSerializer,
@@ -66,12 +67,6 @@ class OrdersThrottle(UserAndClientIpThrottle):
         if getattr(view, "action", None) == "create":
             return True
         return super().allow_request(request, view)
-
-
-# One serializer renders every accepted order: a DRF serializer deep-copies its declared
-# fields on each instantiation, which cost order entry more than rendering itself.
-# Rendering only reads the fields, so threads may share it.
-ORDER_REPRESENTATION = OrderSerializer()
 
 
 class NewestFirst(StrictCursorPagination):
@@ -207,7 +202,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         if admitted.verdict is admission.Verdict.DUPLICATE:
             raise Conflict(f"client_order_id {order.client_order_id} is already used",
                            code="duplicate_client_order_id")
-        body = ORDER_REPRESENTATION.to_representation(order)
+        body = represent(order)
 
         def store_response(pipeline: Pipeline) -> None:
             if key is not None:  # queued with the entry cache: the same round trip
@@ -253,7 +248,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         resolving = claim.outcome is idempotency.Outcome.RESOLVE
         known = self._known_order(user_id=user_id, key=key, in_database=resolving)
         if known is not None:
-            response = Response(ORDER_REPRESENTATION.to_representation(known),
+            response = Response(represent(known),
                                 status=status.HTTP_202_ACCEPTED,
                                 headers={"Idempotent-Replayed": "true"})
             self._store(user_id=user_id, key=key, fingerprint=fingerprint, response=response)
@@ -330,7 +325,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             raise
         except services.OrderEntryUnavailable as exc:
             raise unavailable(exc) from exc
-        return Response(ORDER_REPRESENTATION.to_representation(order),
+        return Response(represent(order),
                         status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: OrderSerializer(many=True)})
