@@ -11,7 +11,6 @@ from typing import Any
 import redis
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from redis.client import Pipeline
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, Throttled
@@ -150,7 +149,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     def create(self, request: Request) -> Response:
         # Parse and check the order (no I/O), admit it in one Redis round trip (rate limits, the
         # key's and the client order id's claims: `admission`), publish it and wait for Kafka's
-        # acknowledgement, then cache it and store the response for replays in one pipeline. A
+        # acknowledgement, then cache it and store the response for replays in one script. A
         # request that cannot be placed is still counted, so 429 comes first, as it did when
         # DRF's throttle ran before the view.
         user_id = request.user.pk
@@ -203,15 +202,13 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             raise Conflict(f"client_order_id {order.client_order_id} is already used",
                            code="duplicate_client_order_id")
         body = represent(order)
-
-        def store_response(pipeline: Pipeline) -> None:
-            if key is not None:  # queued with the entry cache: the same round trip
-                idempotency.complete(user_id=user_id, key=key, request_fingerprint=fingerprint,
-                                     status=status.HTTP_202_ACCEPTED, body=body,
-                                     pipeline=pipeline)
-
+        # The response stored for replays goes with the entry cache: the same round trip.
+        stored_response = None if record_key is None else services.AlsoSet(
+            record_key, idempotency.done_record(fingerprint, status=status.HTTP_202_ACCEPTED,
+                                                body=body),
+            idempotency.KEY_SECONDS)
         try:
-            services.publish_new_order(order, keyed=key is not None, also_write=store_response)
+            services.publish_new_order(order, keyed=key is not None, also_set=stored_response)
         except BaseException as exc:
             if key is not None:
                 if isinstance(exc, services.OrderOutcomeUnknown):
