@@ -15,8 +15,8 @@ own work (py-spy, issue 17). The held connection keeps what the checkout promise
   interruption) may have left a reply unread, so its connection is dropped; the next
   command connects afresh.
 A pipeline that WATCHes, or runs scripts registered on it, keeps redis-py's own pooled
-execution (the pool also serves pub/sub); scripts sent by SHA (`execute_with_scripts`)
-take the held connection.
+execution (the pool also serves pub/sub); scripts sent by SHA (`execute_with_scripts`,
+`run_script`) take the held connection.
 
 Every command and every pipeline goes through the `redis` circuit breaker. While it is
 open a call fails at once with `RedisUnavailable`, which is a `redis.ConnectionError`, so
@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 import redis
@@ -44,6 +44,7 @@ from redis.client import Pipeline
 from redis.commands.core import Script
 from redis.connection import AbstractConnection
 from redis.retry import Retry
+from redis.typing import EncodableT
 
 from oms.resilience.breakers import REDIS, BreakerOpen, breaker
 from oms.resilience.retry import retrying
@@ -141,6 +142,19 @@ def _stale(connection: AbstractConnection) -> bool:
         return connection.should_reconnect() or connection.can_read()  # type: ignore[no-untyped-call]
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         return True
+
+
+def run_script(script: Script, keys: Sequence[str], args: Sequence[EncodableT]) -> Any:
+    """Run a script by its SHA alone (EVALSHA) on this thread's held connection, loading
+    it only when Redis answers that it does not know it (a new or restarted Redis: then
+    nothing ran). `Script.__call__` does the same through more layers of redis-py; order
+    entry runs two scripts per order."""
+    client = redis_client()
+    try:
+        return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+    except redis.exceptions.NoScriptError:
+        client.script_load(script.script)
+        return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 def execute_with_scripts(build: Callable[[GuardedPipeline], object],

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Context, Decimal
 from typing import Any
 
 from rest_framework import serializers
 
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
+
+# How `AmountField` quantizes, for the code that reads or writes amounts as it does without
+# its machinery (order entry's plain request and response): to DECIMAL_PLACES places, in
+# MAX_DIGITS digits (DRF's `DecimalField.quantize` with the default context's rounding).
+AMOUNT_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+AMOUNT_CONTEXT = Context(prec=MAX_DIGITS)
 
 
 class TextField(serializers.CharField):

@@ -42,7 +42,6 @@ import redis
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from redis.client import Pipeline
 from redis.commands.core import Script
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -164,13 +163,18 @@ def take_over(*, user_id: int, key: str, stored: bytes | str, request_fingerprin
     return bool(taken)
 
 
-def complete(*, user_id: int, key: str, request_fingerprint: str, status: int, body: Any,
-             pipeline: Pipeline | None = None) -> None:
-    """Store the response for replays; with `pipeline`, queued on it instead of sent."""
-    record = {"state": "done", "fingerprint": request_fingerprint, "status": status,
-              "body": body}
-    (pipeline if pipeline is not None else redis_client()).set(
-        redis_key(user_id=user_id, key=key), json.dumps(record, default=str), ex=KEY_SECONDS)
+def done_record(request_fingerprint: str, *, status: int, body: Any) -> str:
+    """The record of a request that completed with this response, replayed from then on."""
+    return json.dumps({"state": "done", "fingerprint": request_fingerprint, "status": status,
+                       "body": body}, default=str)
+
+
+def complete(*, user_id: int, key: str, request_fingerprint: str, status: int,
+             body: Any) -> None:
+    """Store the response for replays."""
+    redis_client().set(redis_key(user_id=user_id, key=key),
+                       done_record(request_fingerprint, status=status, body=body),
+                       ex=KEY_SECONDS)
 
 
 def release(*, user_id: int, key: str) -> None:

@@ -1,8 +1,8 @@
 """The admission of one order request, in one Redis round trip (a Lua script, atomic):
 count it against its rate limits (per user and per client address), claim its
 `Idempotency-Key` and claim its client order id. Before it, order entry made four round
-trips for these; after it comes only the acknowledged publish and one pipeline (the entry
-cache and the stored response).
+trips for these; after it comes only the acknowledged publish and one more script (the
+entry cache and the stored response, `services.publish_new_order`).
 
 The script stops at the first thing that refuses the request, leaving nothing claimed:
 - over a rate limit: the counters are counted (as DRF's throttles count every request),
@@ -27,7 +27,7 @@ from enum import Enum
 from redis.commands.core import Script
 
 from oms.api.throttling import RateWindow
-from oms.redis import redis_client
+from oms.redis import redis_client, run_script
 
 # KEYS: the rate counters, then the idempotency record and the client order id's claim.
 # ARGV: the counters' number, the mode (count, peek, claim), whether a key was given, the
@@ -96,8 +96,7 @@ def _run(windows: list[RateWindow], *, mode: str, record_key: str | None = None,
     for window in windows:
         args += [window.limit, window.ttl_seconds]
     keys = [window.key for window in windows] + [record_key or "", claim_key]
-    # The client of the moment (its URL is the settings'), not the one it was registered on.
-    reply = _script()(keys=keys, args=args, client=redis_client())
+    reply = run_script(_script(), keys, args)
     verdict = Verdict(reply[0].decode())
     if verdict is Verdict.THROTTLED:
         return Admission(verdict, wait_seconds=max(windows[int(i) - 1].ends_in

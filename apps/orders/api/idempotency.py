@@ -31,6 +31,7 @@ from oms.api.idempotency import (
     Outcome,
     claim,
     complete,
+    done_record,
     fingerprint,
     in_flight_record,
     judge,
@@ -40,7 +41,7 @@ from oms.api.idempotency import (
 from oms.redis import redis_client
 
 __all__ = ["IN_FLIGHT_SECONDS", "KEY_SECONDS", "MAX_KEY_LENGTH", "Claim", "Outcome", "claim",
-           "complete", "fingerprint", "in_flight_record", "judge", "mark_unknown",
+           "complete", "done_record", "fingerprint", "in_flight_record", "judge", "mark_unknown",
            "redis_key", "release", "resume"]
 
 

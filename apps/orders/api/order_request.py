@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Context, Decimal
+from decimal import Decimal
 from typing import Any
 
 from apps.orders.api.serializers import (
@@ -26,6 +26,7 @@ from apps.orders.api.serializers import (
     order_terms,
 )
 from apps.orders.domain.rules import OrderTerms
+from oms.api.fields import AMOUNT_CONTEXT, AMOUNT_QUANTUM
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
 from oms.terms import ORDER_TYPE_BY_VALUE, SIDE_BY_VALUE, TIME_IN_FORCE_BY_VALUE
 
@@ -35,8 +36,6 @@ _SYMBOL = re.compile(rf"[!-~]{{1,{SYMBOL_MAX_LENGTH}}}")
 _CLIENT_ORDER_ID = re.compile(CLIENT_ORDER_ID_PATTERN)
 # Digits that fit the amount fields' precision, so quantizing them is exact.
 _AMOUNT = re.compile(rf"[0-9]{{1,{MAX_DIGITS - DECIMAL_PLACES}}}(?:\.[0-9]{{1,{DECIMAL_PLACES}}})?")
-_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
-_AMOUNT_CONTEXT = Context(prec=MAX_DIGITS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,4 +100,4 @@ def _choice(value: Any, members: Mapping[str, object]) -> bool:
 def _amount(value: Any) -> Decimal | None:
     if type(value) is not str or not _AMOUNT.fullmatch(value):
         return None
-    return Decimal(value).quantize(_QUANTUM, context=_AMOUNT_CONTEXT)
+    return Decimal(value).quantize(AMOUNT_QUANTUM, context=AMOUNT_CONTEXT)

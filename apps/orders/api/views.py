@@ -11,7 +11,6 @@ from typing import Any
 import redis
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from redis.client import Pipeline
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, Throttled
@@ -25,6 +24,7 @@ from apps.orders.api import admission, idempotency
 from apps.orders.api.filters import FillFilterSet, OrderFilterSet, pending_matches
 from apps.orders.api.order_request import OrderRequest
 from apps.orders.api.order_request import parse as parse_order_request
+from apps.orders.api.order_response import represent
 from apps.orders.api.serializers import (
     AccountFillSerializer,
     AmendOrderSerializer,
@@ -66,12 +66,6 @@ class OrdersThrottle(UserAndClientIpThrottle):
         if getattr(view, "action", None) == "create":
             return True
         return super().allow_request(request, view)
-
-
-# One serializer renders every accepted order: a DRF serializer deep-copies its declared
-# fields on each instantiation, which cost order entry more than rendering itself.
-# Rendering only reads the fields, so threads may share it.
-ORDER_REPRESENTATION = OrderSerializer()
 
 
 class NewestFirst(StrictCursorPagination):
@@ -155,7 +149,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     def create(self, request: Request) -> Response:
         # Parse and check the order (no I/O), admit it in one Redis round trip (rate limits, the
         # key's and the client order id's claims: `admission`), publish it and wait for Kafka's
-        # acknowledgement, then cache it and store the response for replays in one pipeline. A
+        # acknowledgement, then cache it and store the response for replays in one script. A
         # request that cannot be placed is still counted, so 429 comes first, as it did when
         # DRF's throttle ran before the view.
         user_id = request.user.pk
@@ -207,16 +201,14 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         if admitted.verdict is admission.Verdict.DUPLICATE:
             raise Conflict(f"client_order_id {order.client_order_id} is already used",
                            code="duplicate_client_order_id")
-        body = ORDER_REPRESENTATION.to_representation(order)
-
-        def store_response(pipeline: Pipeline) -> None:
-            if key is not None:  # queued with the entry cache: the same round trip
-                idempotency.complete(user_id=user_id, key=key, request_fingerprint=fingerprint,
-                                     status=status.HTTP_202_ACCEPTED, body=body,
-                                     pipeline=pipeline)
-
+        body = represent(order)
+        # The response stored for replays goes with the entry cache: the same round trip.
+        stored_response = None if record_key is None else services.AlsoSet(
+            record_key, idempotency.done_record(fingerprint, status=status.HTTP_202_ACCEPTED,
+                                                body=body),
+            idempotency.KEY_SECONDS)
         try:
-            services.publish_new_order(order, keyed=key is not None, also_write=store_response)
+            services.publish_new_order(order, keyed=key is not None, also_set=stored_response)
         except BaseException as exc:
             if key is not None:
                 if isinstance(exc, services.OrderOutcomeUnknown):
@@ -253,7 +245,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         resolving = claim.outcome is idempotency.Outcome.RESOLVE
         known = self._known_order(user_id=user_id, key=key, in_database=resolving)
         if known is not None:
-            response = Response(ORDER_REPRESENTATION.to_representation(known),
+            response = Response(represent(known),
                                 status=status.HTTP_202_ACCEPTED,
                                 headers={"Idempotent-Replayed": "true"})
             self._store(user_id=user_id, key=key, fingerprint=fingerprint, response=response)
@@ -330,7 +322,7 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             raise
         except services.OrderEntryUnavailable as exc:
             raise unavailable(exc) from exc
-        return Response(ORDER_REPRESENTATION.to_representation(order),
+        return Response(represent(order),
                         status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: OrderSerializer(many=True)})

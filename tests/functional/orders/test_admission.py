@@ -1,6 +1,6 @@
 """Order entry's admission (`apps.orders.api.admission`): the rate limits, the
 Idempotency-Key's claim and the client order id's claim in one Redis round trip, then the
-entry cache and the stored response in one pipeline; and whatever refuses a request leaves
+entry cache and the stored response in one more script; and whatever refuses a request leaves
 nothing claimed and nothing published."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def commands(redis_client: redis_lib.Redis) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): int(stat["calls"]) for name, stat in stats.items()}
 
 
-def test_an_accepted_order_takes_one_script_and_one_pipeline(
+def test_an_accepted_order_takes_two_scripts(
     alice: APIClient, redis_client: redis_lib.Redis, orders_topic: OrdersTopic
 ) -> None:
     alice.post("/api/orders", limit_order(client_order_id="warm-1"), format="json")
@@ -33,10 +33,10 @@ def test_an_accepted_order_takes_one_script_and_one_pipeline(
     calls = commands(redis_client)
     calls.pop("config")
     assert calls == {
-        # One script: both rate limits (INCR, EXPIRE), the key's and the id's claims (SET).
-        "evalsha": 1, "incr": 2, "expire": 2 + 2, "set": 2 + 2,
-        # One transaction: the entry cache (SET), the pending indexes, the response (SET).
-        "multi": 1, "exec": 1, "zadd": 2, "zremrangebyscore": 2,
+        # Admission: both rate limits (INCR, EXPIRE), the key's and the id's claims (SET);
+        # after the publish: the entry cache (SET), the pending indexes, the response (SET).
+        "evalsha": 2, "incr": 2, "expire": 2 + 2, "set": 2 + 2, "zadd": 2,
+        "zremrangebyscore": 2,
     }
     user_id = alice.user.pk  # type: ignore[attr-defined]
     stored = json.loads(redis_client.get(f"idempotency:{user_id}:one-trip") or b"{}")
@@ -44,6 +44,21 @@ def test_an_accepted_order_takes_one_script_and_one_pipeline(
     assert stored["body"] == placed.json()
     assert redis_client.get(f"order:{placed.json()['id']}") is not None
     assert redis_client.get(f"client_order:{user_id}:one-trip") == placed.json()["id"].encode()
+
+
+def test_an_order_is_placed_after_redis_forgets_the_scripts(
+    alice: APIClient, redis_client: redis_lib.Redis, orders_topic: OrdersTopic
+) -> None:
+    """Scripts go by SHA alone: after a restart (or SCRIPT FLUSH), NOSCRIPT loads them."""
+    alice.post("/api/orders", limit_order(client_order_id="before-flush"), format="json")
+    redis_client.script_flush()
+    placed = alice.post("/api/orders", limit_order(client_order_id="after-flush"),
+                        format="json", HTTP_IDEMPOTENCY_KEY="after-flush")
+    assert placed.status_code == 202, placed.content
+    user_id = alice.user.pk  # type: ignore[attr-defined]
+    assert redis_client.get(f"order:{placed.json()['id']}") is not None
+    stored = json.loads(redis_client.get(f"idempotency:{user_id}:after-flush") or b"{}")
+    assert stored["body"] == placed.json()
 
 
 def test_a_duplicate_client_order_id_frees_the_key_and_publishes_nothing(
