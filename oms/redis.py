@@ -145,36 +145,38 @@ def _stale(connection: AbstractConnection) -> bool:
 
 
 def run_script(script: Script, keys: Sequence[str], args: Sequence[EncodableT]) -> Any:
-    """Run a script by its SHA alone (EVALSHA) on this thread's held connection, loading
-    it only when Redis answers that it does not know it (a new or restarted Redis: then
-    nothing ran). `Script.__call__` does the same through more layers of redis-py; order
-    entry runs two scripts per order."""
+    """Run a script by its SHA alone (EVALSHA) on this thread's held connection.
+    `Script.__call__` does the same through more layers of redis-py; order entry runs two
+    scripts per order."""
     client = redis_client()
-    try:
-        return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-    except redis.exceptions.NoScriptError:
-        client.script_load(script.script)
-        return client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+    return _loading_scripts(
+        [script], lambda: client.execute_command("EVALSHA", script.sha, len(keys), *keys, *args))
 
 
 def execute_with_scripts(build: Callable[[GuardedPipeline], object],
                          scripts: Iterable[Script]) -> list[Any]:
     """A pipeline `build` fills, executed in one round trip, its scripts sent by their SHA
     alone (`pipe.evalsha(script.sha, ...)`). redis-py's own way (`script(client=pipe)`)
-    asks Redis `SCRIPT EXISTS` before every execute: a round trip more each time. Here
-    the scripts are loaded only when Redis answers that it does not know one (a new or
-    restarted Redis), and the pipeline is then built and sent again: so it must hold only
-    commands that may run twice."""
-    try:
+    asks Redis `SCRIPT EXISTS` before every execute: a round trip more each time. When
+    Redis does not know a script, the pipeline is built and sent again: so it must hold
+    only commands that may run twice."""
+    def execute() -> list[Any]:
         pipe = redis_client().pipeline(transaction=False)
         build(pipe)
         return pipe.execute()
+
+    return _loading_scripts(scripts, execute)
+
+
+def _loading_scripts(scripts: Iterable[Script], send: Callable[[], T]) -> T:
+    """`send`, sent again once the scripts are loaded if Redis answered that it does not
+    know one (a new or restarted Redis: then no script ran)."""
+    try:
+        return send()
     except redis.exceptions.NoScriptError:
         for script in scripts:
             redis_client().script_load(script.script)
-        pipe = redis_client().pipeline(transaction=False)
-        build(pipe)
-        return pipe.execute()
+        return send()
 
 
 @functools.cache
