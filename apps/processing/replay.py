@@ -130,11 +130,18 @@ def _apply(movement: Movement) -> None:
                                            amount=movement.amount, reference=reference)
 
 
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    requests: int
+    applying_seconds: float  # from the first poll on: without copying reference data,
+    # reading the movements and claiming the partitions (rebuilding their books)
+
+
 def replay_topic(source_url: str, *, risk_config: Path | None = None,
-                 seconds: float = 600) -> int:
+                 seconds: float = 600) -> Replayed:
     """Apply every order request on the topic (up to its end now) and the money movements
-    in between; return how many requests were applied. With `risk_config`, the limits
-    proposed there are laid over the live ones first (a what-if)."""
+    in between. With `risk_config`, the limits proposed there are laid over the live ones
+    first (a what-if)."""
     copy_reference_data(source_url)
     if risk_config is not None:
         risk.install_limit_proposal(proposal=risk_selectors.read_limit_proposal(risk_config))
@@ -160,6 +167,7 @@ def replay_topic(source_url: str, *, risk_config: Path | None = None,
     done = {p: ends[p] == 0 for p in partitions}
     applied, pending = 0, list(movements)
     deadline = time.monotonic() + seconds
+    applying_since = time.perf_counter()
     try:
         while not all(done.values()) and time.monotonic() < deadline:
             batch = consumer.poll_batch(max_messages=REPLAY_BATCH, timeout=0.5)
@@ -179,12 +187,13 @@ def replay_topic(source_url: str, *, risk_config: Path | None = None,
             for (_, partition), offset in batch.next_offsets.items():
                 done[partition] = offset >= ends[partition]
         processor.catch_up()
+        applying = time.perf_counter() - applying_since
     finally:
         processor.close()
         consumer.close()
     for movement in pending:
         _apply(movement)
-    return applied
+    return Replayed(requests=applied, applying_seconds=applying)
 
 
 def _process_run(processor: BatchProcessor, run: list[ConsumedEvent]) -> None:

@@ -60,10 +60,13 @@ class Command(BaseCommand):
         if options["into_current_database"]:
             tune_for_pipelining()
             started = time.perf_counter()
-            applied = replay_topic(options["into_current_database"], risk_config=risk_config)
-            seconds = time.perf_counter() - started
-            self.stdout.write(f"replayed {applied} order requests in {seconds:.1f} s "
-                              f"({applied / seconds:,.0f}/s)")
+            replayed = replay_topic(options["into_current_database"],
+                                    risk_config=risk_config)
+            seconds, applying = time.perf_counter() - started, replayed.applying_seconds
+            self.stdout.write(
+                f"replayed {replayed.requests} order requests in {seconds:.1f} s "
+                f"({replayed.requests / seconds:,.0f}/s; applying them {applying:.1f} s, "
+                f"{replayed.requests / applying:,.0f}/s)")
             return
         if options["report_json"] and risk_config is None:
             raise CommandError("--report-json needs --risk-config")
