@@ -144,6 +144,13 @@ def _stale(connection: AbstractConnection) -> bool:
         return True
 
 
+@functools.cache
+def lua_script(source: str) -> Script:
+    """A Lua script, its SHA computed once per process (for `run_script`,
+    `execute_with_scripts`, or calling it: `lua_script(SOURCE)(keys=..., args=...)`)."""
+    return redis_client().register_script(source)
+
+
 def run_script(script: Script, keys: Sequence[str], args: Sequence[EncodableT]) -> Any:
     """Run a script by its SHA alone (EVALSHA) on this thread's held connection.
     `Script.__call__` does the same through more layers of redis-py; order entry runs two

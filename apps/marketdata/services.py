@@ -4,14 +4,12 @@ only the replica that owns a symbol writes them, see `ownership`)."""
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from redis.commands.core import Script
 
 from apps.marketdata.cache import book_key, epoch_key, price_key
 from apps.marketdata.domain.book import BookView
@@ -19,7 +17,7 @@ from apps.marketdata.domain.candles import Candle, Interval, TradePrint, fold_tr
 from apps.marketdata.models import Candle as CandleRow
 from apps.marketdata.models import MarketTrade
 from apps.marketdata.ownership import Claim
-from oms.redis import redis_client
+from oms.redis import lua_script, redis_client
 
 
 def record_trades(*, trades: Sequence[TradePrint]) -> list[TradePrint]:
@@ -73,11 +71,6 @@ return 1
 """
 
 
-@functools.cache
-def _fenced_write() -> Script:
-    return redis_client().register_script(_FENCED_WRITE)
-
-
 def cache_market(*, books: Iterable[BookView], prices: Iterable[Mapping[str, Any]],
                  claims: Mapping[str, Claim]) -> set[str]:
     """Write the current books and prices of the claimed symbols to Redis
@@ -95,7 +88,7 @@ def cache_market(*, books: Iterable[BookView], prices: Iterable[Mapping[str, Any
             continue
         book = by_symbol.get(claim.symbol)
         cached = {**price, "writer": {"replica": claim.replica, "epoch": claim.epoch}}
-        _fenced_write()(
+        lua_script(_FENCED_WRITE)(
             keys=[epoch_key(claim.symbol), book_key(claim.symbol), price_key(claim.symbol)],
             args=[claim.epoch, json.dumps(book.to_wire()) if book is not None else "",
                   json.dumps(cached), ttl],

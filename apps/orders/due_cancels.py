@@ -20,13 +20,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 import redis
-from redis.commands.core import Script
 
 from apps.orders.services import OrderEntryUnavailable, cancel_working_orders
-from oms.redis import redis_client
+from oms.redis import lua_script, redis_client
 
 # How long a claimed account stays out of the due set's reach while it is fired.
 LEASE_SECONDS = 30
@@ -48,11 +46,6 @@ if score and tonumber(score) == tonumber(ARGV[2]) then
 end
 return 0
 """
-
-
-@cache
-def _script(source: str) -> Script:
-    return redis_client().register_script(source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +88,7 @@ class DueCancels:
         or Redis down: `OrderEntryUnavailable`, and the account stays due."""
         lease = now.timestamp() + LEASE_SECONDS
         try:
-            if not _script(_CLAIM)(keys=[self.key], args=[user_id, now.timestamp(), lease]):
+            if not lua_script(_CLAIM)(keys=[self.key], args=[user_id, now.timestamp(), lease]):
                 return None
         except redis.RedisError as exc:
             raise OrderEntryUnavailable.caused_by("redis", exc) from exc
@@ -107,7 +100,7 @@ class DueCancels:
             raise
         # Fired: if the release fails, it fires again when the lease ends, applied once.
         with contextlib.suppress(redis.RedisError):
-            _script(_RELEASE)(keys=[self.key], args=[user_id, lease])
+            lua_script(_RELEASE)(keys=[self.key], args=[user_id, lease])
         return sent
 
     def _due_again(self, *, user_id: int, at: datetime) -> None:

@@ -11,7 +11,6 @@ time until the breaker tries the dependency again, and leaves nothing behind."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import uuid
@@ -21,7 +20,6 @@ from decimal import Decimal
 
 import redis
 from django.db import connection
-from redis.commands.core import Script
 
 from apps.orders import events
 from apps.orders.api.serializers import PlaceOrderSerializer
@@ -57,7 +55,7 @@ from oms.kafka.producer import PublishError, PublishOutcomeUnknown
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import ORDERS
 from oms.money import format_amount
-from oms.redis import redis_client, run_script
+from oms.redis import lua_script, redis_client, run_script
 from oms.resilience.breakers import BreakerOpen
 from oms.terms import LIMIT_TYPES, OrderStatus, OrderType, Side, TimeInForce
 
@@ -257,11 +255,6 @@ return 1
 """
 
 
-@functools.cache
-def _cache_pending_script() -> Script:
-    return redis_client().register_script(_CACHE_PENDING)
-
-
 def _cache_pending(order: OrderView, also_set: AlsoSet | None) -> None:
     """Write the new order's cache entry and its place in the pending indexes (the user's
     and the venue's), so reads, cancel-all and the kill switch find it before the
@@ -277,7 +270,7 @@ def _cache_pending(order: OrderView, also_set: AlsoSet | None) -> None:
     if also_set is not None:
         keys.append(also_set.key)
         args += [also_set.value, also_set.seconds]
-    run_script(_cache_pending_script(), keys, args)
+    run_script(lua_script(_CACHE_PENDING), keys, args)
 
 
 def _submitted_payload(order: OrderView) -> dict[str, object]:

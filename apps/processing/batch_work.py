@@ -102,6 +102,7 @@ class BatchWork:
         checked = payloads if locked else [
             p for consumed, p in zip(events, payloads, strict=True)
             if consumed.event.type != order_events.ORDER_SUBMITTED]
+        days = {consumed.event.occurred_at.date() for consumed in events}
         reads: list[Read[Any]] = [] if locked else [SNAPSHOT]
         reads += [
             order_selectors.instrument_rules_read(),
@@ -113,8 +114,7 @@ class BatchWork:
                                   for _, p in submissions] if locked else []),
             selectors.self_trade_prevention_read(user_ids=users),
             selectors.working_orders_read(user_ids=users, excluding=list(books)),
-            risk.stored_risk_read(user_ids=users,
-                                  days={consumed.event.occurred_at.date() for consumed in events}),
+            risk.stored_risk_read(user_ids=users, days=days),
         ]
         if in_flight is not None:
             reads.append(in_flight[1])
@@ -131,8 +131,8 @@ class BatchWork:
             for consumed, p in zip(events, payloads, strict=True)
             if consumed.event.type != order_events.ORDER_CANCEL_REQUESTED]
         risk_state = risk.risk_batch(
-            user_ids=users, days={consumed.event.occurred_at.date() for consumed in events},
-            claims=claims, overlay=overlay.risk if overlay else None, instruments=instruments,
+            user_ids=users, days=days, claims=claims,
+            overlay=overlay.risk if overlay else None, instruments=instruments,
             stored=stored_risk)
         return cls(ledger=ledger, risk=risk_state, rules={r.symbol: r for r in instruments},
                    marks=marks, recorded=recorded, stp=stp, held_books=books,

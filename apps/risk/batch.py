@@ -19,12 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from redis.commands.core import Script
 
 from apps.marketdata import selectors as marketdata
 from apps.orders.selectors import InstrumentRules, all_instrument_rules
@@ -40,7 +39,7 @@ from apps.risk.models import (
 )
 from apps.risk.selectors import asset_prices, resolve_limits
 from oms.db import Read, Rows
-from oms.redis import GuardedPipeline, execute_with_scripts, redis_client
+from oms.redis import GuardedPipeline, execute_with_scripts, lua_script
 from oms.terms import Side
 
 ZERO = Decimal(0)
@@ -89,11 +88,6 @@ for i = 1, #KEYS do
 end
 return #KEYS
 """
-
-
-@cache
-def _script(source: str) -> Script:
-    return redis_client().register_script(source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +285,7 @@ class RiskBatch:
             reads_notional = not self._counting or limited[claim.user_id]
             if reads_notional and notional_key not in read:
                 read.append(notional_key)
-        script = _script(_WINDOWS)
+        script = lua_script(_WINDOWS)
 
         def build(pipe: GuardedPipeline) -> None:
             if price_keys:
@@ -478,7 +472,7 @@ class RiskBatch:
         per_key: dict[str, list[str]] = defaultdict(list)
         for notional_key, order_id, notional in self._accepted_notionals:
             per_key[notional_key].append(f"{order_id}={notional}")
-        script = _script(_NOTIONALS)
+        script = lua_script(_NOTIONALS)
 
         def build(pipe: GuardedPipeline) -> None:
             for claim in self._refused:

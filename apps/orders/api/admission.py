@@ -20,14 +20,11 @@ before the rules are (`UNCLAIMED` when it has none)."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from enum import Enum
 
-from redis.commands.core import Script
-
 from oms.api.throttling import RateWindow
-from oms.redis import redis_client, run_script
+from oms.redis import lua_script, run_script
 
 # KEYS: the rate counters, then the idempotency record and the client order id's claim.
 # ARGV: the counters' number, the mode (count, peek, claim), whether a key was given, the
@@ -83,11 +80,6 @@ class Admission:
     stored: bytes | None = None  # STORED: the key's record
 
 
-@functools.cache
-def _script() -> Script:
-    return redis_client().register_script(_ADMIT)
-
-
 def _run(windows: list[RateWindow], *, mode: str, record_key: str | None = None,
          in_flight: str = "", record_seconds: int = 0, order_id: str = "",
          claim_key: str = "", claim_seconds: int = 0) -> Admission:
@@ -96,7 +88,7 @@ def _run(windows: list[RateWindow], *, mode: str, record_key: str | None = None,
     for window in windows:
         args += [window.limit, window.ttl_seconds]
     keys = [window.key for window in windows] + [record_key or "", claim_key]
-    reply = run_script(_script(), keys, args)
+    reply = run_script(lua_script(_ADMIT), keys, args)
     verdict = Verdict(reply[0].decode())
     if verdict is Verdict.THROTTLED:
         return Admission(verdict, wait_seconds=max(windows[int(i) - 1].ends_in
