@@ -26,6 +26,8 @@ from typing import IO
 import django
 import psutil
 
+from oms.launcher.process import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
@@ -75,13 +77,6 @@ def setup_django() -> None:
 
 
 # ----------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def start_daphne(port: int, log: IO[bytes], *, asgi_threads: int = DEFAULT_ASGI_THREADS,

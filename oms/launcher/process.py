@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -18,11 +19,31 @@ class LauncherError(RuntimeError):
     """A service could not be started or reached. Its message is one line for the user."""
 
 
+LOWEST_PORT = 10_000  # below it: ports the system's own services may expect
+
+
 def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback TCP port nobody listens on right now, below the kernel's range for the
+    local ports of outgoing connections. A port from that range (a bind to port 0) can be
+    taken by any process's next connection (to PostgreSQL, Redis, the broker) before the
+    server it was meant for binds it; a fault test's role once died so ("Address already
+    in use")."""
+    lowest_ephemeral = _ephemeral_ports()[0]
+    for _ in range(100):
+        port = random.randrange(LOWEST_PORT, lowest_ephemeral)  # noqa: S311 - not a secret
+        if port_is_free(port):
+            return port
+    raise LauncherError(f"no free port between {LOWEST_PORT} and {lowest_ephemeral}")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux; its default
+    elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32_768, 60_999
 
 
 def port_is_free(port: int) -> bool:
