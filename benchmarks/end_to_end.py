@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ from benchmarks.harness import (
     create_trader,
     format_cpu,
     free_port,
+    offset_gaps,
     percentile_ms,
     postgres_cpu_seconds,
     prepare_venue,
@@ -77,7 +79,7 @@ from benchmarks.harness import (
     wait_healthy,
 )
 from oms.kafka.config import consumer_config
-from oms.kafka.topics import EXECUTIONS
+from oms.kafka.topics import EXECUTIONS, ORDERS
 
 MAKER, TAKER = "e2emaker", "e2etaker"
 TRADER_FUNDS = {"BTC": "100000000", "USDT": "1000000000000"}
@@ -351,10 +353,11 @@ def print_report(pairs: list[SentPair], errors: int, fills: FillListener,
          percentile_ms(samples, 99), percentile_ms(samples, 100)]
         for name, samples in measures.items()
     ])
-    missing = len(pairs) - len(filled)
+    missing = [pair.taker_order_id for pair in pairs if pair.taker_order_id not in arrivals]
     if missing:
-        print(f"{missing} taker fills had not arrived {args.drain:g} s after the load ended, so "
-              "the fill rows count only the\nfills received and understate the latency.")
+        print(f"{len(missing)} taker fills had not arrived {args.drain:g} s after the load ended, "
+              "so the fill rows count only the\nfills received and understate the latency.")
+        explain_missing(missing)
     print("cores used: " + ", ".join(f"{name} {format_cpu(value)}"
                                      for name, value in cpu.items()))
     kept_pace = rate >= 0.95 * target
@@ -364,6 +367,51 @@ def print_report(pairs: list[SentPair], errors: int, fills: FillListener,
     every_fill = not errors and len(filled) == len(pairs) > 0 and kept_pace
     return (rate, percentile_ms(measures["POST -> fill"], 50),
             percentile_ms(measures["POST -> fill"], 99), every_fill)
+
+
+def explain_missing(order_ids: list[str]) -> None:
+    """What became of the takers whose fill never came, as the processor recorded them,
+    and how every order of the venue ended: a missing fill is a fact to explain."""
+    from apps.orders.selectors import order_visible_to, orders_visible_to  # after setup
+
+    on_the_log = _find_on_orders(set(order_ids[:10]))
+    for order_id in order_ids[:10]:
+        view = order_visible_to(order_id=uuid.UUID(order_id), user_id=0, sees_all=True)
+        state = "not recorded" if view is None else f"{view.status} {view.reason_code}".strip()
+        where = on_the_log.get(order_id, "not on the orders topic")
+        print(f"  taker {order_id}: {state}; {where}")
+    outcomes = Counter(orders_visible_to(user_id=0, sees_all=True)
+                       .values_list("side", "status", "reason_code"))
+    for (side, status, reason), count in sorted(outcomes.items()):
+        print(f"  {count} {side} orders {status} {reason}".rstrip())
+
+
+def _find_on_orders(order_ids: set[str]) -> dict[str, str]:
+    """Where each order's `order.submitted` is on the `orders` topic, read from its start."""
+    consumer = Consumer(consumer_config(settings.KAFKA_BOOTSTRAP_SERVERS,
+                                        f"bench-e2e-{uuid.uuid4().hex[:8]}",
+                                        settings.KAFKA_CLIENT_CONFIG))
+    found: dict[str, str] = {}
+    try:
+        partitions = consumer.list_topics(ORDERS, timeout=10).topics[ORDERS].partitions
+        ends = {partition: consumer.get_watermark_offsets(TopicPartition(ORDERS, partition),
+                                                          timeout=10)[1]
+                for partition in partitions}
+        consumer.assign([TopicPartition(ORDERS, partition, 0) for partition in partitions])
+        read = dict.fromkeys(partitions, 0)
+        deadline = time.monotonic() + 30
+        while any(read[p] < ends[p] for p in partitions) and time.monotonic() < deadline:
+            for message in consumer.consume(500, 0.5):
+                if message.error() is not None:
+                    continue
+                partition, offset = message.partition() or 0, message.offset() or 0
+                read[partition] = offset + 1
+                order_id = json.loads(message.value() or b"{}").get("payload", {}).get("order_id")
+                if order_id in order_ids:
+                    found[order_id] = f"on orders partition {partition} at offset {offset}"
+    finally:
+        consumer.close()
+    return found
 
 
 def print_batches(phases: Phases, *, orders: int) -> None:
@@ -442,7 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as exc:
             print(f"benchmarks.end_to_end: {exc}; logs in {log_dir}", file=sys.stderr)
             return 1
+        gaps = offset_gaps(stack.processor_probes)
     print_summary(results)
+    print(f"offset gaps the broker left on orders: {gaps.get('reread', 0):.0f} re-read, "
+          f"{gaps.get('accepted', 0):.0f} taken as real")
     print(f"role logs: {log_dir}")
     return 0
 

@@ -343,17 +343,32 @@ def print_table(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> 
 Phases = dict[str, tuple[int, float]]  # pipelined phase -> (batches, seconds in all)
 
 
+def _metrics(probe_port: int) -> str:
+    with urllib.request.urlopen(f"http://{HOST}:{probe_port}/metrics", timeout=5) as answer:
+        return str(answer.read().decode())
+
+
 def batch_phases(probe_port: int) -> Phases:
     """The processor's own account of its pipelined batches (`oms_processor_batch_seconds`
     on its `/metrics`): per phase, how many and the seconds they took in all."""
-    with urllib.request.urlopen(f"http://{HOST}:{probe_port}/metrics", timeout=5) as answer:
-        text = answer.read().decode()
+    text = _metrics(probe_port)
     found: dict[str, dict[str, float]] = {}
     for name, phase, value in re.findall(
             r'^oms_processor_batch_seconds_(sum|count)\{phase="(\w+)"\} (\S+)$', text, re.M):
         found.setdefault(phase, {})[name] = float(value)
     return {phase: (int(values.get("count", 0)), values.get("sum", 0.0))
             for phase, values in found.items()}
+
+
+def offset_gaps(probe_port: int) -> dict[str, float]:
+    """How often a role's consumers were handed an offset past records not yet visible,
+    by outcome (`reread`, `accepted`; `oms_consumer_offset_gaps_total`)."""
+    gaps: dict[str, float] = {}
+    for outcome, value in re.findall(
+            r'^oms_consumer_offset_gaps_total\{[^}]*outcome="(\w+)"[^}]*\} (\S+)$',
+            _metrics(probe_port), re.M):
+        gaps[outcome] = gaps.get(outcome, 0.0) + float(value)
+    return gaps
 
 
 def postgres_cpu_seconds() -> float | None:

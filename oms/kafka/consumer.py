@@ -9,6 +9,7 @@ stores `Batch.next_offsets` in its own database transaction (D5) and seeks to th
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,12 +22,15 @@ from oms.events.registry import validate_event
 from oms.kafka.config import consumer_config
 from oms.kafka.producer import EventProducer, PublishError
 from oms.kafka.topics import dead_letter_topic
-from oms.observability.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from oms.observability.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, OFFSET_GAPS
 
 logger = logging.getLogger(__name__)
 
 PartitionKey = tuple[str, int]
 AssignmentCallback = Callable[[Consumer, list[TopicPartition]], None]
+# How long a consumer waits for the records of skipped offsets before it takes the gap as
+# a real one (a compacted or transactional topic has those); ours never do.
+GAP_PATIENCE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,51 @@ def dead_letter(
     EVENTS_DEAD_LETTERED.labels(topic, group).inc()
 
 
+class _Positions:
+    """Where each partition's next record is expected, so that an offset skipped by the
+    broker is noticed: our topics' producers are idempotent and not transactional, so
+    their offsets follow each other without holes. A partition newly assigned or sought
+    has no expectation until its first record."""
+
+    def __init__(self) -> None:
+        self._next: dict[PartitionKey, int] = {}
+        self._gaps: dict[PartitionKey, tuple[int, float]] = {}  # expected offset, since
+
+    def missing_before(self, key: PartitionKey, offset: int) -> int | None:
+        """The first offset missing before `offset`, or None (and `offset` is taken)."""
+        expected = self._next.get(key)
+        if expected is not None and offset > expected:
+            return expected
+        self._next[key] = offset + 1
+        self._gaps.pop(key, None)
+        return None
+
+    def gap_age(self, key: PartitionKey, expected: int) -> float:
+        """Seconds since the records from `expected` on were first found missing."""
+        first, since = self._gaps.get(key, (None, 0.0))
+        if first != expected:
+            self._gaps[key] = (expected, since := time.monotonic())
+        return time.monotonic() - since
+
+    def moved(self, key: PartitionKey, offset: int) -> None:
+        self._next[key] = offset
+        self._gaps.pop(key, None)
+
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            self._next.pop((tp.topic, tp.partition), None)
+            self._gaps.pop((tp.topic, tp.partition), None)
+
+    def forgetting(self, callback: AssignmentCallback | None) -> AssignmentCallback:
+        """A group callback that first drops the expectations of the partitions it moves
+        (the caller may then assign them at any offset)."""
+        def forget_then_call(consumer: Consumer, partitions: list[TopicPartition]) -> None:
+            self.forget(partitions)
+            if callback is not None:
+                callback(consumer, partitions)
+        return forget_then_call
+
+
 class BatchConsumer:
     def __init__(
         self,
@@ -109,12 +158,12 @@ class BatchConsumer:
         self.topics = list(topics)
         self._dead_letters = dead_letters
         self._consumer = Consumer(consumer_config(bootstrap_servers, group_id, extra))
-        callbacks: dict[str, AssignmentCallback] = {}
-        if on_assign is not None:
-            callbacks["on_assign"] = on_assign
-        if on_revoke is not None:
-            callbacks["on_revoke"] = on_revoke
-            callbacks["on_lost"] = on_revoke
+        self._positions = _Positions()
+        callbacks: dict[str, AssignmentCallback] = {
+            "on_assign": self._positions.forgetting(on_assign),
+            "on_revoke": self._positions.forgetting(on_revoke),
+            "on_lost": self._positions.forgetting(on_revoke),
+        }
         if subscribe:
             self._consumer.subscribe(self.topics, **callbacks)
 
@@ -133,6 +182,7 @@ class BatchConsumer:
                 _low, high = self._consumer.get_watermark_offsets(
                     TopicPartition(topic, partition), timeout=timeout)
                 partitions.append(TopicPartition(topic, partition, high))
+        self._positions.forget(partitions)
         self._consumer.assign(partitions)
 
     def poll_batch(self, *, max_messages: int = 500, timeout: float = 0.5) -> Batch:
@@ -143,6 +193,7 @@ class BatchConsumer:
         messages = self._consumer.consume(1, timeout)
         if messages and max_messages > 1:
             messages.extend(self._consumer.consume(max_messages - 1, 0))
+        sought_back: set[PartitionKey] = set()
         for message in messages:
             error = message.error()
             if error is not None:
@@ -152,6 +203,13 @@ class BatchConsumer:
             topic, partition, offset = message.topic(), message.partition(), message.offset()
             if topic is None or partition is None or offset is None:
                 continue  # only error messages lack a position, and those are handled above
+            if (topic, partition) in sought_back:
+                continue
+            missing_from = self._positions.missing_before((topic, partition), offset)
+            if missing_from is not None and self._seek_back_for((topic, partition),
+                                                                missing_from, offset):
+                sought_back.add((topic, partition))
+                continue
             batch.first_offsets.setdefault((topic, partition), offset)
             batch.next_offsets[(topic, partition)] = offset + 1
             try:
@@ -172,6 +230,22 @@ class BatchConsumer:
         for topic, count in Counter(consumed.topic for consumed in batch.events).items():
             EVENTS_CONSUMED.labels(topic, self.group_id).inc(count)
         return batch
+
+    def _seek_back_for(self, key: PartitionKey, expected: int, offset: int) -> bool:
+        """The broker handed `offset` where `expected` was next. Tansu (the local broker)
+        can make a later record visible before an earlier one of another producer's, so
+        the records in between may yet come: seek back to them (True) until they have
+        been missing for `GAP_PATIENCE_SECONDS`, then take the gap as real (False)."""
+        topic, partition = key
+        if self._positions.gap_age(key, expected) < GAP_PATIENCE_SECONDS:
+            self._consumer.seek(TopicPartition(topic, partition, expected))
+            OFFSET_GAPS.labels(topic, self.group_id, "reread").inc()
+            return True
+        logger.error("%s[%d]: offsets %d to %d never came; consuming on from %d", topic,
+                     partition, expected, offset - 1, offset)
+        OFFSET_GAPS.labels(topic, self.group_id, "accepted").inc()
+        self._positions.moved(key, offset + 1)
+        return False
 
     def _dead_letter(self, message: Message, reason: str) -> None:
         dead_letter(
@@ -201,6 +275,7 @@ class BatchConsumer:
             self._consumer.commit(offsets=offsets, asynchronous=True)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._positions.moved((topic, partition), offset)
         self._consumer.seek(TopicPartition(topic, partition, offset))
 
     def rewind(self, batch: Batch) -> None:
@@ -217,6 +292,7 @@ class BatchConsumer:
     def add_to_assignment(self, partitions: list[TopicPartition]) -> None:
         """Start consuming more partitions (each from its given offset) beside the ones
         already assigned, whose positions are kept."""
+        self._positions.forget(partitions)
         self._consumer.incremental_assign(partitions)
 
     def assignment(self) -> list[TopicPartition]:

@@ -21,6 +21,12 @@ EVENTS_CONSUMED = Counter(
 EVENTS_DEAD_LETTERED = Counter(
     "oms_events_dead_lettered_total", "Messages sent to a dead-letter topic", ["topic", "group"]
 )
+OFFSET_GAPS = Counter(
+    "oms_consumer_offset_gaps_total",
+    "Offsets a consumer was handed past without their records: `reread` when it sought back "
+    "and waited for them, `accepted` when they never came within the patience",
+    ["topic", "group", "outcome"],
+)
 BREAKER_STATE = Gauge(
     "oms_circuit_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open",
     ["breaker"],
