@@ -3,7 +3,9 @@ web role's server and its peers, `manage.py run_*`), pacing, CPU accounting, per
 and the result table.
 
 Every benchmark runs under the launcher, so `DATABASE_URL`, `REDIS_URL` and
-`KAFKA_BOOTSTRAP_SERVERS` are set and each role started here uses the same services."""
+`KAFKA_BOOTSTRAP_SERVERS` are set and each role started here uses the same services. The
+roles run without Django's debug mode (`DJANGO_DEBUG=0`), as in production: debug mode logs
+every SQL statement and looks for static files on disk on every request."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ import django
 import psutil
 
 from oms.launcher.process import free_port
+
+os.environ.setdefault("DJANGO_DEBUG", "0")  # inherited by every role started here
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
