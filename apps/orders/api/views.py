@@ -181,7 +181,8 @@ class OrderViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             else:
                 admitted = admission.claim(
                     windows, record_key=record_key,
-                    in_flight=idempotency.in_flight_record(fingerprint, now=now),
+                    in_flight="" if record_key is None
+                    else idempotency.in_flight_record(fingerprint, now=now),
                     record_seconds=idempotency.KEY_SECONDS, order_id=str(order_id),
                     claim_key=services.client_order_key(
                         user_id=user_id, client_order_id=order.client_order_id),
