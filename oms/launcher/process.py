@@ -28,7 +28,7 @@ def free_port() -> int:
     taken by any process's next connection (to PostgreSQL, Redis, the broker) before the
     server it was meant for binds it; a fault test's role once died so ("Address already
     in use")."""
-    lowest_ephemeral = _ephemeral_ports()[0]
+    lowest_ephemeral = _lowest_ephemeral_port()
     for _ in range(100):
         port = random.randrange(LOWEST_PORT, lowest_ephemeral)  # noqa: S311 - not a secret
         if port_is_free(port):
@@ -36,14 +36,13 @@ def free_port() -> int:
     raise LauncherError(f"no free port between {LOWEST_PORT} and {lowest_ephemeral}")
 
 
-def _ephemeral_ports() -> tuple[int, int]:
-    """The kernel's range for outgoing connections' local ports (Linux; its default
-    elsewhere)."""
+def _lowest_ephemeral_port() -> int:
+    """The start of the kernel's range for outgoing connections' local ports (Linux; its
+    default elsewhere)."""
     try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32_768, 60_999
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
 
 
 def port_is_free(port: int) -> bool:
