@@ -120,8 +120,9 @@ export function useOrders(stream: OrdersStream, signedIn: boolean): OrdersState 
     () => newestFirst([...liveFills, ...(history.data ?? [])]), [liveFills, history.data]);
 
   const place = useCallback(async (order: PlaceOrderRequest, idempotencyKey: string) => {
-    const placed = await api.placeOrder(order, idempotencyKey);
+    // Cleared before sending: the order's rejection may arrive before its 202 does.
     setNotice(null);
+    const placed = await api.placeOrder(order, idempotencyKey);
     if (!decided.current.has(placed.id)) {
       setPending((current) => new Map(current).set(placed.id, placed));
     }
