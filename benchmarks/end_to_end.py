@@ -22,6 +22,11 @@ consumer settings, as a downstream consumer would. Three latencies of each taker
 * `schedule -> fill`: from when the pair was due; above `POST -> fill` when the web role
   cannot keep up and sends fall behind the schedule (no coordinated omission).
 
+`POST -> fill` is split in three: up to the processor sealing the batch of the order (its
+fill's outbox row is made then: POST, broker, the wait for a batch, the batch's read and
+flow), from there to the relay's produce (the batch's write and commit, the relay's
+read), and the last hop (the message's create time to its arrival).
+
 Pairs sent inside the measured window whose taker was answered before it ended are
 counted; fills are awaited up to `--drain` seconds after it. Everything shares this
 machine (load generator, web, processor, relay, PostgreSQL, Redis and the broker), so
@@ -51,6 +56,7 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
+from django.db import connection
 
 from benchmarks.harness import (
     HOST,
@@ -152,6 +158,9 @@ class FillListener:
         # From the relay's produce (the message's create time) to the arrival, per order:
         # the split of POST -> fill between the order path and the last hop.
         self.last_hop_ns: dict[str, int] = {}
+        # Each order's fill event id and its produce time (wall clock, ms), to find when
+        # the processor sealed it (its outbox row's `created_at`).
+        self.fill_events: dict[str, tuple[str, int]] = {}
         self._stop = threading.Event()
         self._consumer = Consumer(consumer_config(settings.KAFKA_BOOTSTRAP_SERVERS,
                                                   f"bench-e2e-{uuid.uuid4().hex[:8]}",
@@ -185,6 +194,7 @@ class FillListener:
                         self.arrivals[order_id] = arrived
                         _kind, produced_ms = message.timestamp()
                         self.last_hop_ns[order_id] = arrived_wall - produced_ms * 1_000_000
+                        self.fill_events[order_id] = (event["event_id"], produced_ms)
 
     def wait_for(self, order_ids: list[str], seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -324,6 +334,27 @@ LATENCY_TABLE = (Column("taker order", 18, left=True), Column("count", 7),
                  Column("p99 ms", 9, ".2f"), Column("max ms", 9, ".2f"))
 
 
+def order_path_split(filled: list[SentPair], fills: FillListener) -> dict[str, list[int]]:
+    """POST -> fill before the last hop, split where the processor seals the batch of the
+    taker's order (its fill's outbox row is made then): up to it, the POST, the broker,
+    the wait for a batch and the batch's read and flow; after it, the batch's write and
+    commit and the relay's read and produce. Clocks: this machine's wall clock."""
+    perf_to_wall = time.time_ns() - time.perf_counter_ns()
+    event_ids = [fills.fill_events[pair.taker_order_id][0] for pair in filled]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT event_id, created_at FROM processing_outboxevent "
+                       "WHERE event_id = ANY(%s)", [event_ids])
+        sealed_ns = {event_id: int(created_at.timestamp() * 1e9)
+                     for event_id, created_at in cursor.fetchall()}
+    to_seal, to_relay = [], []
+    for pair in filled:
+        event_id, produced_ms = fills.fill_events[pair.taker_order_id]
+        if event_id in sealed_ns:
+            to_seal.append(sealed_ns[event_id] - (pair.taker_sent_ns + perf_to_wall))
+            to_relay.append(produced_ms * 1_000_000 - sealed_ns[event_id])
+    return {"  POST -> sealed": sorted(to_seal), "  sealed -> relay": sorted(to_relay)}
+
+
 def print_report(pairs: list[SentPair], errors: int, fills: FillListener,
                  cpu: dict[str, float | None], args: argparse.Namespace, target: float
                  ) -> tuple[float, float, float, bool]:
@@ -337,8 +368,8 @@ def print_report(pairs: list[SentPair], errors: int, fills: FillListener,
         "POST -> 202": sorted(p.taker_answered_ns - p.taker_sent_ns for p in pairs),
         "POST -> fill": sorted(arrivals[p.taker_order_id] - p.taker_sent_ns for p in filled),
         "schedule -> fill": sorted(arrivals[p.taker_order_id] - p.scheduled_ns for p in filled),
-        # The last hop (relay's produce -> arrival) on its own: the rest of POST -> fill is
-        # the order path (web, broker, processor, its commit, the relay's read).
+        **order_path_split(filled, fills),
+        # The last hop (relay's produce -> arrival) on its own.
         "  relay -> fill": sorted(last_hop[p.taker_order_id] for p in filled),
     }
     print(f"\n{args.clients} clients (threads, keep-alive HTTP/1.1) to the web role "

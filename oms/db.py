@@ -7,6 +7,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import psycopg
 from django.db import connection, models
 
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
@@ -63,16 +64,70 @@ def read_together(reads: Sequence[Read[Any]]) -> list[Any]:
     return [read.parse(*(next(answers) for _ in read.statements)) for read in reads]
 
 
+# An append of at most this many values is one `INSERT … VALUES` sent with the batch's
+# other statements; above it, a binary `COPY`. A `COPY` costs two waits for the database
+# (its start, then its end) and cannot be sent with anything else, while binding and
+# parsing an `INSERT`'s values costs about as much per value as `COPY` up to this size
+# (make bench-processor and bench-e2e; a small batch's write took six `COPY`s, twelve
+# of its fifteen waits).
+INSERT_VALUES_MAX = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Append:
+    """Rows to append to a table in one statement (`sent_together(appending=…)`)."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: Sequence[Sequence[Any]]
+
+    @property
+    def copied(self) -> bool:
+        """Too many values for an `INSERT`: a `COPY` of its own."""
+        return len(self.rows) * len(self.columns) > INSERT_VALUES_MAX
+
+
 @contextmanager
-def sent_together() -> Iterator[None]:
+def sent_together(*, appending: Sequence[Append] = ()) -> Iterator[None]:
     """Statements executed inside are sent without waiting for each one's answer
     (psycopg's pipeline mode); the block's end waits once for them all, and the first
     error among them surfaces there, as Django's. A result read inside waits for
-    everything sent before it; `COPY` cannot run inside."""
+    everything sent before it; `COPY` cannot run inside.
+
+    `appending`: rows to insert first. The large ones are copied before the block (a
+    `COPY` each), the small ones are the block's first statements (`INSERT … VALUES`)."""
+    for append in appending:
+        if append.copied:
+            copy_rows(append.table, append.columns, append.rows)
+    inserted = [append for append in appending if append.rows and not append.copied]
+    for append in inserted:
+        _types_of(append.table, append.columns)  # before the pipeline, once per process
     with connection.wrap_database_errors:
         connection.ensure_connection()
         with connection.connection.pipeline():
+            for append in inserted:
+                insert_values(append)
             yield
+
+
+def insert_values(append: Append) -> None:
+    """Append rows with one `INSERT … VALUES` (in a pipeline: sent, not awaited)."""
+    values = [value for row in append.rows for value in row]
+    # PostgreSQL's own placeholders: psycopg does not parse the statement (it would,
+    # each time, for one too long for its cache).
+    with psycopg.RawCursor(connection.connection) as cursor:
+        cursor.execute(_insert_sql(append), values)
+
+
+def _insert_sql(append: Append) -> str:
+    """One `INSERT … VALUES` of the rows, each value cast to its column's type (as `COPY`
+    reads them), so a text id fills a uuid column and a NULL any column."""
+    types = _types_of(append.table, append.columns).names
+    width = len(types)
+    rows = (f"({', '.join(f'${row * width + n + 1}::{name}' for n, name in enumerate(types))})"
+            for row in range(len(append.rows)))
+    return (f"INSERT INTO {append.table} ({', '.join(append.columns)}) "  # noqa: S608 - callers' constants
+            f"VALUES {', '.join(rows)}")
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -84,7 +139,7 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
     if not rows:
         return 0
     names = ", ".join(columns)
-    types = _column_types(table, names)  # before the COPY: it holds the connection
+    types = _types_of(table, columns).oids
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper (errors: Django's)
         with raw.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -94,14 +149,25 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
     return len(rows)
 
 
-_types: dict[tuple[str, str], list[int]] = {}
+@dataclass(frozen=True, slots=True)
+class _ColumnTypes:
+    oids: list[int]  # for binary `COPY`
+    names: list[str]  # for the casts of `INSERT … VALUES`
 
 
-def _column_types(table: str, names: str) -> list[int]:
-    """The columns' type oids, which binary `COPY` needs (asked once per process)."""
-    key = (table, names)
-    if key not in _types:
+_column_types: dict[tuple[str, tuple[str, ...]], _ColumnTypes] = {}
+
+
+def _types_of(table: str, columns: Sequence[str]) -> _ColumnTypes:
+    """The columns' types (asked once per process, outside a `COPY`: it holds the
+    connection)."""
+    key = (table, tuple(columns))
+    if key not in _column_types:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {names} FROM {table} LIMIT 0")  # noqa: S608 - callers' constants
-            _types[key] = [column.type_code for column in cursor.description]
-    return _types[key]
+            cursor.execute("SELECT attname, atttypid, format_type(atttypid, NULL) "
+                           "FROM pg_attribute WHERE attrelid = %s::regclass "
+                           "AND attname = ANY(%s)", [table, list(columns)])
+            types = {name: (oid, type_name) for name, oid, type_name in cursor.fetchall()}
+        _column_types[key] = _ColumnTypes(oids=[types[column][0] for column in columns],
+                                          names=[types[column][1] for column in columns])
+    return _column_types[key]

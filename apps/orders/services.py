@@ -49,7 +49,7 @@ from apps.orders.selectors import (
     recorded_orders,
     working_orders_matching,
 )
-from oms.db import copy_rows
+from oms.db import Append, sent_together
 from oms.events import new_event
 from oms.kafka.producer import PublishError, PublishOutcomeUnknown
 from oms.kafka.shared import event_producer
@@ -523,24 +523,27 @@ _ORDER_COLUMNS = ("id", "user_id", "client_order_id", "symbol", "side", "type",
 def record_orders(*, submitted: list[SubmittedOrder], changed: list[OrderState],
                   fills: list[FillView]) -> None:
     """Write a batch's orders: the ones it submitted with their terms and state and its
-    fills (`record_new_orders`), and the state of older ones it changed
+    fills (`new_order_appends`), and the state of older ones it changed
     (`record_order_changes`)."""
-    record_new_orders(submitted=submitted, fills=fills)
-    record_order_changes(changed)
+    with sent_together(appending=new_order_appends(submitted=submitted, fills=fills)):
+        record_order_changes(changed)
 
 
-def record_new_orders(*, submitted: list[SubmittedOrder], fills: list[FillView]) -> None:
-    """A batch's new orders with their terms and state, and its fills (`COPY`)."""
-    copy_rows("orders_order", _ORDER_COLUMNS, [
-        (o.state.order_id, o.user_id, o.client_order_id, o.symbol, o.side, o.order_type,
-         o.time_in_force, o.expires_at, o.post_only, o.state.quantity, o.state.price,
-         o.stop_price, o.state.status, o.state.filled_quantity, o.state.average_fill_price,
-         o.state.reason_code, o.created_at, o.state.updated_at or o.created_at)
-        for o in submitted])
-    copy_rows("orders_fill", ("id", "order_id", "trade_id", "price", "quantity", "fee",
-                              "fee_asset", "liquidity", "created_at"),
-              [(f.id, f.order_id, f.trade_id, f.price, f.quantity, f.fee, f.fee_asset,
-                f.liquidity, f.created_at) for f in fills])
+def new_order_appends(*, submitted: list[SubmittedOrder], fills: list[FillView]
+                      ) -> list[Append]:
+    """A batch's new orders with their terms and state, and its fills."""
+    return [
+        Append("orders_order", _ORDER_COLUMNS, [
+            (o.state.order_id, o.user_id, o.client_order_id, o.symbol, o.side, o.order_type,
+             o.time_in_force, o.expires_at, o.post_only, o.state.quantity, o.state.price,
+             o.stop_price, o.state.status, o.state.filled_quantity,
+             o.state.average_fill_price, o.state.reason_code, o.created_at,
+             o.state.updated_at or o.created_at)
+            for o in submitted]),
+        Append("orders_fill", ("id", "order_id", "trade_id", "price", "quantity", "fee",
+                               "fee_asset", "liquidity", "created_at"),
+               [(f.id, f.order_id, f.trade_id, f.price, f.quantity, f.fee, f.fee_asset,
+                 f.liquidity, f.created_at) for f in fills])]
 
 
 def record_order_changes(changed: list[OrderState]) -> None:

@@ -29,7 +29,7 @@ from django.db import connection
 
 from apps.processing.ledger import InsufficientFunds, LedgerError
 from apps.processing.models import LedgerAccount, LedgerPosting
-from oms.db import Read, Rows, copy_rows
+from oms.db import Append, Read, Rows, sent_together
 from oms.ids import name_based_uuid
 
 ZERO = Decimal(0)
@@ -262,17 +262,18 @@ class LedgerWrite:
     def write(self, now: datetime) -> None:
         """New accounts, transactions and postings, and balance changes."""
         ids = self.new_accounts_read(now).run()
-        self.copy(ids, now)
-        self.update_balances(ids, now)
+        with sent_together(appending=self.appends(ids, now)):
+            self.update_balances(ids, now)
 
-    def copy(self, ids: dict[AccountKey, int], now: datetime) -> None:
-        """The batch's transactions and postings (`COPY`); `ids`: the new accounts'."""
-        copy_rows("processing_ledgertransaction", ("id", "kind", "reference", "created_at"),
-                  [(pk, kind, reference, now) for pk, kind, reference in self.transactions])
-        copy_rows("processing_ledgerposting",
-                  ("transaction_id", "account_id", "bucket", "amount"),
-                  [(txn, ids.get(key) or pk, bucket, amount)
-                   for txn, key, pk, bucket, amount in self.postings])
+    def appends(self, ids: dict[AccountKey, int], now: datetime) -> list[Append]:
+        """The batch's transactions and postings; `ids`: the new accounts'."""
+        return [
+            Append("processing_ledgertransaction", ("id", "kind", "reference", "created_at"),
+                   [(pk, kind, reference, now) for pk, kind, reference in self.transactions]),
+            Append("processing_ledgerposting",
+                   ("transaction_id", "account_id", "bucket", "amount"),
+                   [(txn, ids.get(key) or pk, bucket, amount)
+                    for txn, key, pk, bucket, amount in self.postings])]
 
     def update_balances(self, ids: dict[AccountKey, int], now: datetime) -> None:
         """Every changed account's balances, as deltas, in one statement (sendable with

@@ -40,7 +40,7 @@ from apps.processing.execution import Book, LiveOrder, publish_book_changes
 from apps.processing.models import AccountSettings
 from apps.risk import services as risk
 from apps.risk.services import AccountExposure, WorkingOrders
-from oms.db import Read, copy_rows, read_together, sent_together
+from oms.db import Append, Read, read_together, sent_together
 from oms.events import Event as Envelope
 from oms.events.registry import validated_json
 from oms.ids import parse_uuid
@@ -278,18 +278,20 @@ class BatchWrite:
         """Write everything in a fixed number of round trips, whatever the batch's size:
         one for the caller's `checks` (each raises to stop the write: the fence, the
         balances a pipelined batch started from), the ledger's new accounts and the
-        deletion of the working-order rows the batch replaces; one per `COPY`
-        (transactions, postings, new orders, fills, working orders, outbox); and one for
-        every statement that reads nothing back - balances, changed orders, positions and
-        P&L, book states - with the caller's `then` (its offsets)."""
+        deletion of the working-order rows the batch replaces; one per large append (a
+        `COPY`); and one for everything that reads nothing back - the small appends
+        (transactions, postings, new orders, fills, working orders, outbox), balances,
+        changed orders, positions and P&L, book states - with the caller's `then` (its
+        offsets). A batch of a few orders thus waits three times, commit included."""
         *_, ids, _ = read_together([*checks, self.ledger.new_accounts_read(self.now),
                                     Read.one(_DELETE_WORKING, [self.touched], list)])
-        self.ledger.copy(ids, self.now)
-        orders.record_new_orders(submitted=self.submitted, fills=self.fills)
-        copy_rows("processing_workingorder", WORKING_COLUMNS, self.working)
-        copy_rows("processing_outboxevent", ("event_id", "topic", "key", "body", "created_at"),
-                  self.outbox)
-        with sent_together():
+        appends = [
+            *self.ledger.appends(ids, self.now),
+            *orders.new_order_appends(submitted=self.submitted, fills=self.fills),
+            Append("processing_workingorder", WORKING_COLUMNS, self.working),
+            Append("processing_outboxevent",
+                   ("event_id", "topic", "key", "body", "created_at"), self.outbox)]
+        with sent_together(appending=appends):
             self.ledger.update_balances(ids, self.now)
             self.risk.write()
             orders.record_order_changes(self.changed)

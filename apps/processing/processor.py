@@ -426,8 +426,11 @@ class BatchProcessor:
         """The writer thread: fence, check the balances the batch started from under the
         lock, write, store the offsets, commit."""
         # This thread has no request boundary at which Django would drop a connection that
-        # an outage broke, and the breaker's trial renews only the main thread's.
-        connection.close_if_unusable_or_obsolete()
+        # an outage broke, and the breaker's trial renews only the main thread's. Only one
+        # that saw an error is looked at: Django checks a connection it was asked about
+        # with a round trip of its own before its next use, which every batch would pay.
+        if connection.errors_occurred:
+            connection.close_if_unusable_or_obsolete()
         with (BATCH_SECONDS.labels("write").time(), transaction.atomic(),
               localcontext(MONEY_CONTEXT)):
             write.write(checks=[self._fence({partition for _, partition in offsets}),

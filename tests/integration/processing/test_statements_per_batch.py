@@ -23,10 +23,6 @@ from tests.integration.processing.feed import DirectFeed, assert_reconciled, sub
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SYMBOL = "BTC-USDT"
-# Modules that import `copy_rows` by name: COPY goes around Django's cursor, so it is
-# counted where it is called.
-COPYING_MODULES = ("apps.processing.batch_ledger", "apps.processing.batch_work",
-                   "apps.orders.services")
 
 
 @dataclass
@@ -41,7 +37,9 @@ class Statements:
 
 @contextmanager
 def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Statements]:
-    """Every statement sent through Django's connection, and every `COPY`."""
+    """Every statement sent through Django's connection, and every `COPY` and
+    `INSERT … VALUES` of appended rows (which go around Django's cursor: counted where
+    `oms.db` makes them)."""
     seen = Statements()
 
     def through_django(execute: Callable[..., Any], sql: str, params: Any, many: bool,
@@ -49,13 +47,19 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Statements]:
         seen.sql.append(sql)
         return execute(sql, params, many, context)
 
+    copy, insert = db.copy_rows, db.insert_values
+
     def copy_rows(table: str, columns: Sequence[str], rows: Any) -> int:
         seen.copies.append(table)
-        return db.copy_rows(table, columns, rows)
+        return copy(table, columns, rows)
+
+    def insert_values(append: db.Append) -> None:
+        seen.sql.append(f"INSERT INTO {append.table} … VALUES")
+        insert(append)
 
     with monkeypatch.context() as patch:
-        for module in COPYING_MODULES:
-            patch.setattr(f"{module}.copy_rows", copy_rows)
+        patch.setattr(db, "copy_rows", copy_rows)
+        patch.setattr(db, "insert_values", insert_values)
         with connection.execute_wrapper(through_django):
             yield seen
 
