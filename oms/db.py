@@ -66,10 +66,9 @@ def read_together(reads: Sequence[Read[Any]]) -> list[Any]:
 
 # An append of at most this many values is one `INSERT … VALUES` sent with the batch's
 # other statements; above it, a binary `COPY`. A `COPY` costs two waits for the database
-# (its start, then its end) and cannot be sent with anything else, while binding and
-# parsing an `INSERT`'s values costs about as much per value as `COPY` up to this size
-# (make bench-processor and bench-e2e; a small batch's write took six `COPY`s, twelve
-# of its fifteen waits).
+# (its start, then its end) and cannot be sent with anything else: a small batch's six
+# of them were twelve of its write's fifteen waits. Large appends stay `COPY`, the
+# cheapest per row (`make bench-processor` holds at 500- and 2,000-order batches).
 INSERT_VALUES_MAX = 2000
 
 
