@@ -68,8 +68,9 @@ def read_together(reads: Sequence[Read[Any]]) -> list[Any]:
 # other statements; above it, a binary `COPY`. A `COPY` costs two waits for the database
 # (its start, then its end) and cannot be sent with anything else: a small batch's six
 # of them were twelve of its write's fifteen waits. Large appends stay `COPY`, the
-# cheapest per row: with 2,000 here a 500-order batch sent its transactions (680 values)
-# as an `INSERT`, and `make bench-processor` dipped under 5,000 orders/s at that size.
+# cheapest per row: this size keeps a batch of a few dozen orders on `INSERT`s and a
+# 500-order batch's tables on `COPY`s (`make bench-processor` the same as before, within
+# its run-to-run noise).
 INSERT_VALUES_MAX = 500
 
 
