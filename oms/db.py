@@ -115,9 +115,12 @@ def insert_values(append: Append) -> None:
     """Append rows with one `INSERT … VALUES` (in a pipeline: sent, not awaited)."""
     values = [value for row in append.rows for value in row]
     # PostgreSQL's own placeholders: psycopg does not parse the statement (it would,
-    # each time, for one too long for its cache).
+    # each time, for one too long for its cache). They are bound by the server whatever
+    # `DB_SERVER_SIDE_BINDING` says, but prepared only as it allows (a pooler that does
+    # not keep prepared statements is why one turns it off).
+    server_side = connection.settings_dict["OPTIONS"].get("server_side_binding", False)
     with psycopg.RawCursor(connection.connection) as cursor:
-        cursor.execute(_insert_sql(append), values)
+        cursor.execute(_insert_sql(append), values, prepare=None if server_side else False)
 
 
 def _insert_sql(append: Append) -> str:
