@@ -55,6 +55,11 @@ DEFAULT_STP = AccountSettings.SelfTradePrevention.CANCEL_RESTING.value
 # An unlocked batch reads in one snapshot: every read sees the same committed state.
 SNAPSHOT: Read[None] = Read.one("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", [],
                                 lambda _rows: None)
+# ... and ends it in the same round trip: the snapshot holds nothing the batch needs after
+# its reads, and a `COMMIT` of its own would be one more wait for the database on the
+# main thread's path. (The enclosing `atomic()` then finds the connection idle, and
+# psycopg's commit of an idle connection sends nothing.)
+END_SNAPSHOT: Read[None] = Read.one("COMMIT", [], lambda _rows: None)
 
 
 @dataclass(slots=True)
@@ -118,8 +123,9 @@ class BatchWork:
         ]
         if in_flight is not None:
             reads.append(in_flight[1])
+        values = read_together(reads if locked else [*reads, END_SNAPSHOT])
         (instruments, ledger, marks, recorded, stp, elsewhere, stored_risk,
-         *written) = read_together(reads)[0 if locked else 1:]
+         *written) = values if locked else values[1:-1]
         overlay = in_flight[0] if in_flight is not None and not written[0] else None
         if not locked:
             ledger.add_unwritten(overlay.ledger if overlay else None)
@@ -274,7 +280,7 @@ class BatchWrite:
     refused: list[tuple[uuid.UUID, str]]
 
     def write(self, *, checks: Sequence[Read[Any]] = (),
-              then: Callable[[], None] | None = None) -> None:
+              then: Callable[[], None] | None = None, commit: bool = False) -> None:
         """Write everything in a fixed number of round trips, whatever the batch's size:
         one for the caller's `checks` (each raises to stop the write: the fence, the
         balances a pipelined batch started from), the ledger's new accounts and the
@@ -282,7 +288,9 @@ class BatchWrite:
         `COPY`); and one for everything that reads nothing back - the small appends
         (transactions, postings, new orders, fills, working orders, outbox), balances,
         changed orders, positions and P&L, book states - with the caller's `then` (its
-        offsets). A batch of a few orders thus waits three times, commit included."""
+        offsets) and, with `commit` (the caller's transaction is the outermost), the
+        commit. A batch of a few orders thus waits twice, commit included (three times
+        without `commit`)."""
         *_, ids, _ = read_together([*checks, self.ledger.new_accounts_read(self.now),
                                     Read.one(_DELETE_WORKING, [self.touched], list)])
         appends = [
@@ -302,6 +310,12 @@ class BatchWrite:
                                                   [seq for _, _, seq in self.symbols]])
             if then is not None:
                 then()
+            if commit:
+                # The transaction ends in the same round trip as the writes (an error
+                # among them makes it a rollback); the caller's outermost `atomic()`
+                # then finds the connection idle, and psycopg sends nothing more.
+                with connection.cursor() as cursor:
+                    cursor.execute("COMMIT")
         if self.refused:
             refused, now = self.refused, self.now
             transaction.on_commit(lambda: _show_refusals(refused, now))

@@ -435,7 +435,8 @@ class BatchProcessor:
               localcontext(MONEY_CONTEXT)):
             write.write(checks=[self._fence({partition for _, partition in offsets}),
                                 write.ledger.verify_read()],
-                        then=partial(self._store_offsets, offsets, notify=True))
+                        then=partial(self._store_offsets, offsets, notify=True),
+                        commit=True)
 
     def _isolate(self, events: list[ConsumedEvent], offsets: Offsets,
                  set_aside: PoisonHandler | None) -> None:

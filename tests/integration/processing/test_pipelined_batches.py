@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.db import OperationalError, connection, transaction
+from django.db.backends.postgresql.base import DatabaseWrapper
 
 from apps.orders.events import ORDER_SUBMITTED
 from apps.orders.models import Order
@@ -194,4 +195,36 @@ def test_duplicates_of_written_orders_are_found_by_either_processor(feed: Direct
     assert reasons == {(original["order_id"], "duplicate_order_id"),
                        (reused_key.payload["order_id"], "duplicate_client_order_id")}
     assert balances(buyer)["USDT"][1] == 3 * PER_BATCH * PRICE * LOT * Decimal("1.002")
+    assert_reconciled()
+
+
+@pytest.mark.parametrize("feed", [True], ids=["pipelined"], indirect=True)
+def test_a_pipelined_batch_commits_its_read_and_its_write_with_their_statements(
+    feed: DirectFeed, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The snapshot read and the write each send their `COMMIT` with their statements, so
+    neither waits for the database once more to commit: when Django commits at the end
+    of their `atomic()` blocks, the transaction has already ended."""
+    seller, buyer = trader("seller", BTC="10"), trader("buyer", USDT="1000000")
+    feed.process(orders(seller, "sell"))  # the first batch opens the book (unpipelined)
+    feed.processor.catch_up()
+    found: list[tuple[str, str]] = []  # (thread, transaction status) at Django's commit
+    real_commit = DatabaseWrapper._commit
+
+    def commit(wrapper: Any) -> None:
+        raw = wrapper.connection
+        found.append((threading.current_thread().name,
+                      raw.info.transaction_status.name if raw is not None else "CLOSED"))
+        real_commit(wrapper)
+
+    monkeypatch.setattr(DatabaseWrapper, "_commit", commit)
+    feed.process(orders(buyer, "buy"))
+    feed.processor.catch_up()
+    monkeypatch.undo()
+
+    writer = [status for thread, status in found if thread.startswith("batch-writer")]
+    reader = [status for thread, status in found if not thread.startswith("batch-writer")]
+    assert writer == ["IDLE"], found  # the write: committed with its statements
+    assert reader == ["IDLE"], found  # the snapshot read: ended with its reads
+    assert Order.objects.filter(user_id=buyer, status="SETTLED").count() == PER_BATCH
     assert_reconciled()
