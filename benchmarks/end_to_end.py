@@ -355,11 +355,23 @@ def order_path_split(filled: list[SentPair], fills: FillListener) -> dict[str, l
     return {"  POST -> sealed": sorted(to_seal), "  sealed -> relay": sorted(to_relay)}
 
 
+@dataclass(frozen=True, slots=True)
+class RateResult:
+    """One offered rate's outcome: what was sent, POST -> fill, whether the web role kept
+    up with the offered rate and whether every sent pair's fill arrived without errors
+    (two facts: a slow sender with every fill is not a lost fill)."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    kept_pace: bool
+    every_fill: bool
+
+
 def print_report(pairs: list[SentPair], errors: int, fills: FillListener,
                  cpu: dict[str, float | None], args: argparse.Namespace, target: float
-                 ) -> tuple[float, float, float, bool]:
-    """Print one load's figures; return its (achieved rate, p50 and p99 POST -> fill in
-    ms, every fill arrived)."""
+                 ) -> RateResult:
+    """Print one load's figures and return its outcome."""
     arrivals, last_hop = fills.arrivals, fills.last_hop_ns
     filled = [pair for pair in pairs if pair.taker_order_id in arrivals]
     orders = 2 * len(pairs)
@@ -395,9 +407,9 @@ def print_report(pairs: list[SentPair], errors: int, fills: FillListener,
     if not kept_pace:
         print(f"The web role did NOT sustain the target: {rate:.0f} of {target:g} orders/s "
               f"with {args.workers} web workers; the latencies hold at that rate.")
-    every_fill = not errors and len(filled) == len(pairs) > 0 and kept_pace
-    return (rate, percentile_ms(measures["POST -> fill"], 50),
-            percentile_ms(measures["POST -> fill"], 99), every_fill)
+    return RateResult(rate, percentile_ms(measures["POST -> fill"], 50),
+                      percentile_ms(measures["POST -> fill"], 99), kept_pace,
+                      every_fill=not errors and len(filled) == len(pairs) > 0)
 
 
 def explain_missing(order_ids: list[str]) -> None:
@@ -459,20 +471,25 @@ def print_batches(phases: Phases, *, orders: int) -> None:
 
 SUMMARY_TABLE = (Column("target/s", 9, ".0f"), Column("sent/s", 8, ".0f"),
                  Column("fill p50 ms", 12, ".2f"), Column("fill p99 ms", 12, ".2f"),
-                 Column("all fills", 11))
+                 Column("kept pace", 10), Column("all fills", 10))
 
 
-def print_summary(results: dict[float, tuple[float, float, float, bool]]) -> None:
+def _yes(fact: bool) -> str:
+    return "yes" if fact else "NO"
+
+
+def print_summary(results: dict[float, RateResult]) -> None:
     """POST -> fill at each target rate, and the verdict on the goal's rate."""
     print("\nPOST -> fill by offered rate:")
-    print_table(SUMMARY_TABLE, [[target, rate, p50, p99, "yes" if complete else "NO"]
-                                for target, (rate, p50, p99, complete) in results.items()])
+    print_table(SUMMARY_TABLE, [[target, r.rate, r.p50_ms, r.p99_ms, _yes(r.kept_pace),
+                                 _yes(r.every_fill)] for target, r in results.items()])
     if GOAL_RATE not in results:
         return
-    rate, _, p99, complete = results[GOAL_RATE]
-    met = complete and p99 < GOAL_P99_MS
+    goal = results[GOAL_RATE]
+    met = goal.kept_pace and goal.every_fill and goal.p99_ms < GOAL_P99_MS
     print(f"goal (p99 POST -> fill < {GOAL_P99_MS:g} ms at {GOAL_RATE:g} orders/s, every fill, "
-          f"no errors): {'met' if met else 'NOT met'} (p99 {p99:.1f} ms at {rate:.0f} orders/s).")
+          f"no errors): {'met' if met else 'NOT met'} (p99 {goal.p99_ms:.1f} ms at "
+          f"{goal.rate:.0f} orders/s).")
 
 
 # ------------------------------------------------------------------------------- main
@@ -513,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
             exits.callback(fills.close)
             fills.start()
             wait_ready(stack.web.port, traders, fills)
-            results = {}
+            results: dict[float, RateResult] = {}
             for rate in args.rates:
                 pairs, errors, cpu, phases = run_load(stack, traders, fills, args, rate)
                 results[rate] = print_report(pairs, errors, fills, cpu, args, rate)
