@@ -108,8 +108,7 @@ class BatchWork:
             p for consumed, p in zip(events, payloads, strict=True)
             if consumed.event.type != order_events.ORDER_SUBMITTED]
         days = {consumed.event.occurred_at.date() for consumed in events}
-        reads: list[Read[Any]] = [] if locked else [SNAPSHOT]
-        reads += [
+        reads: list[Read[Any]] = [
             order_selectors.instrument_rules_read(),
             BatchLedger.reading(users, lock=locked),
             selectors.marks_read(),
@@ -123,7 +122,8 @@ class BatchWork:
         ]
         if in_flight is not None:
             reads.append(in_flight[1])
-        values = read_together(reads if locked else [*reads, END_SNAPSHOT])
+        # Unlocked, the reads are one read-only snapshot, committed with them.
+        values = read_together(reads if locked else [SNAPSHOT, *reads, END_SNAPSHOT])
         (instruments, ledger, marks, recorded, stp, elsewhere, stored_risk,
          *written) = values if locked else values[1:-1]
         overlay = in_flight[0] if in_flight is not None and not written[0] else None

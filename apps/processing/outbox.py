@@ -57,8 +57,8 @@ def prune_published(*, keep: timedelta, chunk: int = PRUNE_CHUNK) -> int:
 
 
 # SQL of its own: the ORM built these two queries again at every step (`make bench-e2e`
-# at 500 orders/s: the relay 0.13 -> 0.07 cores, with the leadership no longer asked at
-# every step). The ids go as `bigint[]`: bound as the array type psycopg picks for the
+# at 500 orders/s: the relay 0.13 -> 0.06-0.07 cores, with the leadership no longer asked
+# at every step). The ids go as `bigint[]`: bound as the array type psycopg picks for the
 # values (the smallest integer type that holds them), the UPDATE cost PostgreSQL 0.35-0.37
 # cores instead of 0.26 there (we did not find which plan did it).
 _PENDING = ("SELECT id, topic, key, body FROM processing_outboxevent "

@@ -196,6 +196,10 @@ if UI_ROOT.is_dir():
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_COOKIE_AGE = 30 * 60  # the seed's 30-minute session TTL
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout rather than absolute
+# The admin's messages live in its session: the default storage builds a cookie signer on
+# every request (5 us each, on every API request too), this one touches nothing until a
+# message is added or read.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "/api-auth/login/"
 
 REST_FRAMEWORK = {
