@@ -99,6 +99,13 @@ class Order(models.Model):
     filled_quantity = amount_field(default=0)
     average_fill_price = amount_field(null=True, blank=True)
     reason_code = models.CharField(max_length=40, blank=True)
+    # The last request on the order that the processor refused while the order stayed as
+    # it was (an amend over a limit, a post-only amend that would cross): a client that
+    # does not follow the stream learns it here. Defaults in the database too: the
+    # processor's appends name only the columns they fill.
+    refused_request = models.CharField(max_length=10, blank=True, default="", db_default="")
+    refused_reason = models.CharField(max_length=40, blank=True, default="", db_default="")
+    refused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -39,6 +39,7 @@ __all__ = [
     "FillView",
     "InstrumentRules",
     "OrderView",
+    "Refusal",
     "all_instrument_rules",
     "cached_order",
     "cached_order_key",
@@ -80,6 +81,16 @@ _TIMES = ("expires_at", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """A request on an order (`amend`, `cancel`) that the processor refused while the order
+    stayed as it was: its reason code (as on `order.rejected`) and when."""
+
+    request: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OrderView:
     id: uuid.UUID
     user_id: int
@@ -99,6 +110,7 @@ class OrderView:
     reason_code: str
     created_at: datetime
     updated_at: datetime
+    last_refusal: Refusal | None = None
 
     @property
     def is_working(self) -> bool:
@@ -122,6 +134,10 @@ class OrderView:
             data[name] = Decimal(data[name]) if data[name] is not None else None
         for name in _TIMES:
             data[name] = datetime.fromisoformat(data[name]) if data[name] is not None else None
+        refusal = data.pop("last_refusal", None)
+        if refusal is not None:
+            data["last_refusal"] = Refusal(refusal["request"], refusal["reason"],
+                                           datetime.fromisoformat(refusal["at"]))
         return cls(**data)
 
 
@@ -252,6 +268,8 @@ def order_view(order: Order) -> OrderView:
         filled_quantity=order.filled_quantity,
         average_fill_price=order.average_fill_price, reason_code=order.reason_code,
         created_at=order.created_at, updated_at=order.updated_at,
+        last_refusal=None if not order.refused_request or order.refused_at is None
+        else Refusal(order.refused_request, order.refused_reason, order.refused_at),
     )
 
 

@@ -40,6 +40,7 @@ from apps.orders.selectors import (
     FillView,
     InstrumentRules,
     OrderView,
+    Refusal,
     cached_order_key,
     current_instrument_rules,
     forget_instrument_rules,
@@ -482,6 +483,8 @@ class OrderState:
     average_fill_price: Decimal | None
     reason_code: str
     updated_at: datetime | None
+    refusal: Refusal | None = None  # a request refused in the batch, the order unchanged
+
 
 def record_refused_submission(*, order_id: uuid.UUID, reason_code: str,
                               updated_at: datetime) -> None:
@@ -517,7 +520,8 @@ class SubmittedOrder:
 _ORDER_COLUMNS = ("id", "user_id", "client_order_id", "symbol", "side", "type",
                   "time_in_force", "expires_at", "post_only", "quantity", "price",
                   "stop_price", "status", "filled_quantity", "average_fill_price",
-                  "reason_code", "created_at", "updated_at")
+                  "reason_code", "created_at", "updated_at", "refused_request",
+                  "refused_reason", "refused_at")
 
 
 def record_orders(*, submitted: list[SubmittedOrder], changed: list[OrderState],
@@ -538,7 +542,7 @@ def new_order_appends(*, submitted: list[SubmittedOrder], fills: list[FillView]
              o.time_in_force, o.expires_at, o.post_only, o.state.quantity, o.state.price,
              o.stop_price, o.state.status, o.state.filled_quantity,
              o.state.average_fill_price, o.state.reason_code, o.created_at,
-             o.state.updated_at or o.created_at)
+             o.state.updated_at or o.created_at, *_refusal_values(o.state.refusal))
             for o in submitted]),
         Append("orders_fill", ("id", "order_id", "trade_id", "price", "quantity", "fee",
                                "fee_asset", "liquidity", "created_at"),
@@ -546,19 +550,35 @@ def new_order_appends(*, submitted: list[SubmittedOrder], fills: list[FillView]
                  f.liquidity, f.created_at) for f in fills])]
 
 
+def _refusal_values(refusal: Refusal | None) -> tuple[str, str, datetime | None]:
+    """The `refused_*` columns of an order state: empty when nothing was refused."""
+    return ("", "", None) if refusal is None else (refusal.request, refusal.reason,
+                                                   refusal.at)
+
+
 def record_order_changes(changed: list[OrderState]) -> None:
     """The state of older orders a batch changed, in one `UPDATE … FROM unnest` (sendable
-    with other statements: nothing is read back)."""
+    with other statements: nothing is read back). An order's last refusal stays until
+    another request is refused (a book rebuilt from its rows does not know it)."""
     if changed:
+        refusals = [_refusal_values(o.refusal) for o in changed]
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE orders_order AS o SET status = v.status, quantity = v.quantity, "
                 "price = v.price, filled_quantity = v.filled, average_fill_price = v.average, "
-                "reason_code = v.reason, updated_at = v.updated FROM unnest(%s::uuid[], "
+                "reason_code = v.reason, updated_at = v.updated, "
+                "refused_request = CASE WHEN v.refused = '' THEN o.refused_request "
+                "ELSE v.refused END, refused_reason = CASE WHEN v.refused = '' "
+                "THEN o.refused_reason ELSE v.refused_reason END, refused_at = CASE "
+                "WHEN v.refused = '' THEN o.refused_at ELSE v.refused_at END "
+                "FROM unnest(%s::uuid[], "
                 "%s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], "
-                "%s::text[], %s::timestamptz[]) AS v (id, status, quantity, price, filled, "
-                "average, reason, updated) WHERE o.id = v.id",
+                "%s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::timestamptz[]) "
+                "AS v (id, status, quantity, price, filled, average, reason, updated, "
+                "refused, refused_reason, refused_at) WHERE o.id = v.id",
                 [[o.order_id for o in changed], [o.status for o in changed],
                  [o.quantity for o in changed], [o.price for o in changed],
                  [o.filled_quantity for o in changed], [o.average_fill_price for o in changed],
-                 [o.reason_code for o in changed], [o.updated_at for o in changed]])
+                 [o.reason_code for o in changed], [o.updated_at for o in changed],
+                 [r[0] for r in refusals], [r[1] for r in refusals],
+                 [r[2] for r in refusals]])

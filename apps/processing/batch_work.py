@@ -252,7 +252,7 @@ class BatchWork:
                 quantity=actor.quantity, price=order.client_price,
                 filled_quantity=actor.filled_quantity,
                 average_fill_price=actor.average_fill_price, reason_code=actor.reason_code,
-                updated_at=order.updated_at)
+                updated_at=order.updated_at, refusal=order.refusal)
             terms = self.submitted.get(order_id)
             if terms is None:
                 changed.append(state)

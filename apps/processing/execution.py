@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from apps.orders.selectors import FillView, InstrumentRules, Submission
+from apps.orders.selectors import FillView, InstrumentRules, Refusal, Submission
 from apps.processing import events as executions
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import IllegalTransition, OrderActor
@@ -98,6 +98,7 @@ class LiveOrder:
     taker_fee_rate: Decimal  # change applies to orders that come after it
     actor: OrderActor
     updated_at: datetime | None = None
+    refusal: Refusal | None = None  # the last request on it refused here, for its record
 
     def spec(self, rules: InstrumentRules) -> OrderSpec:
         return OrderSpec(
@@ -445,8 +446,13 @@ class OrderFlow:
     def _refuse(self, payload: dict[str, Any], request: str, reason: str, *,
                 status: OrderStatus | None = None) -> None:
         """A request that cannot apply: said on `executions`, with the order's true status
-        (a cancel that lost the race to a fill reports FILLED); state unchanged."""
+        (a cancel that lost the race to a fill reports FILLED); state unchanged. A live
+        order also keeps the refusal in its record, for clients that do not follow the
+        stream (`GET /api/orders/{id}`: `last_refusal`)."""
         live = self.book.live.get(payload["order_id"])
+        if live is not None and request != "submit":
+            live.refusal = Refusal(request, reason, self.now)
+            self._touch(live)
         status = status or (OrderStatus.REJECTED if request == "submit" else live.actor.status
                             if live else self.work.recorded_status(payload["order_id"])
                             or OrderStatus.CANCELLED)

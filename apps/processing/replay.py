@@ -57,7 +57,8 @@ REPLACED_TABLES = {"risk_risklimit"}
 
 # What must be equal between live and replayed state: (name, query).
 COMPARED = [
-    ("orders", "SELECT id::text, status, filled_quantity::text, reason_code FROM orders_order"),
+    ("orders", "SELECT id::text, status, filled_quantity::text, reason_code, refused_request, "
+               "refused_reason FROM orders_order"),
     ("fills", "SELECT id::text, order_id::text, price::text, quantity::text, fee::text "
               "FROM orders_fill"),
     ("balances", "SELECT kind, coalesce(user_id, 0), asset, available::text, reserved::text "

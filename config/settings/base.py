@@ -246,6 +246,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # An order's `last_refusal.request` (named by its field alone it would be `RequestEnum`).
+    "ENUM_NAME_OVERRIDES": {"RefusedRequestEnum": ["amend", "cancel"]},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oms.api.schema.add_error_responses",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from psycopg.adapt import PyFormat, Transformer
 from apps.orders import events as order_events
 from apps.orders.api.serializers import OrderSerializer, PlaceOrderSerializer
 from apps.orders.models import Order
-from apps.orders.selectors import OrderView
+from apps.orders.selectors import OrderView, Refusal
 from apps.processing import events as executions
 from apps.processing.domain.lifecycle import OrderActor
 from apps.processing.domain.orders import OrderSpec
@@ -125,3 +126,5 @@ def test_order_entry_turns_text_into_members_and_shows_text() -> None:
     cached = OrderView.from_json(view.to_json())
     assert cached == view
     assert cached.status is OrderStatus.PARTIALLY_FILLED
+    refused = replace(view, last_refusal=Refusal("amend", "order_size", now))
+    assert OrderView.from_json(refused.to_json()) == refused

@@ -41,6 +41,8 @@ def represent(order: OrderView) -> dict[str, Any]:
         "reason_code": order.reason_code,
         "created_at": _moment(order.created_at),
         "updated_at": _moment(order.updated_at),
+        "last_refusal": None if (refusal := order.last_refusal) is None else {
+            "request": refusal.request, "reason": refusal.reason, "at": _moment(refusal.at)},
     }
 
 

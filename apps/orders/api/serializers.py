@@ -120,6 +120,14 @@ class CancelAllSerializer(StrictSerializer):
     symbol = TextField(max_length=25, required=False)
 
 
+class RefusalSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The last request on an order that the processor refused, the order unchanged."""
+
+    request = serializers.ChoiceField(choices=["amend", "cancel"])
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
 class OrderSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """An order as the API shows it (from the database or the entry cache)."""
 
@@ -140,6 +148,7 @@ class OrderSerializer(serializers.Serializer):  # type: ignore[type-arg]
     reason_code = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    last_refusal = RefusalSerializer(allow_null=True)
 
 
 class FillSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -858,6 +858,7 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            last_refusal: components["schemas"]["Refusal"] | null;
         };
         OrderBook: {
             symbol: string;
@@ -1005,6 +1006,19 @@ export interface components {
             /** Format: decimal */
             high: string;
         };
+        /** @description The last request on an order that the processor refused, the order unchanged. */
+        Refusal: {
+            request: components["schemas"]["RefusedRequestEnum"];
+            reason: string;
+            /** Format: date-time */
+            at: string;
+        };
+        /**
+         * @description * `amend` - amend
+         *     * `cancel` - cancel
+         * @enum {string}
+         */
+        RefusedRequestEnum: "amend" | "cancel";
         RiskEvent: {
             id: number;
             /** Format: date-time */

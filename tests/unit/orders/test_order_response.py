@@ -16,7 +16,7 @@ from rest_framework.renderers import JSONRenderer
 
 from apps.orders.api.order_response import represent
 from apps.orders.api.serializers import OrderSerializer
-from apps.orders.selectors import OrderView
+from apps.orders.selectors import OrderView, Refusal
 from oms.terms import OrderStatus, OrderType, Side, TimeInForce
 
 # Entry's amounts (18 places at most, within NUMERIC(38, 18)), and others: more places than
@@ -48,7 +48,10 @@ ORDERS = st.builds(
     expires_at=st.none() | MOMENTS, status=st.sampled_from(OrderStatus),
     filled_quantity=AMOUNTS, average_fill_price=st.none() | AMOUNTS,
     reason_code=st.sampled_from(["", "post_only_would_take", "risk:max_order_notional"]),
-    created_at=MOMENTS, updated_at=MOMENTS)
+    created_at=MOMENTS, updated_at=MOMENTS,
+    last_refusal=st.none() | st.builds(
+        Refusal, request=st.sampled_from(["amend", "cancel"]),
+        reason=st.sampled_from(["order_size", "post_only_would_take"]), at=MOMENTS))
 
 
 def typed(data: dict[str, Any]) -> list[tuple[str, Any, type]]:
@@ -81,4 +84,5 @@ def test_an_accepted_order_reads_as_entry_writes_it() -> None:
         "expires_at": None, "status": "NEW", "filled_quantity": "0",
         "average_fill_price": None, "reason_code": "",
         "created_at": "2030-01-02T03:04:05.000006Z", "updated_at": "2030-01-02T03:04:05.000006Z",
+        "last_refusal": None,
     }
