@@ -204,8 +204,9 @@ class OmsBase:
         error_code = str(first.get("code") or "")
         message = x.id + " " + (body or reason)
         exception = EXACT_ERRORS.get(error_code)
-        if exception is None and code == 400 and "/api/orders" in url and method == "POST":
-            exception = errors.InvalidOrder  # a refused order: its terms broke a rule
+        if exception is None and code == 400 and "/api/orders" in url \
+                and method in ("POST", "PATCH"):
+            exception = errors.InvalidOrder  # a refused order or amend: a rule broken
         if exception is None:
             exception = BY_STATUS.get(code, errors.ExchangeError)
         raise exception(message)
@@ -333,6 +334,19 @@ class OmsBase:
         return x.safe_balance(result)
 
     # --- orders ----------------------------------------------------------------------------
+
+    @staticmethod
+    def amended(order: dict[str, Any], request: dict[str, Any]) -> bool:
+        """Whether the order has the terms an amend asked for (`quantity`, `price`)."""
+        return all(Precise.string_eq(order.get(term), request[term])
+                   for term in ("quantity", "price") if term in request)
+
+    def refusal_error(self, refusal: dict[str, Any]) -> Exception:
+        """The exception of a request the venue refused (an order's `last_refusal`)."""
+        reason = str(refusal.get("reason") or "")
+        exception = EXACT_ERRORS.get(reason, errors.InvalidOrder)
+        x: Any = self
+        return exception(f"{x.id} {refusal.get('request')} refused: {reason}")
 
     def parse_order(self, order: dict[str, Any], market: Any = None) -> Any:
         x: Any = self

@@ -114,7 +114,27 @@ class oms(OmsBase, ImplicitAPI, Exchange):
         if price is not None:
             request["price"] = self.price_to_precision(symbol, price)
         response = self.private_patch_orders_id(self.extend(request, params or {}))
+        response = self.until_amended(response, request)
         return self.parse_order(response)
+
+    def until_amended(self, order: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        """The order once the venue has applied the amend, or the refusal raised as its
+        exception (`InsufficientFunds`, `InvalidOrder`, ...). `PATCH /api/orders/{id}`
+        answers 202 with the order as it stands; the processor then decides the new terms
+        and, refusing them, leaves the order as it was with the refusal in its
+        `last_refusal`. So the order is read until its terms are the requested ones, it is
+        closed, or a refusal other than the one it had appears, for at most
+        `options["createOrderWait"]` ms; then it is returned as last read."""
+        refused_before = order.get("last_refusal")
+        deadline = self.milliseconds() + self.safe_integer(self.options, "createOrderWait", 0)
+        while not self.amended(order, request) and order["status"] not in CLOSED_STATUSES \
+                and self.milliseconds() < deadline:
+            self.sleep(self.safe_integer(self.options, "createOrderPoll", 50))
+            order = self.private_get_orders_id({"id": order["id"]})
+            refusal = order.get("last_refusal")
+            if refusal is not None and refusal != refused_before:
+                raise self.refusal_error(refusal)
+        return order
 
     def cancel_order(self, id: str, symbol: str | None = None,
                      params: dict[str, Any] | None = None) -> Any:

@@ -11,7 +11,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 AWAITED = re.compile(
     r"self\.((?:public|private|health)_\w+|load_markets|fetch_ticker|fetch_order|"
-    r"fetch_orders_with|until_decided|sleep)\(")
+    r"fetch_orders_with|until_decided|until_amended|sleep)\(")
 
 
 def asynchronous(source: str) -> str:

@@ -41,6 +41,7 @@ import ccxt
 import ccxt.async_support
 import oms_ccxt
 import oms_ccxt.async_support
+from ccxt.base import errors
 from ccxt.base.decimal_to_precision import (
     DECIMAL_PLACES,
     NO_PADDING,
@@ -265,10 +266,23 @@ class Runner:
             order = await self.call(ex.create_order(symbol, "limit", "buy", amount, price,
                                                     {"clientOrderId": f"edit-{now()}"}))
             await self.until_status(order["id"], "open", accepted=True)
+            lower = float(ex.price_to_precision(symbol, price * 0.99))
             edited = await self.call(ex.edit_order(order["id"], symbol, "limit", "buy",
-                                                   amount, float(ex.price_to_precision(
-                                                       symbol, price * 0.99))))
+                                                   amount, lower))
             test_order(ex, {}, method, edited, symbol, now())
+            # As a venue that decides an edit before answering: the order as amended...
+            assert edited["price"] == lower, edited
+            # ...or the refusal raised, the order left as it was. A million times the
+            # amount is more than the account's funds or the instrument allows.
+            try:
+                await self.call(ex.edit_order(order["id"], symbol, "limit", "buy",
+                                              amount * 1_000_000, lower))
+            except (errors.InsufficientFunds, errors.InvalidOrder):
+                pass
+            else:
+                raise AssertionError("an edit beyond the account's funds was not refused")
+            unchanged = await self.call(ex.fetch_order(order["id"], symbol))
+            assert (unchanged["amount"], unchanged["price"]) == (amount, lower), unchanged
 
         async def order_trades() -> None:
             # An order that crosses the book (immediate or cancel), so it has fills.
