@@ -247,7 +247,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # An order's `last_refusal.request` (named by its field alone it would be `RequestEnum`).
-    "ENUM_NAME_OVERRIDES": {"RefusedRequestEnum": ["amend", "cancel"]},
+    "ENUM_NAME_OVERRIDES": {"RefusedRequestEnum": "apps.orders.api.serializers.REFUSED_REQUESTS"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oms.api.schema.add_error_responses",

@@ -120,10 +120,15 @@ class CancelAllSerializer(StrictSerializer):
     symbol = TextField(max_length=25, required=False)
 
 
+# The requests on an order the processor may refuse with the order unchanged (its API
+# schema enum is named in settings, `SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]`).
+REFUSED_REQUESTS = ["amend", "cancel"]
+
+
 class RefusalSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """The last request on an order that the processor refused, the order unchanged."""
 
-    request = serializers.ChoiceField(choices=["amend", "cancel"])
+    request = serializers.ChoiceField(choices=REFUSED_REQUESTS)
     reason = serializers.CharField()
     at = serializers.DateTimeField()
 
