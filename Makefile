@@ -54,7 +54,8 @@ bench-ingest: venv
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[bench-servers]"
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.ingest
 
-## bench-processor: the order processor's throughput (batch sizes 100, 500), beside a bare consumer.
+## bench-processor: the order processor's throughput (batches of 500 and 2,000) and replay,
+## beside a bare consumer and a minimal exactly-once COPY consumer.
 bench-processor: venv
 	$(PY) -m oms.launcher run --throwaway -- $(PY) -m benchmarks.processor
 
