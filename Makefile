@@ -1,12 +1,14 @@
 # The two commands: `make up` runs the whole system, `make test` tests it.
 # Both work on a fresh clone with only Python 3.11 (and Node for the UI).
 
-# The interpreter of the virtualenvs: the distribution's python3.11 where there is one.
+# The application's interpreter (.venv): the distribution's python3.11 where there is one.
 # Debian's is built with profile-guided and link-time optimisation and linked statically,
 # as the production image's (python:3.11-slim) is; pyenv's default build is neither, and
 # runs the processor's order flow 10-15 % and a plain Python loop 25 % slower (README,
-# "Numbers"). Any other python3.11 otherwise; `make PYTHON=...` chooses.
-PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) $(shell command -v python3.11 || command -v python3))
+# "Design notes"). The tools' virtualenvs (deploy checks, the ccxt client) take any
+# python3.11: Debian's is 3.11.2, and checkov's dependencies ask for 3.11.5 or later.
+TOOLS_PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) $(TOOLS_PYTHON))
 VENV := .venv
 PY := $(VENV)/bin/python
 PORTS := 8000 8001 9101 9102 9103 9105 9106 9107 9108 9109
@@ -84,7 +86,7 @@ deploy-check: $(DEPLOY_VENV)/.installed
 	$(DEPLOY_VENV)/bin/python deploy/check.py
 
 $(DEPLOY_VENV)/.installed: deploy/requirements.txt deploy/requirements.lock
-	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(TOOLS_PYTHON) -m venv $(DEPLOY_VENV)
 	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -c deploy/requirements.lock -r deploy/requirements.txt
 	touch $@
 
@@ -96,7 +98,7 @@ CCXT_VENV := .ccxt-venv
 ccxt-venv: $(CCXT_VENV)/.installed
 
 $(CCXT_VENV)/.installed: clients/ccxt/requirements.lock clients/ccxt/pyproject.toml
-	$(PYTHON) -m venv $(CCXT_VENV)
+	$(TOOLS_PYTHON) -m venv $(CCXT_VENV)
 	$(CCXT_VENV)/bin/pip install --quiet --disable-pip-version-check -r clients/ccxt/requirements.lock
 	$(CCXT_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e clients/ccxt
 	touch $@
