@@ -556,6 +556,15 @@ def _refusal_values(refusal: Refusal | None) -> tuple[str, str, datetime | None]
                                                    refusal.at)
 
 
+def record_refusal(*, order_id: uuid.UUID, refusal: Refusal) -> None:
+    """A request on a recorded order refused outside a batch's flow (one the processor
+    set aside as unprocessable): the order's record says so, as it does for a refusal the
+    flow decided, so a client that polls the order learns it too. Nothing else changes."""
+    Order.objects.filter(id=order_id).update(
+        refused_request=refusal.request, refused_reason=refusal.reason,
+        refused_at=refusal.at, updated_at=refusal.at)
+
+
 def record_order_changes(changed: list[OrderState]) -> None:
     """The state of older orders a batch changed, in one `UPDATE … FROM unnest` (sendable
     with other statements: nothing is read back). An order's last refusal stays until

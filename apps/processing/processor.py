@@ -521,6 +521,8 @@ class BatchProcessor:
             self._check_fence({consumed.partition})
             if request == "submit":
                 _record_rejected_submission(consumed)
+            else:
+                _record_set_aside_refusal(consumed, request, at=event.occurred_at)
             OutboxEvent.objects.create(event_id=event.event_id, topic=EXECUTIONS, key=symbol,
                                        body=event.to_json())
             self._store_offsets(offsets, notify=True)
@@ -595,6 +597,19 @@ def _record_rejected_submission(consumed: ConsumedEvent) -> None:
     except (DatabaseError, ArithmeticError, ValueError):
         logger.warning("set-aside order %s cannot be recorded; its rejection is on %s only",
                        payload["order_id"], EXECUTIONS)
+
+
+def _record_set_aside_refusal(consumed: ConsumedEvent, request: str, *, at: datetime) -> None:
+    """Note a set-aside amend or cancel in its order's record (`last_refusal`), in a
+    savepoint: an order id that cannot be stored at all leaves only the event."""
+    try:
+        with transaction.atomic():
+            orders.record_refusal(
+                order_id=uuid.UUID(str(consumed.event.payload["order_id"])),
+                refusal=order_selectors.Refusal(request=request, reason="unprocessable", at=at))
+    except (DatabaseError, ValueError):
+        logger.warning("set-aside %s of order %s cannot be noted on it; its rejection is on "
+                       "%s only", request, consumed.event.payload["order_id"], EXECUTIONS)
 
 
 def _close_connection() -> None:

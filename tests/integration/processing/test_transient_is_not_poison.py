@@ -13,10 +13,13 @@ from typing import Any
 import pytest
 import redis
 
+from apps.orders.events import ORDER_AMEND_REQUESTED
 from apps.orders.models import Order
 from apps.processing import events as executions
+from apps.processing.execution import OrderFlow
 from apps.processing.models import OutboxEvent, PartitionOwnership
 from apps.processing.processor import TRANSIENT_ERRORS
+from oms.events import new_event
 from oms.kafka.topics import ORDERS
 from oms.launcher.process import free_port
 from tests.integration.conftest import trader
@@ -85,4 +88,37 @@ def test_a_poison_event_is_set_aside_with_its_rejection_and_its_batch_applies(
     assert Order.objects.filter(user_id__in=[buyer, seller], status="SETTLED").count() == 2
     assert Order.objects.filter(quantity=Decimal("0.1")).count() == 2
     assert stored_offset(feed) == 3
+    assert_reconciled()
+
+
+def test_an_amend_set_aside_is_noted_in_its_orders_record(
+    btc: None, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An amend the processor cannot apply (here a fault injected into the flow for it) is
+    set aside; its client learns it on `executions` and in the order's `last_refusal`,
+    and the order is otherwise as it was."""
+    feed = DirectFeed()
+    buyer = trader("buyer", USDT="100000")
+    bid_id = uuid.uuid4()
+    feed.process([submission(buyer, "buy", "0.1", "40000", symbol=SYMBOL, order_id=bid_id)])
+    before = Order.objects.get(id=bid_id)
+    assert (before.status, before.refused_request) == ("ACCEPTED", "")
+
+    def faulty_amend(self: OrderFlow, payload: dict[str, Any]) -> None:
+        raise ValueError("a fault of this amend's own")
+
+    monkeypatch.setattr(OrderFlow, "amend", faulty_amend)
+    amend = new_event(ORDER_AMEND_REQUESTED, {
+        "order_id": str(bid_id), "user_id": buyer, "symbol": SYMBOL, "requested_by": buyer,
+        "price": "41000", "quantity": None})
+    feed.process([amend])
+    assert [consumed.event.event_id for consumed, _ in feed.set_aside] == [amend.event_id]
+    [rejected] = outbox_of(executions.ORDER_REJECTED)
+    assert (rejected.payload["request"], rejected.payload["reason"]) == ("amend", "unprocessable")
+    after = Order.objects.get(id=bid_id)
+    assert (after.refused_request, after.refused_reason) == ("amend", "unprocessable")
+    assert after.refused_at == rejected.occurred_at
+    assert (after.status, after.price, after.quantity) == (before.status, before.price,
+                                                           before.quantity)
+    assert stored_offset(feed) == 2
     assert_reconciled()
