@@ -10,8 +10,9 @@ minus withdrawals: that is what reconciliation checks. A user account has two bu
 The unique text columns the processor appends to in bulk (a transaction's `reference`, an
 outbox event's `event_id`) are unique through `Meta.constraints`, not `unique=True`: on
 PostgreSQL Django gives a unique varchar a second index for `LIKE` patterns, which nothing
-here queries and every appended row paid for (a quarter of the `COPY` time of those two
-tables, README "Numbers")."""
+here queries and every appended row paid for (about a quarter of the `COPY` time of those
+two tables, README "Numbers"; migration 0010 renames the constraints that exist, so that
+no index is built again)."""
 
 from __future__ import annotations
 
