@@ -201,6 +201,15 @@ test("an order amended inline from its row changes price and quantity", async ()
   await expect(openOrders().first().locator("td").nth(3)).toHaveText("31000");
   await expect(openOrders().first().locator("td").nth(4)).toHaveText("0.02");
   await expect(cell("Balances", 'data-asset="USDT"', 2)).toHaveText("620.62");
+
+  // An amend the form lets through and the processor refuses: the row says so, unchanged.
+  await openOrders().first().getByRole("button", { name: "Amend" }).click();
+  await page.getByLabel("New quantity").fill("1000");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(openOrders().first().getByRole("note"))
+    .toHaveText(/^Amend refused at \d\d:\d\d:\d\d: .+ \((insufficient_funds|order_size)\)$/);
+  await expect(openOrders().first().locator("td").nth(4)).toHaveText("0.02");
+  await expect(cell("Balances", 'data-asset="USDT"', 2)).toHaveText("620.62");
 });
 
 test("cancel all empties the open orders; the history keeps them with status and reason", async () => {

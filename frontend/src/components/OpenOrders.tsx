@@ -1,5 +1,6 @@
 import { useState } from "react";
 import type { AmendOrderRequest, FieldError, Instrument, Order } from "../domain/types";
+import { refusalNote } from "../domain/refusal";
 import { type OrderDraft, validateOrder } from "../domain/validation";
 import { ApiError } from "../services/api";
 import { errorsOf, FieldErrors } from "./FieldError";
@@ -72,6 +73,17 @@ function AmendRow({ order, rules, onAmend, onDone }: {
   );
 }
 
+/** The order's status, and the last request on it that the processor refused, if any. */
+function StatusCell({ order }: { order: Order }) {
+  const note = refusalNote(order);
+  return (
+    <td>
+      {order.status}
+      {note && <span className="refusal" role="note">{note}</span>}
+    </td>
+  );
+}
+
 export function OpenOrders({ orders, instruments, onCancel, onAmend, onCancelAll }: Props) {
   const [amending, setAmending] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -119,7 +131,7 @@ export function OpenOrders({ orders, instruments, onCancel, onAmend, onCancelAll
                 <td className="num">{order.price ?? "market"}</td>
                 <td className="num">{order.quantity}</td>
                 <td className="num">{order.filled_quantity}</td>
-                <td>{order.status}</td>
+                <StatusCell order={order} />
                 <td className="actions">
                   <button type="button" disabled={order.status === "NEW"} onClick={() => setAmending(order.id)}>Amend</button>
                   <button type="button" disabled={order.status === "NEW"} onClick={() => cancel(order.id)}>Cancel</button>

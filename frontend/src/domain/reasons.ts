@@ -35,6 +35,7 @@ const REASONS: Record<string, string> = {
   duplicate_client_order_id: "Client order id already used",
   not_authenticated: "Log in again",
   network: "The server cannot be reached",
+  unprocessable: "The request could not be processed",
 };
 
 /** Plain words for `code`, or null when there are none (the API's message then suffices). */
