@@ -17,8 +17,16 @@ PORTS := 8000 8001 9101 9102 9103 9105 9106 9107 9108 9109
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+# The interpreter .venv was made with, as a file name: another PYTHON (or a .venv made
+# before the choice above) makes it again from scratch, once.
+VENV_INTERPRETER := $(VENV)/.made-with$(subst /,_,$(PYTHON))
+
+$(VENV_INTERPRETER):
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
+	touch $@
+
+$(VENV)/.installed: pyproject.toml requirements.lock $(VENV_INTERPRETER)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	touch $@
 
