@@ -558,9 +558,11 @@ def _refusal_values(refusal: Refusal | None) -> tuple[str, str, datetime | None]
 
 def record_refusal(*, order_id: uuid.UUID, refusal: Refusal) -> None:
     """A request on a recorded order refused outside a batch's flow (one the processor
-    set aside as unprocessable): the order's record says so, as it does for a refusal the
-    flow decided, so a client that polls the order learns it too. Nothing else changes."""
-    Order.objects.filter(id=order_id).update(
+    set aside as unprocessable): the record of a working order says so, as it does for a
+    refusal the flow decided, so a client that polls the order learns it too. Nothing else
+    changes; a final order's record is left as it is, as the flow leaves it (its status
+    already says that nothing more can be done to it)."""
+    Order.objects.filter(id=order_id, status__in=WORKING_STATUSES).update(
         refused_request=refusal.request, refused_reason=refusal.reason,
         refused_at=refusal.at, updated_at=refusal.at)
 

@@ -77,6 +77,9 @@ logger = logging.getLogger(__name__)
 
 PROCESSOR_GROUP = "order-processor-group"
 OUTBOX_CHANNEL = "oms_outbox"
+# The reason code of an event set aside for an operator, on its `order.rejected` and in
+# its order's record.
+UNPROCESSABLE = "unprocessable"
 # A dependency that failed: the batch is consumed again, never set aside.
 # (A constraint or data error of the database is an event's own fault, not transient.)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -502,12 +505,11 @@ class BatchProcessor:
                    order_events.ORDER_CANCEL_REQUESTED: "cancel"}.get(consumed.event.type,
                                                                        "amend")
         order_id, symbol = str(payload["order_id"]), str(payload["symbol"])
-        book = self.books.get(symbol)
-        live = book.live.get(order_id) if book else None
-        status = live.actor.status if live else OrderStatus.REJECTED
+        status = (OrderStatus.REJECTED if request == "submit"
+                  else self._status_of_refused(order_id, symbol))
         event = new_event(executions.ORDER_REJECTED, {
             "order_id": order_id, "user_id": int(payload["user_id"]), "symbol": symbol,
-            "request": request, "reason": "unprocessable", "status": status,
+            "request": request, "reason": UNPROCESSABLE, "status": status,
             "message": f"the {request} request could not be processed ({reason}) and was "
                        "set aside for an operator"},
             event_id=stable_key(consumed.event.event_id, "set-aside"),
@@ -527,6 +529,21 @@ class BatchProcessor:
                                        body=event.to_json())
             self._store_offsets(offsets, notify=True)
         self._advance(offsets)
+
+    def _status_of_refused(self, order_id: str, symbol: str) -> OrderStatus:
+        """The state an order keeps when its amend or cancel is set aside: its book's, or
+        its record's once it is final (REJECTED for an id nothing knows)."""
+        book = self.books.get(symbol)
+        live = book.live.get(order_id) if book else None
+        if live is not None:
+            return live.actor.status
+        try:
+            recorded = order_selectors.recorded_orders(order_ids=[uuid.UUID(order_id)],
+                                                       client_order_ids=[])
+        except ValueError:
+            return OrderStatus.REJECTED
+        found = next(iter(recorded.by_id.values()), None)
+        return found.status if found is not None else OrderStatus.REJECTED
 
     def _check_fence(self, partitions: set[int]) -> None:
         self._fence(partitions).run()
@@ -585,7 +602,7 @@ def _record_rejected_submission(consumed: ConsumedEvent) -> None:
                     quantity=Decimal(str(payload["quantity"])),
                     price=None if payload["price"] is None else Decimal(str(payload["price"])),
                     filled_quantity=Decimal(0), average_fill_price=None,
-                    reason_code="unprocessable", updated_at=submitted_at),
+                    reason_code=UNPROCESSABLE, updated_at=submitted_at),
                 user_id=int(payload["user_id"]), client_order_id=str(payload["client_order_id"]),
                 symbol=str(payload["symbol"]), side=Side(payload["side"]),
                 order_type=OrderType(payload["type"]),
@@ -606,7 +623,7 @@ def _record_set_aside_refusal(consumed: ConsumedEvent, request: str, *, at: date
         with transaction.atomic():
             orders.record_refusal(
                 order_id=uuid.UUID(str(consumed.event.payload["order_id"])),
-                refusal=order_selectors.Refusal(request=request, reason="unprocessable", at=at))
+                refusal=order_selectors.Refusal(request=request, reason=UNPROCESSABLE, at=at))
     except (DatabaseError, ValueError):
         logger.warning("set-aside %s of order %s cannot be noted on it; its rejection is on "
                        "%s only", request, consumed.event.payload["order_id"], EXECUTIONS)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import redis
 
-from apps.orders.events import ORDER_AMEND_REQUESTED
+from apps.orders.events import ORDER_AMEND_REQUESTED, ORDER_CANCEL_REQUESTED
 from apps.orders.models import Order
 from apps.processing import events as executions
 from apps.processing.execution import OrderFlow
@@ -121,4 +121,36 @@ def test_an_amend_set_aside_is_noted_in_its_orders_record(
     assert (after.status, after.price, after.quantity) == (before.status, before.price,
                                                            before.quantity)
     assert stored_offset(feed) == 2
+    assert_reconciled()
+
+
+def test_an_amend_set_aside_leaves_a_final_orders_record_as_it_is(
+    btc: None, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A set-aside amend of an order that is already final is refused on `executions`,
+    but the order's record is left as the flow leaves a final one: its status says it."""
+    feed = DirectFeed()
+    buyer = trader("buyer", USDT="100000")
+    bid_id = uuid.uuid4()
+    feed.process([submission(buyer, "buy", "0.1", "40000", symbol=SYMBOL, order_id=bid_id)])
+    feed.process([new_event(ORDER_CANCEL_REQUESTED, {
+        "order_id": str(bid_id), "user_id": buyer, "symbol": SYMBOL, "requested_by": buyer,
+        "reason": "user"})])
+    cancelled = Order.objects.get(id=bid_id)
+    assert cancelled.status == "CANCELLED"
+
+    def faulty_amend(self: OrderFlow, payload: dict[str, Any]) -> None:
+        raise ValueError("a fault of this amend's own")
+
+    monkeypatch.setattr(OrderFlow, "amend", faulty_amend)
+    amend = new_event(ORDER_AMEND_REQUESTED, {
+        "order_id": str(bid_id), "user_id": buyer, "symbol": SYMBOL, "requested_by": buyer,
+        "price": "41000", "quantity": None})
+    feed.process([amend])
+    assert [consumed.event.event_id for consumed, _ in feed.set_aside] == [amend.event_id]
+    [rejected] = outbox_of(executions.ORDER_REJECTED)
+    assert (rejected.payload["request"], rejected.payload["status"]) == ("amend", "CANCELLED")
+    after = Order.objects.get(id=bid_id)
+    assert (after.status, after.refused_request, after.updated_at) == (
+        "CANCELLED", "", cancelled.updated_at)
     assert_reconciled()
