@@ -30,6 +30,7 @@ from apps.orders.selectors import InstrumentRules, all_instrument_rules
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, for_amend
 from apps.risk.domain.margin import MarginRate, MarginTerms
+from apps.risk.domain.notionals import MinuteNotionals
 from apps.risk.domain.positions import PositionChange, apply_fill
 from apps.risk.models import (
     InstrumentMargin,
@@ -240,7 +241,7 @@ class RiskBatch:
                              maintenance=Decimal(settings.RISK_MAINTENANCE_MARGIN))
         self._default_rate = default
         self._rates = configuration.rates
-        self._notionals: dict[str, dict[str, Decimal]] = defaultdict(dict)  # key: by order
+        self._notionals: dict[str, MinuteNotionals] = defaultdict(MinuteNotionals)  # by key
         self._reference, self._velocity = self._from_redis(
             claims, symbols={rules.symbol for rules in self._instruments})
         self._refused: list[VelocityClaim] = []
@@ -309,7 +310,8 @@ class RiskBatch:
             return prices, {}
         answer, *found = answers
         for key, values in zip(read, found, strict=True):
-            self._notionals[key] = {k.decode(): Decimal(v.decode()) for k, v in values.items()}
+            self._notionals[key] = MinuteNotionals.of(
+                {k.decode(): Decimal(v.decode()) for k, v in values.items()})
         sizes = [int(size) for size in answer.split()]
         return prices, {claim.order_id: (sizes[2 * i], sizes[2 * i + 1])
                         for i, claim in enumerate(claims)}
@@ -353,8 +355,8 @@ class RiskBatch:
         seconds, minutes = self._velocity.get(order_id, (0, 0))
         notional = ZERO
         if with_notional:
-            others = self._notionals.get(self._keys(user_id, now)[2], {})
-            notional = sum((v for k, v in others.items() if k != order_id), ZERO)
+            minute = self._notionals.get(self._keys(user_id, now)[2])
+            notional = ZERO if minute is None else minute.besides(order_id)
         return Velocity(orders_this_second=seconds, orders_this_minute=minutes,
                         notional_this_minute=notional)
 
@@ -413,7 +415,7 @@ class RiskBatch:
             return decision
         if decision.accepted and full.notional is not None:
             notional_key = self._keys(user_id, now)[2]
-            self._notionals[notional_key][order_id] = full.notional
+            self._notionals[notional_key].record(order_id, full.notional)
             self._accepted_notionals.append((notional_key, order_id, full.notional))
         elif not decision.accepted and amending is None:
             self._refused.append(VelocityClaim(user_id=user_id, order_id=order_id, now=now))
