@@ -68,6 +68,7 @@ from benchmarks.harness import (
     create_trader,
     format_cpu,
     free_port,
+    manage,
     postgres_cpu_seconds,
     prepare_venue,
     print_table,
@@ -87,6 +88,7 @@ TRADER_FUNDS = {"BTC": "100000000", "USDT": "1000000000000"}
 GOAL_RATE = 5000.0
 POLL_SECONDS = 0.02
 STALL_SECONDS = 60.0  # start-up and group join included
+HIGH_NOTIONAL_LIMIT = 10 ** 15  # `--notional-limit`: never reached by a run
 BARE_POLL_SIZE = 500
 
 
@@ -159,6 +161,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
                         help="skip `manage.py replay` of the topic after the runs")
     parser.add_argument("--mid", default="50000", help="mid price of the order stream")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--notional-limit", action="store_true",
+                        help="give the venue a notional-per-minute limit too high to refuse "
+                             "anything, so the runs pay for keeping the minutes' notionals")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a run may take before it is abandoned (default: no "
                              f"limit; a run is abandoned after {STALL_SECONDS:.0f} s without "
@@ -471,6 +476,8 @@ def replay_everything() -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     prepare_venue()
+    if args.notional_limit:
+        manage("set_limits", f"max_notional_per_minute={HIGH_NOTIONAL_LIMIT}")
     for name in (SELLER, BUYER):
         create_trader(name, TRADER_FUNDS, f"bench-processor-{name}")
     setup_django()

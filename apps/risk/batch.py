@@ -30,7 +30,7 @@ from apps.orders.selectors import InstrumentRules, all_instrument_rules
 from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, for_amend
 from apps.risk.domain.margin import MarginRate, MarginTerms
-from apps.risk.domain.notionals import MinuteNotionals
+from apps.risk.domain.notionals import LIMBS, MinuteNotionals, from_limbs, to_limbs
 from apps.risk.domain.positions import PositionChange, apply_fill
 from apps.risk.models import (
     InstrumentMargin,
@@ -78,17 +78,35 @@ end
 return table.concat(sizes, ' ')
 """
 
-# KEYS: minutes' notional hashes. ARGV: their lifetime, then per key its accepted orders
-# as `order=notional` pairs separated by spaces (one string per key, as above).
+# KEYS: minutes' notional hashes (per order its notional's limbs, and the total's limbs
+# in the fields `#0` to `#5`: see `domain.notionals`). ARGV: their lifetime, then per key
+# its orders as `order=limbs` pairs separated by spaces (one string per key, as above);
+# `order=0` takes an order's notional back (refused when its batch was applied again).
+# An order recorded again replaces its notional in the total.
 _NOTIONALS = """
+local function add(key, limbs, sign)
+  local j = 0
+  for limb in string.gmatch(limbs, '[^,]+') do
+    if limb ~= '0' then redis.call('HINCRBY', key, '#' .. j, sign * tonumber(limb)) end
+    j = j + 1
+  end
+end
 for i = 1, #KEYS do
-  for order, notional in string.gmatch(ARGV[i + 1], '(%S+)=(%S+)') do
-    redis.call('HSET', KEYS[i], order, notional)
+  for order, limbs in string.gmatch(ARGV[i + 1], '(%S+)=(%S+)') do
+    local old = redis.call('HGET', KEYS[i], order)
+    if old then add(KEYS[i], old, -1) end
+    if limbs == '0' then
+      redis.call('HDEL', KEYS[i], order)
+    else
+      redis.call('HSET', KEYS[i], order, limbs)
+      add(KEYS[i], limbs, 1)
+    end
   end
   redis.call('EXPIRE', KEYS[i], ARGV[1])
 end
 return #KEYS
 """
+_TOTAL_FIELDS = tuple(f"#{j}" for j in range(LIMBS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +127,7 @@ def _velocity_keys(prefix: str, user_id: int, second: int) -> tuple[str, str, st
     seconds)."""
     base = f"{prefix}velocity:{user_id}"
     minute = second // 60
-    return f"{base}:s:{second}", f"{base}:m:{minute}", f"{base}:n:{minute}"
+    return f"{base}:s:{second}", f"{base}:m:{minute}", f"{base}:notional:{minute}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,9 +288,9 @@ class RiskBatch:
         """In one round trip: the feeds' reference prices of `symbols`, and each claim put
         in its windows with the counts before it (a script, in order; nothing is counted
         when not counting); the minute's notionals are read once per account and minute,
-        when counting only for accounts with a notional limit (reading grows with the
-        account's orders of the minute, counting does not). Returns the prices, and per
-        order id its (second, minute) counts."""
+        when counting only for accounts with a notional limit: their totals, and what is
+        already recorded of the batch's own orders, however many the minute holds.
+        Returns the prices, and per order id its (second, minute) counts."""
         price_keys, prices_of = marketdata.reference_prices_read(symbols=symbols)
         windows = [self._keys(claim.user_id, claim.now) for claim in claims]
         distinct: dict[str, int] = {}  # window key -> its index in KEYS (from 1)
@@ -281,11 +299,12 @@ class RiskBatch:
         counting = "1" if self._counting else "0"
         limited = {user_id: self._limits_notional(user_id)
                    for user_id in {claim.user_id for claim in claims}}
-        read: list[str] = []
+        read: dict[str, list[str]] = {}  # a minute's notional key -> the batch's orders
         for claim, (_, _, notional_key) in zip(claims, windows, strict=True):
-            reads_notional = not self._counting or limited[claim.user_id]
-            if reads_notional and notional_key not in read:
-                read.append(notional_key)
+            if not self._counting or limited[claim.user_id]:
+                own = read.setdefault(notional_key, [])
+                if claim.order_id:
+                    own.append(claim.order_id)
         script = lua_script(_WINDOWS)
 
         def build(pipe: GuardedPipeline) -> None:
@@ -299,8 +318,8 @@ class RiskBatch:
                              " ".join(claim.order_id or "-" for claim in claims),
                              "".join(counting if claim.counts else "0" for claim in claims),
                              " ".join(indexes))
-            for notional_key in read:
-                pipe.hgetall(notional_key)
+            for notional_key, own in read.items():
+                pipe.hmget(notional_key, [*_TOTAL_FIELDS, *own])
 
         if not (price_keys or claims):
             return {}, {}
@@ -309,9 +328,12 @@ class RiskBatch:
         if not claims:
             return prices, {}
         answer, *found = answers
-        for key, values in zip(read, found, strict=True):
-            self._notionals[key] = MinuteNotionals.of(
-                {k.decode(): Decimal(v.decode()) for k, v in values.items()})
+        for (key, own), values in zip(read.items(), found, strict=True):
+            total, recorded = values[:LIMBS], values[LIMBS:]
+            self._notionals[key] = MinuteNotionals(
+                by_order={order: from_limbs(map(int, limbs.split(b",")))
+                          for order, limbs in zip(own, recorded, strict=True) if limbs},
+                total=from_limbs(int(limb or 0) for limb in total))
         sizes = [int(size) for size in answer.split()]
         return prices, {claim.order_id: (sizes[2 * i], sizes[2 * i + 1])
                         for i, claim in enumerate(claims)}
@@ -472,16 +494,18 @@ class RiskBatch:
         if not (self._refused or self._accepted_notionals):
             return
         per_key: dict[str, list[str]] = defaultdict(list)
+        released: list[tuple[str, str]] = []  # (window, order)
+        for claim in self._refused:
+            per_second, per_minute, notional_key = self._keys(claim.user_id, claim.now)
+            released += ((per_second, claim.order_id), (per_minute, claim.order_id))
+            per_key[notional_key].append(f"{claim.order_id}=0")
         for notional_key, order_id, notional in self._accepted_notionals:
-            per_key[notional_key].append(f"{order_id}={notional}")
+            per_key[notional_key].append(f"{order_id}={to_limbs(notional)}")
         script = lua_script(_NOTIONALS)
 
         def build(pipe: GuardedPipeline) -> None:
-            for claim in self._refused:
-                per_second, per_minute, notional_key = self._keys(claim.user_id, claim.now)
-                pipe.srem(per_second, claim.order_id)
-                pipe.srem(per_minute, claim.order_id)
-                pipe.hdel(notional_key, claim.order_id)
+            for window, order_id in released:
+                pipe.srem(window, order_id)
             if per_key:
                 pipe.evalsha(script.sha, len(per_key), *per_key, VELOCITY_KEEP_SECONDS,
                              *(" ".join(pairs) for pairs in per_key.values()))

@@ -86,3 +86,33 @@ def test_the_decision_sees_every_field_of_the_order_context(
     order_fields = {f.name for f in dataclasses.fields(order)} - BATCH_FIELDS
     assert {name: getattr(full, name) for name in order_fields} == {
         name: getattr(order, name) for name in order_fields}
+
+
+def test_a_minutes_notional_counts_each_order_once_across_batches(btc: None) -> None:
+    """The processor's batches, one after another: a batch applied again decides its
+    orders again without counting them twice, an order it now refuses is taken back from
+    the minute, and the minute's total (exact, kept in Redis) is what the next batch sees."""
+    user = trader("minute", USDT="1000000")
+    services.set_limits(actor_id=None, user_id=user, symbol="", values={
+        "max_notional_per_minute": Decimal("1500")})
+    exposure = AccountExposure(user_id=user, working={}, holdings={"USDT": Decimal("1e6")})
+
+    def batch(*orders: tuple[str, str]) -> dict[str, str]:
+        """Decide `orders` (id, quantity) in one batch; their refusal codes ('' accepted)."""
+        risk = services.risk_batch(user_ids=[user], days=[NOW.date()], claims=[
+            services.VelocityClaim(user, order_id, NOW) for order_id, _ in orders])
+        codes = {order_id: risk.decide(context(user, quantity, available="1e6"),
+                                       order_id=order_id, now=NOW, exposure=exposure).code
+                 for order_id, quantity in orders}
+        risk.flush_counters()
+        return codes
+
+    assert batch(("a", "0.02")) == {"a": ""}  # 1000
+    # Applied again with another order: a is not counted twice; b (600) is over 1500.
+    assert batch(("a", "0.02"), ("b", "0.012")) == {"a": "", "b": "velocity"}
+    # Applied again, a now smaller (a retried batch may decide differently): 400 + 1100.
+    assert batch(("a", "0.008"), ("c", "0.022")) == {"a": "", "c": ""}
+    assert batch(("d", "0.00000002")) == {"d": "velocity"}  # 1500 + 0.001
+    assert batch(("c", "0.0220000002")) == {"c": "velocity"}  # c refused: taken back
+    assert batch(("e", "0.022")) == {"e": ""}  # 400 + 1100 again
+    assert batch(("f", "0.00000002")) == {"f": "velocity"}
