@@ -87,19 +87,19 @@ _NOTIONALS = """
 local function add(key, limbs, sign)
   local j = 0
   for limb in string.gmatch(limbs, '[^,]+') do
-    if limb ~= '0' then redis.call('HINCRBY', key, '#' .. j, sign * tonumber(limb)) end
+    if limb ~= '0' then redis.call('HINCRBY', key, '#' .. j, sign .. limb) end
     j = j + 1
   end
 end
 for i = 1, #KEYS do
   for order, limbs in string.gmatch(ARGV[i + 1], '(%S+)=(%S+)') do
     local old = redis.call('HGET', KEYS[i], order)
-    if old then add(KEYS[i], old, -1) end
+    if old then add(KEYS[i], old, '-') end
     if limbs == '0' then
       redis.call('HDEL', KEYS[i], order)
     else
       redis.call('HSET', KEYS[i], order, limbs)
-      add(KEYS[i], limbs, 1)
+      add(KEYS[i], limbs, '')
     end
   end
   redis.call('EXPIRE', KEYS[i], ARGV[1])

@@ -116,3 +116,24 @@ def test_a_minutes_notional_counts_each_order_once_across_batches(btc: None) -> 
     assert batch(("c", "0.0220000002")) == {"c": "velocity"}  # c refused: taken back
     assert batch(("e", "0.022")) == {"e": ""}  # 400 + 1100 again
     assert batch(("f", "0.00000002")) == {"f": "velocity"}
+
+
+def test_a_minutes_notional_reads_back_exactly(btc: None) -> None:
+    """Notionals whose limbs are all nines, added and taken back in Redis, sum exactly."""
+    user = trader("nines", USDT="1000000")
+    services.set_limits(actor_id=None, user_id=user, symbol="", values={
+        "max_notional_per_minute": Decimal("1e9")})
+    exposure = AccountExposure(user_id=user, working={}, holdings={"USDT": Decimal("1e6")})
+    quantities = {"a": "0.019999999999999999", "b": "0.000000000000000001",
+                  "c": "0.019999999999999999"}
+    risk = services.risk_batch(user_ids=[user], days=[NOW.date()], claims=[
+        services.VelocityClaim(user, order_id, NOW) for order_id in quantities])
+    for order_id, quantity in quantities.items():
+        assert risk.decide(context(user, quantity, available="1e6"), order_id=order_id,
+                           now=NOW, exposure=exposure).accepted
+    risk.flush_counters()
+    again = services.risk_batch(user_ids=[user], days=[NOW.date()],
+                                claims=[services.VelocityClaim(user, "c", NOW)])
+    seen = again.velocity(user, "c", NOW, with_notional=True).notional_this_minute
+    # a (1000 - 5E-14; a limb of nine nines) and b (5E-14), without c: exactly 1000.
+    assert seen == Decimal("1000")
