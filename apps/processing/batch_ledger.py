@@ -86,6 +86,12 @@ class BatchLeg(NamedTuple):
     amount: Decimal
 
 
+class UnreadAccounts(LookupError):
+    """The flow reached an account the batch did not read: a pipelined batch, which reads
+    only the accounts its takers can reach (`batch_work._others_touched`), is applied
+    again on every account of its books. Not an event's fault."""
+
+
 class BatchLedger:
     """Accounts, transactions and postings of one batch; `seal()` makes its write."""
 
@@ -138,7 +144,7 @@ class BatchLedger:
         found = self.accounts.get(key)
         if found is None:
             if user_id is not None and user_id not in self.users:
-                raise LedgerError(f"the batch did not read the accounts of user {user_id}")
+                raise UnreadAccounts(f"the batch did not read the accounts of user {user_id}")
             # Not in the database yet (a user's new asset), or a system account, whose
             # balance the batch never checks: it only adds to it.
             found = self._keep(AccountState(kind=kind, user_id=user_id, asset=asset, id=None))

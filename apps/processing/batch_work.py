@@ -22,8 +22,8 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import redis
@@ -36,7 +36,8 @@ from apps.orders.selectors import FillView, InstrumentRules, Submission
 from apps.orders.services import OrderState, SubmittedOrder
 from apps.processing import selectors
 from apps.processing.batch_ledger import LOAN, USER, BatchLedger, LedgerWrite
-from apps.processing.execution import Book, LiveOrder, publish_book_changes
+from apps.processing.domain.matching import Reach
+from apps.processing.execution import Book, LiveOrder, epoch_ns, publish_book_changes
 from apps.processing.models import AccountSettings
 from apps.risk import services as risk
 from apps.risk.services import AccountExposure, WorkingOrders
@@ -49,6 +50,8 @@ from oms.terms import OrderStatus, OrderType, Side, TimeInForce
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
+# Orders expiring this soon after a batch's last request are taken to expire within it.
+EXPIRY_MARGIN = timedelta(seconds=1)
 DEFAULT_STP = AccountSettings.SelfTradePrevention.CANCEL_RESTING.value
 
 
@@ -93,11 +96,8 @@ class BatchWork:
         `in_flight`: the batch still being written, and the read that says whether this
         snapshot sees its write already; if not, what it changed is added."""
         payloads = [consumed.event.payload for consumed in events]
-        symbols = {str(p["symbol"]) for p in payloads}
         users = {int(p["user_id"]) for p in payloads}
-        for symbol in symbols:
-            if symbol in books:
-                users.update(books[symbol].exposure.users)
+        users |= _others_touched(events, books, narrow=not locked)
         submissions = [(consumed.event, p) for consumed, p in zip(events, payloads, strict=True)
                        if consumed.event.type == order_events.ORDER_SUBMITTED]
         # Unlocked (pipelined), submissions are taken to be new, and the orders' unique
@@ -354,3 +354,60 @@ def working_row(order: LiveOrder) -> tuple[object, ...]:
             actor.status, order.post_only, order.stp, order.expires_at, order.priority,
             order.reserve_asset, order.reserve_price, order.reserved, order.maker_fee_rate,
             order.taker_fee_rate)
+
+
+def _others_touched(events: list[ConsumedEvent], books: dict[str, Book], *,
+                    narrow: bool) -> set[int]:
+    """The accounts besides the batch's own that its flow may settle: every account
+    working in the books it trades in, or (`narrow`, a pipelined batch) only those its
+    takers could reach (`MatchingEngine.counterparties`), so that a batch reads and locks
+    in proportion to what it trades, not to how many accounts rest in the book. Should the
+    flow reach further all the same, the ledger raises `UnreadAccounts` and the batch is
+    applied again unpipelined, on every account of its books."""
+    by_symbol: dict[str, list[ConsumedEvent]] = {}
+    for consumed in events:
+        by_symbol.setdefault(str(consumed.event.payload["symbol"]), []).append(consumed)
+    touched: set[int] = set()
+    for symbol, requests in by_symbol.items():
+        book = books.get(symbol)
+        if book is None:
+            continue
+        reach = _reach(book, requests) if narrow else None
+        if reach is None:
+            touched.update(book.exposure.users)
+            continue
+        by = max(consumed.event.occurred_at for consumed in requests)
+        touched.update(int(account) for account in book.engine.counterparties(
+            reach, expiring_by=epoch_ns(by + EXPIRY_MARGIN)))
+    return touched
+
+
+def _reach(book: Book, requests: list[ConsumedEvent]) -> Reach | None:
+    """What the requests could take from `book`: submissions at their quantities, an
+    amend at its new quantity (or what its order has left); the orders cancels and amends
+    may take out first. None when a request's terms cannot be read (the flow will refuse
+    it; the batch then reads every account of the book)."""
+    lots = {Side.BUY: 0, Side.SELL: 0}
+    takers: dict[Side, set[str]] = {Side.BUY: set(), Side.SELL: set()}
+    leaving: set[str] = set()
+    lot = book.rules.lot_size
+    try:
+        for consumed in requests:
+            payload = consumed.event.payload
+            if consumed.event.type == order_events.ORDER_SUBMITTED:
+                side, quantity = Side(payload["side"]), Decimal(str(payload["quantity"]))
+            else:
+                leaving.add(str(payload["order_id"]))
+                live = book.live.get(str(payload["order_id"]))
+                if consumed.event.type != order_events.ORDER_AMEND_REQUESTED or live is None:
+                    continue
+                side = live.side
+                quantity = (live.actor.remaining if payload.get("quantity") is None
+                            else Decimal(str(payload["quantity"])))
+            lots[side] += int((quantity / lot).to_integral_value(rounding=ROUND_CEILING))
+            takers[side].add(str(payload["user_id"]))
+    except (ArithmeticError, KeyError, ValueError):
+        return None
+    return Reach(buy_lots=lots[Side.BUY], sell_lots=lots[Side.SELL],
+                 buyers=frozenset(takers[Side.BUY]), sellers=frozenset(takers[Side.SELL]),
+                 leaving=frozenset(leaving))

@@ -46,7 +46,7 @@ from apps.orders import selectors as order_selectors
 from apps.orders import services as orders
 from apps.processing import events as executions
 from apps.processing import log_identity
-from apps.processing.batch_ledger import StaleBalances
+from apps.processing.batch_ledger import StaleBalances, UnreadAccounts
 from apps.processing.batch_work import BatchWork, BatchWrite
 from apps.processing.domain import funds
 from apps.processing.domain.lifecycle import OrderActor
@@ -273,9 +273,13 @@ class BatchProcessor:
             self.settle()
             self._rebuild(list(self.epochs))
             raise
-        except Exception:
-            logger.exception("batch of %d events failed to compute; applying it again on "
-                             "what is written", len(events))
+        except Exception as exc:
+            if isinstance(exc, UnreadAccounts):  # it reached further than it read
+                logger.info("batch of %d events applied again on every account of its "
+                            "books: %s", len(events), exc)
+            else:
+                logger.exception("batch of %d events failed to compute; applying it again "
+                                 "on what is written", len(events))
             self.settle()
             self._rebuild(list(self.epochs))
             self._apply(events, offsets)

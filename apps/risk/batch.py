@@ -238,6 +238,7 @@ class RiskBatch:
         processor batch does not spend two clock reads per check and order). `stored`:
         what `stored_risk_read` gave, when the caller has read it with its other reads."""
         users = sorted(set(user_ids))
+        self._users = set(users)
         self._counting = counting
         self._timed = timed
         self._prefix = settings.RISK_COUNTER_PREFIX
@@ -462,6 +463,11 @@ class RiskBatch:
 
     def record_fill(self, *, user_id: int, symbol: str, side: Side, quantity: Decimal,
                     price: Decimal, fee_in_quote: Decimal, when: datetime) -> None:
+        """Move the account's position. An account the batch did not read is a fault of
+        the caller (its ledger refuses the trade first): its position would be written
+        from nothing, and positions are absolute."""
+        if user_id not in self._users:
+            raise LookupError(f"the batch did not read the positions of user {user_id}")
         before = self.position(user_id, symbol)
         after = apply_fill(before, side=side, quantity=quantity, price=price,
                            fee_in_quote=fee_in_quote)

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
 
 from apps.processing.domain.book import BookSide, OrderNode
@@ -109,6 +110,7 @@ __all__ = [
     "OpenOrder",
     "OrderSpec",
     "OrderType",
+    "Reach",
     "Rejected",
     "Rested",
     "SelfTradePrevention",
@@ -136,6 +138,19 @@ _STALE_STOPS_BEFORE_COMPACTION = 64
 # expiry heap; it is rebuilt from the live orders once it outgrows twice their number, so
 # its size stays proportional to the book however far away the expiries are.
 _EXPIRIES_BEFORE_COMPACTION = 64
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What a batch's requests could take from a book: at most ``buy_lots`` and
+    ``sell_lots``, by the accounts ``buyers`` and ``sellers``, with the orders ``leaving``
+    (cancelled or amended by the batch) possibly gone first."""
+
+    buy_lots: int
+    sell_lots: int
+    buyers: frozenset[str]
+    sellers: frozenset[str]
+    leaving: frozenset[str]
+
 
 _HeapEntry = tuple[int, int, OrderNode]
 DepthLevel = tuple[int, int, int]  # (price ticks, total lots, order count)
@@ -214,6 +229,44 @@ class MatchingEngine:
     def open_order(self, order_id: str) -> OpenOrder | None:
         node = self._orders.get(order_id)
         return None if node is None else _snapshot(node)
+
+    def counterparties(self, reach: Reach, *, expiring_by: int) -> set[str]:
+        """The accounts of this book that a batch's takers (``reach``) could touch: the
+        owners of the pending stops (a trade may trigger them; they then take too), of
+        the orders expiring by ``expiring_by``, and of the resting orders the takers could
+        reach, best first. An order a taker may pass without trading does not count
+        toward the reach: the taker's own (self-trade prevention), one the batch cancels
+        or amends, one about to expire. An upper bound, walked in proportion to the
+        takers' quantity, not the book's."""
+        accounts: set[str] = set()
+        buy_lots, sell_lots = reach.buy_lots, reach.sell_lots
+        buyers, sellers = set(reach.buyers), set(reach.sellers)
+        for entries, is_buy in ((self._buy_stops, True), (self._sell_stops, False)):
+            for _, _, node in entries:
+                accounts.add(node.account)
+                if is_buy:
+                    buy_lots += node.remaining
+                    buyers.add(node.account)
+                else:
+                    sell_lots += node.remaining
+                    sellers.add(node.account)
+        expiring = self._expiring_by(expiring_by)
+        accounts.update(node.account for node in expiring)
+        passed = set(reach.leaving) | {node.order_id for node in expiring}
+        _reach(self._asks, buy_lots, buyers, passed, accounts)
+        _reach(self._bids, sell_lots, sellers, passed, accounts)
+        return accounts
+
+    def _expiring_by(self, moment: int) -> list[OrderNode]:
+        """The orders in the expiry heap due by ``moment``: the heap is walked only where
+        its entries are due (a parent is never later than its children)."""
+        expiries, due, stack = self._expiries, [], [0]
+        while stack:
+            index = stack.pop()
+            if index < len(expiries) and expiries[index][0] <= moment:
+                due.append(expiries[index][2])
+                stack += (2 * index + 1, 2 * index + 2)
+        return due
 
     # -------------------------------------------------------------------------- operations
 
@@ -557,6 +610,21 @@ class MatchingEngine:
             heapify(self._buy_stops)
             heapify(self._sell_stops)
             self._stale_stops = 0
+
+
+def _reach(side: BookSide, lots: int, takers: set[str], passed: set[str],
+           accounts: set[str]) -> None:
+    """Add to ``accounts`` the owners of ``side``'s orders, best first, until ``lots`` of
+    orders that count are passed (see ``MatchingEngine.counterparties``)."""
+    if lots <= 0:
+        return
+    for level in side.levels_best_first():
+        for node in level:
+            accounts.add(node.account)
+            if node.account not in takers and node.order_id not in passed:
+                lots -= node.remaining
+                if lots <= 0:
+                    return
 
 
 def _snapshot(node: OrderNode) -> OpenOrder:
