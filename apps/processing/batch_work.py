@@ -384,26 +384,30 @@ def _others_touched(events: list[ConsumedEvent], books: dict[str, Book], *,
 
 def _reach(book: Book, requests: list[ConsumedEvent]) -> Reach | None:
     """What the requests could take from `book`: submissions at their quantities, an
-    amend at its new quantity (or what its order has left); the orders cancels and amends
-    may take out first. None when a request's terms cannot be read (the flow will refuse
+    amend (of a resting order or of one the batch submits) at its new quantity or what its
+    order has left; the orders cancels and amends may take out first. None when a request's terms cannot be read (the flow will refuse
     it; the batch then reads every account of the book)."""
     lots = {Side.BUY: 0, Side.SELL: 0}
     takers: dict[Side, set[str]] = {Side.BUY: set(), Side.SELL: set()}
     leaving: set[str] = set()
+    submitted: dict[str, tuple[Side, Decimal]] = {}  # the batch's own new orders
     lot = book.rules.lot_size
     try:
         for consumed in requests:
             payload = consumed.event.payload
+            order_id = str(payload["order_id"])
             if consumed.event.type == order_events.ORDER_SUBMITTED:
                 side, quantity = Side(payload["side"]), Decimal(str(payload["quantity"]))
+                submitted[order_id] = (side, quantity)
             else:
-                leaving.add(str(payload["order_id"]))
-                live = book.live.get(str(payload["order_id"]))
-                if consumed.event.type != order_events.ORDER_AMEND_REQUESTED or live is None:
+                leaving.add(order_id)
+                live = book.live.get(order_id)
+                order = (live.side, live.actor.remaining) if live else submitted.get(order_id)
+                if consumed.event.type != order_events.ORDER_AMEND_REQUESTED or order is None:
                     continue
-                side = live.side
-                quantity = (live.actor.remaining if payload.get("quantity") is None
-                            else Decimal(str(payload["quantity"])))
+                side, quantity = order
+                if payload.get("quantity") is not None:
+                    quantity = Decimal(str(payload["quantity"]))
             lots[side] += int((quantity / lot).to_integral_value(rounding=ROUND_CEILING))
             takers[side].add(str(payload["user_id"]))
     except (ArithmeticError, KeyError, ValueError):

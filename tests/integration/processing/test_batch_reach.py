@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
+from apps.orders.events import ORDER_AMEND_REQUESTED
 from apps.orders.models import Order
 from apps.processing import selectors
 from apps.processing.batch_ledger import BatchLedger
 from apps.processing.domain.matching import MatchingEngine
 from oms.db import Read
+from oms.events import new_event
 from tests.integration.conftest import trader
 from tests.integration.processing.feed import DirectFeed, assert_reconciled, submission
 
@@ -63,6 +65,28 @@ def test_an_account_resting_beyond_the_takers_reach_is_not_read(
     feed.processor.catch_up()
     assert {seller, buyer, far} & read_users[-1] == {seller, buyer}
     assert Order.objects.filter(user_id__in=[seller, buyer], status="SETTLED").count() == 2
+    assert_reconciled()
+
+
+def test_an_order_amended_in_the_batch_that_submits_it_reaches_as_far_as_its_new_terms(
+        feed: DirectFeed, read_users: list[set[int]],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A sell submitted far above the touch and amended, in the same batch, to cross a
+    bid two levels deep: the batch reads the bids' owners up to the amended quantity."""
+    first, second, seller = (trader("first", USDT="1000000"), trader("second", USDT="1000000"),
+                             trader("seller", BTC="10"))
+    feed.process([submission(first, "buy", LOT, PRICE, symbol=SYMBOL),
+                  submission(second, "buy", LOT, PRICE - 1, symbol=SYMBOL)])
+    sell = submission(seller, "sell", LOT, PRICE * 2, symbol=SYMBOL)
+    amend = new_event(ORDER_AMEND_REQUESTED, {
+        "order_id": sell.payload["order_id"], "user_id": seller, "symbol": SYMBOL,
+        "requested_by": seller, "price": str(PRICE - 1), "quantity": str(2 * LOT)})
+    with caplog.at_level(logging.INFO, logger="apps.processing.processor"):
+        feed.process([sell, amend])
+        feed.processor.catch_up()
+    assert "applied again" not in caplog.text
+    assert {first, second} <= read_users[-1]
+    assert set(Order.objects.values_list("status", flat=True)) == {"SETTLED"}
     assert_reconciled()
 
 
