@@ -385,8 +385,9 @@ def _others_touched(events: list[ConsumedEvent], books: dict[str, Book], *,
 def _reach(book: Book, requests: list[ConsumedEvent]) -> Reach | None:
     """What the requests could take from `book`: submissions at their quantities, an
     amend (of a resting order or of one the batch submits) at its new quantity or what its
-    order has left; the orders cancels and amends may take out first. None when a request's terms cannot be read (the flow will refuse
-    it; the batch then reads every account of the book)."""
+    order has left; the orders cancels and amends may take out first. None when a
+    request's terms cannot be read (the flow will refuse it; the batch then reads every
+    account of the book)."""
     lots = {Side.BUY: 0, Side.SELL: 0}
     takers: dict[Side, set[str]] = {Side.BUY: set(), Side.SELL: set()}
     leaving: set[str] = set()
