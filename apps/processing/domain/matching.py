@@ -232,41 +232,45 @@ class MatchingEngine:
 
     def counterparties(self, reach: Reach, *, expiring_by: int) -> set[str]:
         """The accounts of this book that a batch's takers (``reach``) could touch: the
-        owners of the pending stops (a trade may trigger them; they then take too), of
-        the orders expiring by ``expiring_by``, and of the resting orders the takers could
-        reach, best first. An order a taker may pass without trading does not count
-        toward the reach: the taker's own (self-trade prevention), one the batch cancels
-        or amends, one about to expire. An upper bound, walked in proportion to the
-        takers' quantity, not the book's."""
-        accounts: set[str] = set()
+        owners of the resting orders they could reach, best first, of the orders expiring
+        by ``expiring_by``, and of the pending stops the prices they could trade at may
+        trigger (a triggered stop takes in turn: its quantity extends the walk, until no
+        further stop can trigger). An order a taker may pass without trading does not
+        count toward the reach: the taker's own (self-trade prevention), one the batch
+        cancels or amends, one about to expire. An upper bound, walked in proportion to
+        the takers' quantity, not the book's."""
         buy_lots, sell_lots = reach.buy_lots, reach.sell_lots
         buyers, sellers = set(reach.buyers), set(reach.sellers)
-        for entries, is_buy in ((self._buy_stops, True), (self._sell_stops, False)):
-            for _, _, node in entries:
-                accounts.add(node.account)
-                if is_buy:
-                    buy_lots += node.remaining
-                    buyers.add(node.account)
-                else:
-                    sell_lots += node.remaining
-                    sellers.add(node.account)
-        expiring = self._expiring_by(expiring_by)
-        accounts.update(node.account for node in expiring)
+        expiring = _due(self._expiries, expiring_by)
+        accounts = {node.account for node in expiring}
         passed = set(reach.leaving) | {node.order_id for node in expiring}
-        _reach(self._asks, buy_lots, buyers, passed, accounts)
-        _reach(self._bids, sell_lots, sellers, passed, accounts)
-        return accounts
+        triggered: set[str] = set()
+        while True:
+            walked = accounts.copy()
+            asks = _walk(self._asks, buy_lots, buyers, passed, walked)
+            bids = _walk(self._bids, sell_lots, sellers, passed, walked)
+            # The prices the batch may trade at: up the asks from the best, down the bids.
+            highs = [price for price in (asks and asks[1], bids and bids[0]) if price]
+            lows = [price for price in (bids and bids[1], asks and asks[0]) if price]
+            due = [*(_due(self._buy_stops, max(highs)) if highs else ()),
+                   *(_due(self._sell_stops, -min(lows)) if lows else ())]
+            stops = [stop for stop in due
+                     if stop.order_id not in triggered and self._is_pending(stop)]
+            if not stops:
+                return walked
+            for stop in stops:
+                triggered.add(stop.order_id)
+                accounts.add(stop.account)
+                if stop.is_buy:
+                    buy_lots += stop.remaining
+                    buyers.add(stop.account)
+                else:
+                    sell_lots += stop.remaining
+                    sellers.add(stop.account)
 
-    def _expiring_by(self, moment: int) -> list[OrderNode]:
-        """The orders in the expiry heap due by ``moment``: the heap is walked only where
-        its entries are due (a parent is never later than its children)."""
-        expiries, due, stack = self._expiries, [], [0]
-        while stack:
-            index = stack.pop()
-            if index < len(expiries) and expiries[index][0] <= moment:
-                due.append(expiries[index][2])
-                stack += (2 * index + 1, 2 * index + 2)
-        return due
+    def _is_pending(self, stop: OrderNode) -> bool:
+        """Whether a stop heap's entry is still a pending stop (not cancelled or fired)."""
+        return self._orders.get(stop.order_id) is stop
 
     # -------------------------------------------------------------------------- operations
 
@@ -612,19 +616,44 @@ class MatchingEngine:
             self._stale_stops = 0
 
 
-def _reach(side: BookSide, lots: int, takers: set[str], passed: set[str],
-           accounts: set[str]) -> None:
+# A price beyond any tick: a side walked to its end may trade at any price past it.
+_UNBOUNDED = 1 << 62
+
+
+def _walk(side: BookSide, lots: int, takers: set[str], passed: set[str],
+          accounts: set[str]) -> tuple[int, int] | None:
     """Add to ``accounts`` the owners of ``side``'s orders, best first, until ``lots`` of
-    orders that count are passed (see ``MatchingEngine.counterparties``)."""
+    orders that count are passed (see ``MatchingEngine.counterparties``). Returns the
+    best and the last price walked, the last without bound (``_UNBOUNDED``, negative on
+    the bids) when the side ran out first, as the takers may then trade with orders the
+    batch itself rests beyond it; None when there is nothing to take."""
     if lots <= 0:
-        return
+        return None
+    edge = -_UNBOUNDED if side.is_bid else _UNBOUNDED
+    first = None
     for level in side.levels_best_first():
+        first = level.price if first is None else first
         for node in level:
             accounts.add(node.account)
             if node.account not in takers and node.order_id not in passed:
                 lots -= node.remaining
                 if lots <= 0:
-                    return
+                    return first, level.price
+    return (-edge if first is None else first), edge
+
+
+def _due(heap: list[_HeapEntry], bound: int) -> list[OrderNode]:
+    """The nodes of ``heap`` whose key is at most ``bound``: the heap is walked only where
+    its entries are due (a parent never sorts after its children). Stale entries come
+    too; the caller looks its nodes up."""
+    due: list[OrderNode] = []
+    stack = [0]
+    while stack:
+        index = stack.pop()
+        if index < len(heap) and heap[index][0] <= bound:
+            due.append(heap[index][2])
+            stack += (2 * index + 1, 2 * index + 2)
+    return due
 
 
 def _snapshot(node: OrderNode) -> OpenOrder:

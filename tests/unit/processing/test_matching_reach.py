@@ -157,11 +157,27 @@ def test_orders_a_taker_may_pass_do_not_count_toward_its_reach() -> None:
                                  expiring_by=0) == {"t", "m1", "m2"}
 
 
-def test_pending_stops_and_due_expiries_are_always_named() -> None:
+def test_a_stop_the_batch_can_trigger_is_named_and_takes_in_turn() -> None:
+    engine = book_of(("m1", Side.SELL, 101, 3), ("m2", Side.SELL, 102, 3),
+                     ("m3", Side.SELL, 110, 3))
+    engine.submit(OrderSpec("s", "stopper", Side.BUY, OrderType.STOP, 3, stop_price=101), now=0)
+    engine.submit(OrderSpec("far", "far", Side.BUY, OrderType.STOP, 3, stop_price=120), now=0)
+    # 3 lots reach m1 at 101, which triggers the stop; its 3 lots reach m2 at 102.
+    assert engine.counterparties(reach(buy=3), expiring_by=0) == {"m1", "stopper", "m2"}
+    assert engine.counterparties(reach(), expiring_by=0) == set()
+
+
+def test_a_side_walked_to_its_end_may_trade_at_any_price() -> None:
+    """The takers may then meet orders the batch itself rests beyond the book."""
     engine = book_of(("m1", Side.SELL, 101, 3))
-    engine.submit(OrderSpec("s", "stopper", Side.BUY, OrderType.STOP, 2, stop_price=110), now=0)
+    engine.submit(OrderSpec("far", "far", Side.BUY, OrderType.STOP, 3, stop_price=500), now=0)
+    assert engine.counterparties(reach(buy=4), expiring_by=0) == {"m1", "far"}
+
+
+def test_orders_due_to_expire_are_named() -> None:
+    engine = book_of(("m1", Side.SELL, 101, 3))
     engine.submit(OrderSpec("g", "gtd", Side.BUY, OrderType.LIMIT, 1, price=90,
                             tif=TimeInForce.GTD, expires_at=5), now=0)
-    assert engine.counterparties(reach(), expiring_by=4) == {"stopper", "m1"}
-    assert engine.counterparties(reach(), expiring_by=5) == {"stopper", "m1", "gtd"}
+    assert engine.counterparties(reach(), expiring_by=4) == set()
+    assert engine.counterparties(reach(), expiring_by=5) == {"gtd"}
     assert [type(e) for e in engine.expire(5)] == [Cancelled]
