@@ -34,6 +34,12 @@ default 100,000) into a new database through the same pipelined processor and co
 the result with the live state; its rate counts toward the same goal (`--no-replay`
 skips it).
 
+Two options put the venue's size in the way: `--notional-limit` gives every account a
+notional-per-minute limit nothing reaches (the minute's notionals are then kept and read
+for every batch), and `--resting-accounts N` has N more accounts each rest one bid far
+below the runs' prices before the first run (a batch that read every account of its book
+would pay for them).
+
 Runs under the launcher (`make bench-processor`).
 """
 
@@ -53,6 +59,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from django.conf import settings
@@ -82,6 +89,9 @@ from oms.kafka.config import consumer_config
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import ORDERS
 
+if TYPE_CHECKING:
+    from apps.orders.selectors import InstrumentRules
+
 SYMBOL = "BTC-USDT"
 SELLER, BUYER = "maker", "taker"
 TRADER_FUNDS = {"BTC": "100000000", "USDT": "1000000000000"}
@@ -89,6 +99,7 @@ GOAL_RATE = 5000.0
 POLL_SECONDS = 0.02
 STALL_SECONDS = 60.0  # start-up and group join included
 HIGH_NOTIONAL_LIMIT = 10 ** 15  # `--notional-limit`: never reached by a run
+QUOTE, RESTING_FUNDS = "USDT", "1000000"  # `--resting-accounts`: each account's funds
 BARE_POLL_SIZE = 500
 
 
@@ -164,6 +175,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--notional-limit", action="store_true",
                         help="give the venue a notional-per-minute limit too high to refuse "
                              "anything, so the runs pay for keeping the minutes' notionals")
+    parser.add_argument("--resting-accounts", type=int, default=0, metavar="N",
+                        help="N more accounts, each resting one bid far below the runs' "
+                             "prices, sent before the first run's orders")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a run may take before it is abandoned (default: no "
                              f"limit; a run is abandoned after {STALL_SECONDS:.0f} s without "
@@ -174,15 +188,21 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 # ----------------------------------------------------------------------- the order stream
 
 
-def order_payloads(count: int, *, users: dict[str, int], mid: Decimal,
-                   rng: random.Random) -> list[dict[str, object]]:
-    """`order.submitted` payloads as order entry publishes them: limit GTC orders around
-    `mid`, mostly passive, about a third crossing (the distribution of simulate_orders)."""
+def _instrument_rules() -> InstrumentRules:
+    """The benchmark symbol's rules."""
     from apps.orders import selectors  # models: importable once Django is set up
 
     rules = selectors.instrument_rules(symbol=SYMBOL)
     if rules is None:
         sys.exit(f"{SYMBOL} is not an instrument; did seed_demo run?")
+    return rules
+
+
+def order_payloads(count: int, *, users: dict[str, int], mid: Decimal,
+                   rng: random.Random) -> list[dict[str, object]]:
+    """`order.submitted` payloads as order entry publishes them: limit GTC orders around
+    `mid`, mostly passive, about a third crossing (the distribution of simulate_orders)."""
+    rules = _instrument_rules()
     submitted_at = datetime.now(UTC).isoformat()
     payloads: list[dict[str, object]] = []
     for _ in range(count):
@@ -199,6 +219,36 @@ def order_payloads(count: int, *, users: dict[str, int], mid: Decimal,
             "post_only": False, "expires_at": None, "submitted_at": submitted_at,
         })
     return payloads
+
+
+def resting_bids(count: int, *, mid: Decimal) -> list[dict[str, object]]:
+    """`--resting-accounts`: `count` more accounts, funded, each with one bid resting far
+    below `mid` (5 %), which no order of the runs reaches: a processor whose batches read
+    every account of the book pays for them, one that reads what its takers reach does
+    not."""
+    from django.db import transaction
+
+    from apps.accounts import services as accounts
+    from apps.processing import services
+    from oms.auth.roles import Role
+
+    rules = _instrument_rules()
+    price = str((mid * Decimal("0.95")).quantize(rules.tick_size))
+    submitted_at = datetime.now(UTC).isoformat()
+    bids: list[dict[str, object]] = []
+    for n in range(count):
+        with transaction.atomic():
+            user_id = accounts.ensure_user(username=f"bench-resting-{n}",
+                                           role=Role.TRADER).user_id
+            services.deposit(user_id=user_id, asset=QUOTE, amount=Decimal(RESTING_FUNDS),
+                             reference=f"bench-resting-{n}")
+        order_id = str(uuid.uuid4())
+        bids.append({
+            "order_id": order_id, "user_id": user_id, "client_order_id": order_id,
+            "symbol": SYMBOL, "side": "buy", "type": "limit", "time_in_force": "GTC",
+            "quantity": str(rules.lot_size * 1000), "price": price, "stop_price": None,
+            "post_only": False, "expires_at": None, "submitted_at": submitted_at})
+    return bids
 
 
 def preload(payloads: list[dict[str, object]]) -> Preloaded:
@@ -487,9 +537,11 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-processor-"))
     runs: list[tuple[BareRun, BareRun, ProcessorRun]] = []
     try:
+        resting = resting_bids(args.resting_accounts, mid=Decimal(args.mid))
         for batch_size in args.batch_sizes:
-            loaded = preload(order_payloads(args.orders, users=users, mid=Decimal(args.mid),
-                                            rng=rng))
+            loaded = preload(resting + order_payloads(args.orders, users=users,
+                                                      mid=Decimal(args.mid), rng=rng))
+            resting = []
             print(f"batch {batch_size}: pre-loaded {loaded.count} orders in "
                   f"{loaded.seconds:.2f} s ({loaded.count / loaded.seconds:,.0f}/s), "
                   f"partitions {sorted(loaded.ranges)}", flush=True)

@@ -90,6 +90,29 @@ def test_an_order_amended_in_the_batch_that_submits_it_reaches_as_far_as_its_new
     assert_reconciled()
 
 
+def test_a_stop_the_batch_triggers_is_read_and_one_it_cannot_is_not(
+        feed: DirectFeed, read_users: list[set[int]],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A buy fills at the touch, which triggers another account's stop; the stop's market
+    buy takes the next level. A stop far above is not read."""
+    seller, stopper, far, buyer = (trader("seller", BTC="10"), trader("stopper", USDT="1e6"),
+                                   trader("far", USDT="1e6"), trader("buyer", USDT="1e6"))
+    feed.process([submission(seller, "sell", LOT, PRICE, symbol=SYMBOL),
+                  submission(seller, "sell", LOT, PRICE + 1, symbol=SYMBOL)])
+    feed.process([submission(stopper, "buy", LOT, None, symbol=SYMBOL, order_type="stop",
+                             time_in_force="IOC", stop_price=PRICE),
+                  submission(far, "buy", LOT, None, symbol=SYMBOL, order_type="stop",
+                             time_in_force="IOC", stop_price=PRICE * 2)])
+    with caplog.at_level(logging.INFO, logger="apps.processing.processor"):
+        feed.process([submission(buyer, "buy", LOT, PRICE, symbol=SYMBOL)])
+        feed.processor.catch_up()
+    assert "applied again" not in caplog.text
+    assert {seller, stopper, far, buyer} & read_users[-1] == {seller, stopper, buyer}
+    assert Order.objects.filter(user_id__in=[seller, stopper, buyer],
+                                status="SETTLED").count() == 4
+    assert_reconciled()
+
+
 def test_a_batch_that_reaches_further_than_it_read_is_applied_again_on_every_account(
         feed: DirectFeed, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
