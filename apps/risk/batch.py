@@ -79,7 +79,7 @@ return table.concat(sizes, ' ')
 """
 
 # KEYS: minutes' notional hashes (per order its notional's limbs, and the total's limbs
-# in the fields `#0` to `#5`: see `domain.notionals`). ARGV: their lifetime, then per key
+# in the fields `#0` to `#6`: see `domain.notionals`). ARGV: their lifetime, then per key
 # its orders as `order=limbs` pairs separated by spaces (one string per key, as above);
 # `order=0` takes an order's notional back (refused when its batch was applied again).
 # An order recorded again replaces its notional in the total.

@@ -16,7 +16,7 @@ from oms.money import MONEY_CONTEXT
 ZERO = Decimal(0)
 NOTIONAL_PLACES = 36  # a price and a quantity of 18 places each: their product is exact
 LIMB_DIGITS = 9  # a limb's sum stays far inside a 64-bit integer
-LIMBS = 6  # 54 digits: the widest notional order entry accepts (10**12) needs 49
+LIMBS = 7  # 63 digits: the widest price times the widest quantity (10**18) needs 55
 _LIMB = 10 ** LIMB_DIGITS
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from apps.risk.domain.notionals import LIMBS, MinuteNotionals, from_limbs, to_limbs
 from oms.money import MONEY_CONTEXT
 
-NOTIONALS = st.decimals(min_value=0, max_value=D(10) ** 12, places=36, allow_nan=False,
+NOTIONALS = st.decimals(min_value=0, max_value=D(10) ** 18, places=36, allow_nan=False,
                         allow_infinity=False)
 
 
@@ -48,7 +48,7 @@ def test_a_notional_finer_than_the_limbs_is_rounded_up() -> None:
 
 def test_a_notional_beyond_what_a_minute_holds_is_refused() -> None:
     with pytest.raises(ValueError, match="outside"):
-        to_limbs(D(10) ** 18)
+        to_limbs(D(10) ** 27)
     with pytest.raises(ValueError, match="outside"):
         to_limbs(D("-1"))
 
