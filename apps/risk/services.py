@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -54,7 +54,7 @@ from apps.risk.selectors import (
 from oms.events import new_event
 from oms.kafka.shared import event_producer
 from oms.kafka.topics import RISK_EVENTS
-from oms.money import format_amount
+from oms.money import MONEY_CONTEXT, format_amount
 from oms.redis import redis_client
 from oms.terms import Side
 
@@ -135,13 +135,16 @@ def pre_trade_decision(context: PreTradeContext, *, order_id: str, now: datetime
     `exposure` (`apps.processing.selectors.account_exposures`) is the account's working
     orders of every symbol, balances and loans; a caller without it gives the working
     orders of the order's symbol in the context (and the account has no collateral).
-    `amending` is the order an amend changes, as it stands."""
+    `amending` is the order an amend changes, as it stands. Decided in the money context,
+    as the processor decides (28 digits could round a fine notional)."""
     batch = RiskBatch(user_ids=[context.user_id], days=[now.date()],
                       claims=[VelocityClaim(context.user_id, order_id, now,
                                             counts=amending is None)], counting=count,
                       timed=True)
-    decision = batch.decide(context, order_id=order_id, now=now,
-                            exposure=exposure or _context_account(context), amending=amending)
+    with localcontext(MONEY_CONTEXT):
+        decision = batch.decide(context, order_id=order_id, now=now,
+                                exposure=exposure or _context_account(context),
+                                amending=amending)
     observe_check_timings(decision)
     batch.flush(now)
     return decision

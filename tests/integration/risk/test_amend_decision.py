@@ -137,3 +137,19 @@ def test_a_minutes_notional_reads_back_exactly(btc: None) -> None:
     seen = again.velocity(user, "c", NOW, with_notional=True).notional_this_minute
     # a (1000 - 5E-14; a limb of nine nines) and b (5E-14), without c: exactly 1000.
     assert seen == Decimal("1000")
+
+
+def test_a_what_if_decides_a_fine_notional_exactly_as_the_processor_does(btc: None) -> None:
+    """A price with more digits than the default context's 28: the notional rounded there
+    equals the limit, the exact one (as the processor computes it) is above it."""
+    user = trader("fine", USDT="1e15")
+    services.set_limits(actor_id=None, user_id=user, symbol="", values={
+        "max_order_notional": Decimal("100000000000")})
+    price, quantity = Decimal("100000000000.000000000000000001"), Decimal(1)
+    assert price * quantity == Decimal("100000000000")  # in the default context
+    order = services.PreTradeContext(
+        user_id=user, symbol="BTC-USDT", side="buy", quantity=quantity, price=price,
+        is_limit=True, trading=True, required_asset="USDT", required_amount=Decimal(0),
+        available_amount=Decimal("1e15"), reference_price=price)
+    assert services.pre_trade_decision(order, order_id="fine", now=NOW, count=False).code == (
+        "order_size")
