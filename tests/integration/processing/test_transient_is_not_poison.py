@@ -19,7 +19,7 @@ from apps.processing import events as executions
 from apps.processing.execution import OrderFlow
 from apps.processing.models import OutboxEvent, PartitionOwnership
 from apps.processing.processor import TRANSIENT_ERRORS
-from oms.events import new_event
+from oms.events import Event, new_event
 from oms.kafka.topics import ORDERS
 from oms.launcher.process import free_port
 from tests.integration.conftest import trader
@@ -91,6 +91,23 @@ def test_a_poison_event_is_set_aside_with_its_rejection_and_its_batch_applies(
     assert_reconciled()
 
 
+def set_aside_amend(feed: DirectFeed, monkeypatch: pytest.MonkeyPatch, *, order_id: uuid.UUID,
+                    user_id: int) -> Event:
+    """Send an amend of the order with a fault injected into the flow for it; check it is
+    set aside and return its `order.rejected`."""
+    def faulty_amend(self: OrderFlow, payload: dict[str, Any]) -> None:
+        raise ValueError("a fault of this amend's own")
+
+    monkeypatch.setattr(OrderFlow, "amend", faulty_amend)
+    amend = new_event(ORDER_AMEND_REQUESTED, {
+        "order_id": str(order_id), "user_id": user_id, "symbol": SYMBOL,
+        "requested_by": user_id, "price": "41000", "quantity": None})
+    feed.process([amend])
+    assert [consumed.event.event_id for consumed, _ in feed.set_aside] == [amend.event_id]
+    [rejected] = outbox_of(executions.ORDER_REJECTED)
+    return rejected
+
+
 def test_an_amend_set_aside_is_noted_in_its_orders_record(
     btc: None, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -104,16 +121,7 @@ def test_an_amend_set_aside_is_noted_in_its_orders_record(
     before = Order.objects.get(id=bid_id)
     assert (before.status, before.refused_request) == ("ACCEPTED", "")
 
-    def faulty_amend(self: OrderFlow, payload: dict[str, Any]) -> None:
-        raise ValueError("a fault of this amend's own")
-
-    monkeypatch.setattr(OrderFlow, "amend", faulty_amend)
-    amend = new_event(ORDER_AMEND_REQUESTED, {
-        "order_id": str(bid_id), "user_id": buyer, "symbol": SYMBOL, "requested_by": buyer,
-        "price": "41000", "quantity": None})
-    feed.process([amend])
-    assert [consumed.event.event_id for consumed, _ in feed.set_aside] == [amend.event_id]
-    [rejected] = outbox_of(executions.ORDER_REJECTED)
+    rejected = set_aside_amend(feed, monkeypatch, order_id=bid_id, user_id=buyer)
     assert (rejected.payload["request"], rejected.payload["reason"]) == ("amend", "unprocessable")
     after = Order.objects.get(id=bid_id)
     assert (after.refused_request, after.refused_reason) == ("amend", "unprocessable")
@@ -139,16 +147,7 @@ def test_an_amend_set_aside_leaves_a_final_orders_record_as_it_is(
     cancelled = Order.objects.get(id=bid_id)
     assert cancelled.status == "CANCELLED"
 
-    def faulty_amend(self: OrderFlow, payload: dict[str, Any]) -> None:
-        raise ValueError("a fault of this amend's own")
-
-    monkeypatch.setattr(OrderFlow, "amend", faulty_amend)
-    amend = new_event(ORDER_AMEND_REQUESTED, {
-        "order_id": str(bid_id), "user_id": buyer, "symbol": SYMBOL, "requested_by": buyer,
-        "price": "41000", "quantity": None})
-    feed.process([amend])
-    assert [consumed.event.event_id for consumed, _ in feed.set_aside] == [amend.event_id]
-    [rejected] = outbox_of(executions.ORDER_REJECTED)
+    rejected = set_aside_amend(feed, monkeypatch, order_id=bid_id, user_id=buyer)
     assert (rejected.payload["request"], rejected.payload["status"]) == ("amend", "CANCELLED")
     after = Order.objects.get(id=bid_id)
     assert (after.status, after.refused_request, after.updated_at) == (
