@@ -150,23 +150,25 @@ class BatchWork:
         """What a submission is (new, a repeat to ignore, or a duplicate to refuse), with
         the status of the order it collides with; orders submitted earlier in the batch
         count as recorded."""
-        order_id = parse_uuid(str(payload["order_id"]))
+        # The id's text is canonical (its schema allows no other form): a key as it is.
+        order_id = str(payload["order_id"])
         user_id, client_order_id = int(payload["user_id"]), str(payload["client_order_id"])
-        earlier = self.submitted.get(str(order_id))
+        submitted_at = datetime.fromisoformat(payload["submitted_at"])
+        earlier = self.submitted.get(order_id)
         if earlier is None and self.overlay is not None:
-            earlier = self.overlay.submitted.get(str(order_id))
+            earlier = self.overlay.submitted.get(order_id)
         if earlier is not None:
-            repeated = earlier["created_at"] == datetime.fromisoformat(payload["submitted_at"])
+            repeated = earlier["created_at"] == submitted_at
             return (Submission.REPEATED if repeated else Submission.DUPLICATE_ORDER_ID,
-                    self.recorded_status(str(order_id)))
+                    self.recorded_status(order_id))
         if (user_id, client_order_id) in self._client_order_ids or (
                 self.overlay is not None
                 and (user_id, client_order_id) in self.overlay._client_order_ids):
             return Submission.DUPLICATE_CLIENT_ORDER_ID, None
         outcome, recorded = self.recorded.classify(
-            order_id=order_id, user_id=user_id, client_order_id=client_order_id,
-            submitted_at=datetime.fromisoformat(payload["submitted_at"]))
-        return outcome, self.recorded_status(str(order_id)) if recorded else None
+            order_id=parse_uuid(order_id), user_id=user_id, client_order_id=client_order_id,
+            submitted_at=submitted_at)
+        return outcome, self.recorded_status(order_id) if recorded else None
 
     def record_submission(self, payload: dict[str, Any], *, order_type: OrderType,
                           time_in_force: TimeInForce, stop_price: Decimal | None,

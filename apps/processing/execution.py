@@ -134,12 +134,17 @@ class BookExposure:
         self._counted: dict[str, tuple[int, Side, Decimal, Decimal]] = {}
 
     def update(self, order: LiveOrder) -> None:
-        before = self._counted.pop(order.order_id, None)
-        if before is not None:
-            self._add(*before, sign=-1)
+        now = None
         if order.actor.is_working:
             remaining = order.actor.remaining
             now = (order.user_id, order.side, remaining, remaining * (order.price or 0))
+        before = self._counted.get(order.order_id)
+        if before == now:
+            return  # touched without a change to what it holds (accepted, then rested)
+        if before is not None:
+            del self._counted[order.order_id]
+            self._add(*before, sign=-1)
+        if now is not None:
             self._counted[order.order_id] = now
             self._add(*now, sign=1)
 
@@ -223,10 +228,8 @@ class OrderFlow:
 
     def emit(self, event_type: str, payload: dict[str, Any], *, topic: str = EXECUTIONS) -> None:
         self._emitted += 1
-        event = new_event(
-            event_type, payload, event_id=self._ids.text(str(self._emitted)),
-            occurred_at=self.now, correlation_id=self.source.correlation_id,
-        )
+        event = Envelope(event_type, payload, self._ids.text(str(self._emitted)), self.now,
+                         self.source.correlation_id)
         self.work.events.append((topic, self.book.symbol, event))
 
     def _level_changed(self, order: LiveOrder) -> None:

@@ -60,21 +60,27 @@ local ttl = ARGV[1]
 local orders, windows, sizes = {}, {}, {}
 for order in string.gmatch(ARGV[2], '%S+') do orders[#orders + 1] = order end
 for index in string.gmatch(ARGV[4], '%d+') do windows[#windows + 1] = KEYS[tonumber(index)] end
+-- Each window's size is asked once and kept here as the script adds to it; each window
+-- that counted an order gets its lifetime once, at the end.
+local size, added = {}, {}
 for n = 1, #orders do
   local order = orders[n]
   local counts = string.sub(ARGV[3], n, n) == '1'
   for j = 2 * n - 1, 2 * n do
+    local window = windows[j]
+    if size[window] == nil then size[window] = redis.call('SCARD', window) end
     local own
     if counts then
-      redis.call('SADD', windows[j], order)
-      redis.call('EXPIRE', windows[j], ttl)
+      size[window] = size[window] + redis.call('SADD', window, order)
+      added[window] = true
       own = 1
     else
-      own = redis.call('SISMEMBER', windows[j], order)
+      own = redis.call('SISMEMBER', window, order)
     end
-    sizes[#sizes + 1] = redis.call('SCARD', windows[j]) - own
+    sizes[#sizes + 1] = size[window] - own
   end
 end
+for window in pairs(added) do redis.call('EXPIRE', window, ttl) end
 return table.concat(sizes, ' ')
 """
 
@@ -84,25 +90,54 @@ return table.concat(sizes, ' ')
 # `order=0` takes an order's notional back (refused when its batch was applied again).
 # An order recorded again replaces its notional in the total.
 _NOTIONALS = """
-local function add(key, limbs, sign)
-  local j = 0
-  for limb in string.gmatch(limbs, '[^,]+') do
-    if limb ~= '0' then redis.call('HINCRBY', key, '#' .. j, sign .. limb) end
-    j = j + 1
-  end
-end
 for i = 1, #KEYS do
-  for order, limbs in string.gmatch(ARGV[i + 1], '(%S+)=(%S+)') do
-    local old = redis.call('HGET', KEYS[i], order)
-    if old then add(KEYS[i], old, '-') end
-    if limbs == '0' then
-      redis.call('HDEL', KEYS[i], order)
-    else
-      redis.call('HSET', KEYS[i], order, limbs)
-      add(KEYS[i], limbs, '')
+  local key, orders, limbs = KEYS[i], {}, {}
+  for order, value in string.gmatch(ARGV[i + 1], '(%S+)=(%S+)') do
+    orders[#orders + 1] = order
+    limbs[#limbs + 1] = value
+  end
+  -- What each order holds now (read once), then the entries in turn: an order entered
+  -- twice takes back its first entry. Each limb is under 10^9 and a batch's entries are
+  -- far fewer than 10^6, so the sums stay integers a double holds exactly (below 2^53).
+  local held, delta = {}, {}
+  local function add(value, sign)
+    local j = 0
+    for limb in string.gmatch(value, '[^,]+') do
+      delta[j] = (delta[j] or 0) + sign * tonumber(limb)
+      j = j + 1
     end
   end
-  redis.call('EXPIRE', KEYS[i], ARGV[1])
+  for start = 1, #orders, 1000 do
+    local chunk = {unpack(orders, start, math.min(start + 999, #orders))}
+    local values = redis.call('HMGET', key, unpack(chunk))
+    for n = 1, #chunk do held[chunk[n]] = values[n] or '0' end
+  end
+  local final, order_list = {}, {}
+  for n = 1, #orders do
+    local order = orders[n]
+    if held[order] ~= '0' then add(held[order], -1) end
+    if limbs[n] ~= '0' then add(limbs[n], 1) end
+    held[order] = limbs[n]
+    if final[order] == nil then order_list[#order_list + 1] = order end
+    final[order] = limbs[n]
+  end
+  local kept, gone = {}, {}
+  for _, order in ipairs(order_list) do
+    if final[order] == '0' then gone[#gone + 1] = order
+    else kept[#kept + 1] = order; kept[#kept + 1] = final[order] end
+  end
+  for start = 1, #kept, 1000 do
+    redis.call('HSET', key, unpack(kept, start, math.min(start + 999, #kept)))
+  end
+  for start = 1, #gone, 1000 do
+    redis.call('HDEL', key, unpack(gone, start, math.min(start + 999, #gone)))
+  end
+  local j = 0
+  while delta[j] ~= nil do
+    if delta[j] ~= 0 then redis.call('HINCRBY', key, '#' .. j, string.format('%d', delta[j])) end
+    j = j + 1
+  end
+  redis.call('EXPIRE', key, ARGV[1])
 end
 return #KEYS
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -44,7 +44,6 @@ class Event:
     occurred_at: datetime
     correlation_id: str | None
     schema_version: int = 1
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,13 +77,18 @@ class Event:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Event:
-        try:
-            data = orjson.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidEvent(f"not JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise InvalidEvent("an event is a JSON object")
-        return cls.from_dict(data)
+        return cls.from_dict(envelope_dict(raw))
+
+
+def envelope_dict(raw: bytes | str) -> dict[str, Any]:
+    """An event's JSON as the dict it holds, unchecked beyond being a JSON object."""
+    try:
+        data = orjson.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidEvent("an event is a JSON object")
+    return data
 
 
 def new_event(

@@ -15,7 +15,7 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from oms.events.envelope import Event, InvalidEvent, encode_json
+from oms.events.envelope import Event, InvalidEvent, encode_json, envelope_dict
 
 ENVELOPE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -89,6 +89,16 @@ def _raise_first_error(validators: Validators, instance: object, what: str) -> N
 def validate_event(event: Event) -> None:
     """Raise `InvalidEvent` unless the envelope and the payload match their schemas."""
     _validate(event, event.to_dict())
+
+
+def decoded_event(raw: bytes | str) -> Event:
+    """The event `raw` holds, once it is valid: the envelope is checked as it was sent
+    (extra fields, a version in quotes and a payload that is no object are refused, not
+    dropped or converted), without building its dict again from the `Event`."""
+    data = envelope_dict(raw)
+    event = Event.from_dict(data)
+    _validate(event, data)
+    return event
 
 
 def validated_json(event: Event) -> bytes:

@@ -18,7 +18,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from oms.events.envelope import Event, InvalidEvent
-from oms.events.registry import validate_event
+from oms.events.registry import decoded_event
 from oms.kafka.config import consumer_config
 from oms.kafka.producer import EventProducer, PublishError
 from oms.kafka.topics import dead_letter_topic
@@ -213,8 +213,7 @@ class BatchConsumer:
             batch.first_offsets.setdefault((topic, partition), offset)
             batch.next_offsets[(topic, partition)] = offset + 1
             try:
-                event = Event.from_json(message.value() or b"")
-                validate_event(event)
+                event = decoded_event(message.value() or b"")
             except InvalidEvent as exc:
                 self._dead_letter(message, str(exc))
                 batch.dead_lettered += 1
