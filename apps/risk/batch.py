@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,14 @@ from django.db import connection
 
 from apps.marketdata import selectors as marketdata
 from apps.orders.selectors import InstrumentRules, all_instrument_rules
-from apps.risk.domain.checks import Decision, Limits, PreTradeContext, Velocity, decide
+from apps.risk.domain.checks import (
+    NO_VELOCITY,
+    Decision,
+    Limits,
+    PreTradeContext,
+    Velocity,
+    decide,
+)
 from apps.risk.domain.exposure import AccountExposure, RestingOrder, for_amend
 from apps.risk.domain.margin import MarginRate, MarginTerms
 from apps.risk.domain.notionals import LIMBS, MinuteNotionals, from_limbs, to_limbs
@@ -45,6 +53,7 @@ from oms.terms import Side
 
 ZERO = Decimal(0)
 FLAT = PositionChange(ZERO, ZERO, ZERO)
+NO_EXPOSURES: Mapping[str, Decimal] = MappingProxyType({})
 VELOCITY_KEEP_SECONDS = 120
 
 # KEYS: the distinct windows of the batch. ARGV: the windows' lifetime; the entries' order
@@ -449,10 +458,22 @@ class RiskBatch:
         if context.reference_price is not None:
             last_trades[symbol] = context.reference_price
         marks = self.marks(last_trades)
-        held = {s: p.quantity for s, p in self.positions[user_id].items()}
+        positions = self.positions[user_id]
         working = account.working_in(symbol)
         limits = self.limits(user_id, symbol)
-        exposures = {s: abs(q) * marks[s] for s, q in held.items() if s in marks and q}
+        # What only some limits read is worked out only for them (a tenth of a decision
+        # each): the exposures (concentration, and the margin of an order beyond the
+        # available balance), today's P&L (daily loss) and the velocity windows.
+        exposures = {s: abs(p.quantity) * marks[s] for s, p in positions.items()
+                     if s in marks and p.quantity} \
+            if limits.concentration is not None or context.shortfall else NO_EXPOSURES
+        daily_pnl = ZERO if limits.daily_loss is None else self.daily_pnl(
+            user_id, now.date(), marks)
+        velocity = NO_VELOCITY if limits.max_orders_per_second is None \
+            and limits.max_orders_per_minute is None \
+            and limits.max_notional_per_minute is None else self.velocity(
+                user_id, order_id, now,
+                with_notional=limits.max_notional_per_minute is not None)
         # Built field by field: `dataclasses.replace` cost more than the checks (py-spy).
         c = context
         full = PreTradeContext(
@@ -462,12 +483,10 @@ class RiskBatch:
             available_amount=c.available_amount, filled_quantity=c.filled_quantity,
             reference_price=marks.get(symbol), marks=marks,
             limits=limits, kill_switch=self.kill_switch(user_id, symbol),
-            position=held.get(symbol, ZERO), open_orders=account.open_orders,
+            position=positions.get(symbol, FLAT).quantity, open_orders=account.open_orders,
             open_buy_quantity=working.buy_quantity, open_sell_quantity=working.sell_quantity,
-            daily_pnl=self.daily_pnl(user_id, now.date(), marks), exposures=exposures,
-            velocity=self.velocity(user_id, order_id, now,
-                                   with_notional=limits.max_notional_per_minute is not None),
-            account=account, margin=self._margin_terms(context, account, exposures, marks))
+            daily_pnl=daily_pnl, exposures=exposures, velocity=velocity, account=account,
+            margin=self._margin_terms(context, account, exposures, marks))
         decision = decide(full, clock_ns=time.perf_counter_ns if self._timed else None)
         if not self._counting:
             return decision

@@ -49,6 +49,9 @@ class WorkingOrders:
                        sell_notional=self.sell_notional - notional)
 
 
+NO_WORKING_ORDERS = WorkingOrders()
+
+
 @dataclass(frozen=True, slots=True)
 class AccountExposure:
     """An account's working orders in every symbol, its balances (available plus
@@ -64,7 +67,7 @@ class AccountExposure:
         return sum(orders.orders for orders in self.working.values())
 
     def working_in(self, symbol: str) -> WorkingOrders:
-        return self.working.get(symbol, WorkingOrders())
+        return self.working.get(symbol, NO_WORKING_ORDERS)
 
     def without_order(self, *, symbol: str, side: Side, quantity: Decimal,
                       notional: Decimal) -> AccountExposure:

@@ -149,3 +149,57 @@ def test_limits_come_with_their_current_usage(btc: None) -> None:
     assert (usage["max_orders_per_minute"], usage["max_notional_per_minute"]) == (1, "1")
     assert usage["max_order_quantity"] is None
     assert client.get("/api/risk/limits").json()["usage"]["max_position"] is None
+
+
+def test_limits_that_read_other_symbols_and_the_day_decide_on_them(btc: None) -> None:
+    """Concentration and daily loss read the account's positions in every symbol, marked
+    at the feeds' prices: the batch works them out for an account with those limits."""
+    import json
+
+    from apps.marketdata.cache import price_key
+    from apps.orders import services as orders
+    from apps.risk.domain.exposure import AccountExposure
+    from oms.redis import redis_client
+
+    orders.upsert_instrument(
+        symbol="ETH-USDT", base_asset="ETH", quote_asset="USDT", tick_size=Decimal("0.01"),
+        lot_size=Decimal("0.001"), min_quantity=Decimal("0.001"),
+        max_quantity=Decimal("100000"), min_notional=Decimal("10"),
+        maker_fee_rate=Decimal("0.001"), taker_fee_rate=Decimal("0.002"))
+    user = trader("spread")
+    now = datetime.now(UTC)
+    services.record_fill(user_id=user, symbol="ETH-USDT", side="buy", quantity=Decimal("10"),
+                         price=Decimal("10"), fee_in_quote=Decimal(0), when=now)
+    redis_client().set(price_key("BTC-USDT"), json.dumps({"reference_price": "100"}))
+    redis_client().set(price_key("ETH-USDT"), json.dumps({"reference_price": "6"}))
+
+    def decide(quantity: str) -> tuple[bool, str]:
+        decision = services.pre_trade_decision(services.PreTradeContext(
+            user_id=user, symbol="BTC-USDT", side="buy", quantity=Decimal(quantity),
+            price=Decimal("100"), is_limit=True, trading=True, required_asset="USDT",
+            required_amount=Decimal(1), available_amount=Decimal(1)),
+            order_id=f"order-{quantity}", now=now, count=False)
+        return decision.accepted, decision.code
+
+    # ETH is 60 of exposure: 0.5 BTC (50) is 45 % of the gross, 1 BTC (100) 62.5 %.
+    services.set_limits(actor_id=None, user_id=user, symbol="",
+                        values={"concentration": Decimal("0.5")})
+    assert decide("0.5") == (True, "")
+    assert decide("1") == (False, "concentration")
+    # Today's loss is (6 - 10) x 10 = 40 on ETH.
+    services.set_limits(actor_id=None, user_id=user, symbol="",
+                        values={"concentration": None, "daily_loss": Decimal("40")})
+    assert decide("1") == (False, "daily_loss")
+
+    # Leveraged (2 x equity 100 = 200 of gross exposure): 1.5 BTC needs 150 against 100
+    # available, within 200 alone, not with the ETH position's 60.
+    services.set_limits(actor_id=None, user_id=user, symbol="", values={"daily_loss": None})
+    services.set_leverage(actor_id=None, user_id=user, leverage=Decimal(2))
+    borrowing = services.pre_trade_decision(services.PreTradeContext(
+        user_id=user, symbol="BTC-USDT", side="buy", quantity=Decimal("1.5"),
+        price=Decimal("100"), is_limit=True, trading=True, required_asset="USDT",
+        required_amount=Decimal(150), available_amount=Decimal(100)),
+        order_id="borrowing", now=now, count=False,
+        exposure=AccountExposure(user_id=user, holdings={"USDT": Decimal(100)}))
+    assert (borrowing.accepted, borrowing.code) == (False, "insufficient_funds")
+    assert "gross exposure would be 210" in borrowing.message
