@@ -305,6 +305,8 @@ class RiskBatch:
         self._default_rate = default
         self._rates = configuration.rates
         self._notionals: dict[str, MinuteNotionals] = defaultdict(MinuteNotionals)  # by key
+        # The venue's marks and the feeds' merged (`_marks_of`), for the batch's marks.
+        self._merged: tuple[Mapping[str, Decimal], dict[str, Decimal]] | None = None
         self._reference, self._velocity = self._from_redis(
             claims, symbols={rules.symbol for rules in self._instruments})
         self._refused: list[VelocityClaim] = []
@@ -406,7 +408,7 @@ class RiskBatch:
     def position(self, user_id: int, symbol: str) -> PositionChange:
         return self.positions[user_id].get(symbol, FLAT)
 
-    def daily_pnl(self, user_id: int, day: date, marks: dict[str, Decimal]) -> Decimal:
+    def daily_pnl(self, user_id: int, day: date, marks: Mapping[str, Decimal]) -> Decimal:
         realized = (self._realized_today.get((user_id, day), ZERO)
                     + self._realized_change.get((user_id, day), ZERO))
         unrealized = sum(((marks[symbol] - p.average_entry_price) * p.quantity
@@ -433,6 +435,20 @@ class RiskBatch:
         with each other)."""
         return {**last_trades, **self._reference}
 
+    def _marks_of(self, context: PreTradeContext) -> Mapping[str, Decimal]:
+        """`marks` of the context's venue prices, with its own symbol at its reference
+        price. The batch's orders share one venue map (`context.marks`): merged once, and
+        copied only for an order whose book traded since (a venue of hundreds of
+        instruments would otherwise copy hundreds of prices per order)."""
+        venue, price = context.marks, context.reference_price
+        if self._merged is None or self._merged[0] is not venue:
+            self._merged = (venue, self.marks(venue))
+        merged = self._merged[1]
+        if price is None or context.symbol in self._reference \
+                or merged.get(context.symbol) is price:
+            return merged
+        return {**merged, context.symbol: price}
+
     def collateral_prices(self, marks: Mapping[str, Decimal]) -> dict[str, Decimal]:
         return asset_prices(marks, self._instruments)
 
@@ -454,10 +470,7 @@ class RiskBatch:
         account = exposure
         if amending is not None:
             context, account = for_amend(context, account, amending)
-        last_trades = dict(context.marks)
-        if context.reference_price is not None:
-            last_trades[symbol] = context.reference_price
-        marks = self.marks(last_trades)
+        marks = self._marks_of(context)
         positions = self.positions[user_id]
         working = account.working_in(symbol)
         limits = self.limits(user_id, symbol)
