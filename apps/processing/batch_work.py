@@ -195,17 +195,17 @@ class BatchWork:
     def stp_of(self, user_id: int) -> str:
         return self.stp.get(user_id, DEFAULT_STP)
 
-    def account_exposure(self, user_id: int) -> AccountExposure:
+    def account_exposure(self, user_id: int, *, balances: bool = True) -> AccountExposure:
         """What the account has at stake now: its working orders of every symbol (those of
-        the books held here from memory), its balances and loans (from the locked
-        ledger)."""
+        the books held here from memory), and with `balances` its balances and loans (from
+        the locked ledger)."""
         working = dict(self.working_elsewhere.get(user_id, {}))
         for symbol, book in self.held_books.items():
             if user_id in book.exposure.users:
                 working[symbol] = book.exposure.of(user_id)
         holdings: dict[str, Decimal] = {}
         loans: dict[str, Decimal] = {}
-        for account in self.ledger.accounts_of(user_id):
+        for account in self.ledger.accounts_of(user_id) if balances else ():
             if not (amount := account.available + account.reserved):
                 continue
             if account.kind == LOAN:

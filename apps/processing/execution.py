@@ -304,14 +304,16 @@ class OrderFlow:
         )
         order.actor.on_created()
         required = self._reservation(order, quantity)
+        available = self.ledger.user(user_id, order.reserve_asset).available
         decision = self.work.risk.decide(risk.PreTradeContext(
             user_id=user_id, symbol=self.book.symbol, side=side, quantity=quantity,
             price=engine_price, is_limit=order_type in LIMIT_TYPES,
             trading=self.rules.trading, required_asset=order.reserve_asset,
-            required_amount=required,
-            available_amount=self.ledger.user(user_id, order.reserve_asset).available,
+            required_amount=required, available_amount=available,
             reference_price=self.book.last_trade_price, marks=self.work.marks,
-        ), order_id=order_id, now=self.now, exposure=self.work.account_exposure(user_id))
+        ), order_id=order_id, now=self.now,
+            # Balances and loans weigh only in the margin of an order beyond the available.
+            exposure=self.work.account_exposure(user_id, balances=required > available))
         if decision.accepted:
             try:
                 # The loan covers exactly the shortfall, so the reservation after it holds.
