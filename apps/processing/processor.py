@@ -542,11 +542,10 @@ class BatchProcessor:
         if live is not None:
             return live.actor.status
         try:
-            recorded = order_selectors.recorded_orders(order_ids=[uuid.UUID(order_id)],
-                                                       client_order_ids=[])
+            key = uuid.UUID(order_id)
         except ValueError:
             return OrderStatus.REJECTED
-        found = next(iter(recorded.by_id.values()), None)
+        found = order_selectors.recorded_orders(order_ids=[key], client_order_ids=[]).by_id.get(key)
         return found.status if found is not None else OrderStatus.REJECTED
 
     def _check_fence(self, partitions: set[int]) -> None:
