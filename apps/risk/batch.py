@@ -408,6 +408,12 @@ class RiskBatch:
     def position(self, user_id: int, symbol: str) -> PositionChange:
         return self.positions[user_id].get(symbol, FLAT)
 
+    def exposures(self, user_id: int, marks: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        """The account's positions by symbol, each at its mark (unsigned); a symbol
+        without a mark is left out."""
+        return {symbol: abs(p.quantity) * marks[symbol]
+                for symbol, p in self.positions[user_id].items() if symbol in marks and p.quantity}
+
     def daily_pnl(self, user_id: int, day: date, marks: Mapping[str, Decimal]) -> Decimal:
         realized = (self._realized_today.get((user_id, day), ZERO)
                     + self._realized_change.get((user_id, day), ZERO))
@@ -471,22 +477,18 @@ class RiskBatch:
         if amending is not None:
             context, account = for_amend(context, account, amending)
         marks = self._marks_of(context)
-        positions = self.positions[user_id]
         working = account.working_in(symbol)
         limits = self.limits(user_id, symbol)
         # What only some limits read is worked out only for them (a tenth of a decision
         # each): the exposures (concentration, and the margin of an order beyond the
         # available balance), today's P&L (daily loss) and the velocity windows.
-        exposures = {s: abs(p.quantity) * marks[s] for s, p in positions.items()
-                     if s in marks and p.quantity} \
+        exposures = self.exposures(user_id, marks) \
             if limits.concentration is not None or context.shortfall else NO_EXPOSURES
         daily_pnl = ZERO if limits.daily_loss is None else self.daily_pnl(
             user_id, now.date(), marks)
-        velocity = NO_VELOCITY if limits.max_orders_per_second is None \
-            and limits.max_orders_per_minute is None \
-            and limits.max_notional_per_minute is None else self.velocity(
-                user_id, order_id, now,
-                with_notional=limits.max_notional_per_minute is not None)
+        velocity = self.velocity(
+            user_id, order_id, now, with_notional=limits.max_notional_per_minute is not None,
+        ) if limits.limit_velocity else NO_VELOCITY
         # Built field by field: `dataclasses.replace` cost more than the checks (py-spy).
         c = context
         full = PreTradeContext(
@@ -496,7 +498,7 @@ class RiskBatch:
             available_amount=c.available_amount, filled_quantity=c.filled_quantity,
             reference_price=marks.get(symbol), marks=marks,
             limits=limits, kill_switch=self.kill_switch(user_id, symbol),
-            position=positions.get(symbol, FLAT).quantity, open_orders=account.open_orders,
+            position=self.position(user_id, symbol).quantity, open_orders=account.open_orders,
             open_buy_quantity=working.buy_quantity, open_sell_quantity=working.sell_quantity,
             daily_pnl=daily_pnl, exposures=exposures, velocity=velocity, account=account,
             margin=self._margin_terms(context, account, exposures, marks))

@@ -510,8 +510,7 @@ def headroom(*, user_id: int, symbol: str, price: Decimal | None, now: datetime,
     asked = price if price is not None else reference
     if asked is None or asked <= 0:
         raise NoPrice(f"{symbol} has no reference price yet; ask at a price")
-    held = {s: p.quantity for s, p in state.positions[user_id].items()}
-    exposures = {s: abs(q) * marks[s] for s, q in held.items() if s in marks and q}
+    exposures = state.exposures(user_id, marks)
     limits = state.limits(user_id, symbol)
     working = exposure.working_in(symbol)
     context = PreTradeContext(
@@ -519,7 +518,7 @@ def headroom(*, user_id: int, symbol: str, price: Decimal | None, now: datetime,
         is_limit=True, trading=rules.trading, required_asset=rules.quote_asset,
         required_amount=Decimal(0), available_amount=Decimal(0), reference_price=reference,
         kill_switch=state.kill_switch(user_id, symbol), limits=limits,
-        position=held.get(symbol, Decimal(0)), open_buy_quantity=working.buy_quantity,
+        position=state.position(user_id, symbol).quantity, open_buy_quantity=working.buy_quantity,
         open_sell_quantity=working.sell_quantity, open_orders=exposure.open_orders,
         marks=marks, daily_pnl=state.daily_pnl(user_id, now.date(), marks),
         exposures=exposures, account=exposure,

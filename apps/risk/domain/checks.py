@@ -33,6 +33,13 @@ class Limits:
     max_orders_per_minute: int | None = None
     max_notional_per_minute: Decimal | None = None
 
+    @property
+    def limit_velocity(self) -> bool:
+        """Whether any velocity limit is set (the account's windows are read only then)."""
+        return (self.max_orders_per_second is not None
+                or self.max_orders_per_minute is not None
+                or self.max_notional_per_minute is not None)
+
 
 @dataclass(frozen=True, slots=True)
 class Velocity:
