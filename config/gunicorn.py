@@ -31,7 +31,7 @@ from typing import Any
 # and the workers inherit the master's modules.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="oms-web-metrics-"))
 
-from oms.gc_tuning import settle_heap
+from oms.gc_tuning import WEB_YOUNG_THRESHOLD, settle_heap
 from oms.web_role import (
     start_probe_server,
     worker_exited,
@@ -67,7 +67,8 @@ def post_worker_init(worker: Any) -> None:
     # hands over; with the default 5 ms GIL switch interval that thread waits behind the
     # request threads for every acknowledgement.
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
-    settle_heap()  # once the worker has loaded the application (oms.gc_tuning)
+    # Once the worker has loaded the application; short pauses (oms.gc_tuning).
+    settle_heap(WEB_YOUNG_THRESHOLD)
     worker_started()
 
 

@@ -55,10 +55,15 @@ def start_probe_server(*, app_address: tuple[str, int]) -> None:
 
 def worker_started() -> None:
     """In each worker, once it has loaded the application: the breaker probe of its own
-    dependencies."""
+    dependencies, and its Kafka producer. An idempotent producer asks the broker for its
+    producer id only after a first back-off (half a second to a second after it is made,
+    whether the broker answered sooner or not): made here, before the first order, so
+    that no order waits for it."""
+    from oms.kafka.shared import event_producer
     from oms.observability.health import DEPENDENCY_CHECKS
 
     _breaker_probe.append(BreakerProbe(DEPENDENCY_CHECKS).start())
+    event_producer()
 
 
 def worker_stopping() -> None:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "oms.observability.middleware.CorrelationIdMiddleware",
+    "oms.api.request_cycles.ReleaseViewCycles",
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise, so the UI it serves at `/` gets them too (config/settings/security.py).
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -54,7 +55,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, holding the request weakly (oms/api/request_cycles.py).
+    "oms.api.request_cycles.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.audit.middleware.PrivilegedRequestAuditMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -198,8 +200,8 @@ SESSION_COOKIE_AGE = 30 * 60  # the seed's 30-minute session TTL
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout rather than absolute
 # The admin's messages live in its session: the default storage builds a cookie signer on
 # every request (5 us each, on every API request too), this one touches nothing until a
-# message is added or read.
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# message is added or read. Ours holds the request weakly (oms/api/request_cycles.py).
+MESSAGE_STORAGE = "oms.api.request_cycles.WeakRequestSessionStorage"
 LOGIN_URL = "/api-auth/login/"
 
 REST_FRAMEWORK = {
