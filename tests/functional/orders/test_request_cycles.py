@@ -17,6 +17,8 @@ from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apps.accounts import authentication
+from apps.orders import selectors as order_selectors
 from tests.functional.orders.conftest import OrdersTopic, limit_order
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +57,12 @@ def handler() -> Iterator[WSGIHandler]:
 
 
 @pytest.fixture
-def collector_off() -> Iterator[None]:
+def collector_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No collection during the test; and the caches the first request fills (the rules,
+    the token) kept for its length, so that a refresh (which reads the database, and that
+    leaves cycles of its own) does not happen on a slow machine in the middle."""
+    monkeypatch.setattr(order_selectors, "_RULES_CACHE_SECONDS", 3600.0)
+    monkeypatch.setattr(authentication, "TOKEN_CACHE_SECONDS", 3600.0)
     gc.collect()
     gc.disable()
     try:
