@@ -18,6 +18,7 @@ batch is applied again one event at a time, and an event that still fails is set
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import uuid
@@ -145,6 +146,7 @@ class BatchProcessor:
                         if pipelined else None)
         self._in_flight: InFlight | None = None
         self._kept: list[tuple[list[ConsumedEvent], Offsets]] = []  # to apply first
+        self._collect_first = True  # before the next freeze (`_freeze_survivors`)
         self._set_aside: PoisonHandler | None = None
 
     # ---------------------------------------------------------------- partition ownership
@@ -218,7 +220,23 @@ class BatchProcessor:
         self.books = {s: b for s, b in self.books.items() if b.partition not in dropped}
         logger.info("released %s partitions %s", self.topic, sorted(dropped))
 
+    def _freeze_survivors(self) -> None:
+        """After a pipelined batch: what it left alive (its books' new orders, the state
+        of the batch in flight) is moved out of the collector's sight, so that no
+        collection walks the books again. Young collections every few batches walked
+        them, and every twentieth walked all that had piled up (12 ms each, and 446 ms,
+        under `make bench-processor`). The pipelined path leaves no reference cycles
+        (tested), so nothing it leaves is garbage that freezing would keep; the objects
+        go by refcount as orders leave the books. After any other path (a rebuild, a
+        batch applied under the lock), whose cycles are not vouched for, a full
+        collection comes first."""
+        if self._collect_first:
+            gc.collect()
+            self._collect_first = False
+        gc.freeze()
+
     def _rebuild(self, partitions: Iterable[int]) -> None:
+        self._collect_first = True
         wanted = set(partitions)
         self.books = {s: b for s, b in self.books.items() if b.partition not in wanted}
         for state in SymbolState.objects.filter(partition__in=wanted):
@@ -292,6 +310,7 @@ class BatchProcessor:
             return
         self._in_flight = InFlight(events, offsets, work,
                                    self._writer.submit(self._write, write, offsets))
+        self._freeze_survivors()
 
     @property
     def pending(self) -> bool:
@@ -357,6 +376,7 @@ class BatchProcessor:
                isolate: bool = False) -> None:
         """Apply events in one transaction, or one at a time if that fails for a reason of
         their own (at once with `isolate`: a failure already showed it)."""
+        self._collect_first = True
         events = self._unapplied(events)
         if not isolate:
             try:
