@@ -7,7 +7,7 @@ its request's parser context holds that request, and its response's renderer con
 that response. Refcounting then frees none of the request: the environ, headers, session,
 parsers and renderers, about 70 container objects an order, wait for a collection. In a
 web worker a collection stops every request thread, and under load they came once a second
-and took 30-120 ms (the worst of order entry's latency), and cost about a sixth of its CPU.
+and took 30-120 ms: the worst of order entry's latency.
 
 Here the back references are weak, or dropped once the response is closed (after its body
 went out), so the request's objects go as soon as the server lets go of them."""
