@@ -68,8 +68,8 @@ class WeakRequestSessionStorage(SessionStorage):
 
 class ReleaseViewCycles:
     """Once a DRF response is closed, drop the view's and the contexts' back references
-    (the view's handlers and state, the parser context's request and view, the renderer
-    context's response): what a client or a test reads of the response stays."""
+    (the view's handlers and state, the parser context's request, the renderer context's
+    response): what a client or a test reads of the response stays."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -91,4 +91,3 @@ def _release(context: dict[str, Any]) -> None:
     parser_context = getattr(context.get("request"), "parser_context", None)
     if parser_context:
         parser_context.pop("request", None)
-        parser_context.pop("view", None)
