@@ -182,7 +182,13 @@ class WorkingOrder(models.Model):
     taker_fee_rate = amount_field(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["symbol", "priority"], name="working_symbol_priority")]
+        indexes = [
+            models.Index(fields=["symbol", "priority"], name="working_symbol_priority"),
+            # What each batch asks of the books other processors hold: its users' working
+            # orders of the other symbols (`selectors.working_orders_read`). Without it,
+            # every batch read the whole table, however few users it had.
+            models.Index(fields=["user_id", "symbol"], name="working_user_symbol"),
+        ]
 
     def __str__(self) -> str:
         return str(self.order_id)
