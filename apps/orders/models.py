@@ -133,10 +133,9 @@ class Fill(models.Model):
         TAKER = "taker"
 
     id = models.UUIDField(primary_key=True, editable=False)
-    # No index of its own: the (order, trade) constraint starts with it. No constraint in
-    # the database either: see `apps.processing.models.LedgerPosting`.
+    # No index of its own: the (order, trade) constraint starts with it.
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="fills",
-                              db_index=False, db_constraint=False)
+                              db_index=False)
     trade_id = models.UUIDField()
     price = amount_field()
     quantity = amount_field()

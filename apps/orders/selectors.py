@@ -318,13 +318,6 @@ def fill_counts_by_trade() -> dict[str, int]:
             for row in Fill.objects.values("trade_id").annotate(fills=Count("id"))}
 
 
-def fills_without_order(limit: int = 100) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Fills whose order row is missing (the database does not check it: see
-    `apps.processing.models.LedgerPosting`), as (fill id, order id), for reconciliation."""
-    return list(Fill.objects.exclude(order_id__in=Order.objects.values("id"))
-                .order_by("id").values_list("id", "order_id")[:limit])
-
-
 def expired_working_orders(*, now: datetime, limit: int = 1000) -> list[OrderView]:
     orders = Order.objects.filter(status__in=WORKING_STATUSES, time_in_force=TimeInForce.GTD,
                                   expires_at__lte=now).order_by("expires_at")[:limit]

@@ -96,19 +96,12 @@ class LedgerPosting(models.Model):
         AVAILABLE = "available"
         RESERVED = "reserved"
 
-    # No foreign-key constraints in the database (`db_constraint=False`), here and on the
-    # fills: PostgreSQL checked each posting's transaction and account with a query of its
-    # own, a third of its time per batch (`make bench-processor`: 102-104 µs of database
-    # CPU per order with them, 70-73 without). The processor writes a batch's postings
-    # with the transactions they belong to, in the same transaction, to accounts it read
-    # under lock, and neither is ever deleted; the reconciliation's `references` check
-    # finds any posting or fill whose row is missing. Django still protects them on delete.
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT,
-                                    related_name="postings", db_constraint=False)
+                                    related_name="postings")
     # No index of its own: the (account, transaction) index below serves every look-up by
     # account, and one index fewer is one write fewer per posting (D10).
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings",
-                                db_index=False, db_constraint=False)
+                                db_index=False)
     bucket = models.CharField(max_length=10, choices=Bucket.choices)
     amount = amount_field()
 

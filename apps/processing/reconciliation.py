@@ -6,8 +6,6 @@ differences it finds as plain findings; `manage.py reconcile` prints them and fa
 2. Every ledger transaction balances per asset, and every account's balances equal the sum
    of its postings.
 3. Every trade has its two fills and its one ledger transaction.
-   Every posting's transaction and account, and every fill's order, exist (`references`:
-   the database does not check them, see `apps.processing.models.LedgerPosting`).
 4. Reserved balances equal what the working orders hold.
 5. No book is crossed.
 6. Every outbox event is on `executions`, and every processed event there is in the outbox,
@@ -155,27 +153,6 @@ def trades_posted() -> list[Finding]:
     missing = posted - {f"trade:{trade_id}" for trade_id in trades}
     findings += [Finding("trades", f"{reference} has no fills", subject=f"{reference} fills",
                          expected="2", actual="0") for reference in sorted(missing)]
-    return findings
-
-
-ORPHANS_SHOWN = 100  # rows named per kind of missing reference
-
-
-@in_one_snapshot
-def references() -> list[Finding]:
-    findings = []
-    for field, parent in (("transaction", LedgerTransaction), ("account", LedgerAccount)):
-        orphans = (LedgerPosting.objects
-                   .exclude(**{f"{field}_id__in": parent.objects.values("id")})
-                   .order_by("id").values_list("id", f"{field}_id")[:ORPHANS_SHOWN])
-        findings += [Finding("references", f"posting {posting} names {field} {missing}, "
-                             "which does not exist", subject=f"posting {posting} {field}",
-                             expected=f"{field} {missing}", actual="none")
-                     for posting, missing in orphans]
-    findings += [Finding("references", f"fill {fill} names order {order}, which does not "
-                         "exist", subject=f"fill {fill} order", expected=f"order {order}",
-                         actual="none")
-                 for fill, order in order_selectors.fills_without_order(ORPHANS_SHOWN)]
     return findings
 
 
@@ -353,7 +330,6 @@ CHECKS: dict[str, Callable[[], list[Finding]]] = {
     "conservation": conservation,
     "balanced": balanced_postings,
     "trades": trades_posted,
-    "references": references,
     "reservations": reservations,
     "books": books_not_crossed,
     "executions": executions_match_outbox,

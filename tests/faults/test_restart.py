@@ -24,7 +24,7 @@ from tests.faults.conftest import Venue, trader_pair, wait_until
 pytestmark = pytest.mark.faults
 
 # Everything but `executions`: the old broker's events are gone with it, by design.
-DURABLE_CHECKS = ("conservation", "balanced", "trades", "references", "reservations", "books")
+DURABLE_CHECKS = ("conservation", "balanced", "trades", "reservations", "books")
 
 
 def status_of(venue: Venue, client_order_id: str) -> str | None:

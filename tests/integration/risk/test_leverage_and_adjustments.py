@@ -21,7 +21,7 @@ from tests.integration.conftest import Harness, place, risk_events_about, trader
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LEDGER_CHECKS = ["conservation", "balanced", "trades", "references", "reservations", "books"]
+LEDGER_CHECKS = ["conservation", "balanced", "trades", "reservations", "books"]
 
 
 def status(order_id: str) -> tuple[str, str]:
