@@ -32,7 +32,8 @@ def working(user_id: int, symbol: str, side: Side, *, quantity: str, filled: str
 
 @pytest.fixture
 def crowded_table() -> None:
-    """4,500 working orders of 500 other users, then the two this test asks about."""
+    """4,500 working orders of 500 other users, then four of the two users the tests ask
+    about."""
     WorkingOrder.objects.bulk_create(
         working(1000 + n % 500, SYMBOLS[n % 3], Side.BUY if n % 2 else Side.SELL, quantity="1")
         for n in range(4500))
