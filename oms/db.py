@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import psycopg
 from django.db import connection, models
+from psycopg.generators import send
 
 from oms.money import DECIMAL_PLACES, MAX_DIGITS
 
@@ -105,10 +106,41 @@ def sent_together(*, appending: Sequence[Append] = ()) -> Iterator[None]:
         _types_of(append.table, append.columns)  # before the pipeline, once per process
     with connection.wrap_database_errors:
         connection.ensure_connection()
-        with connection.connection.pipeline():
+        with connection.connection.pipeline() as pipeline:
+            _send_at_sync(pipeline)
             for append in inserted:
                 insert_values(append)
             yield
+
+
+def _send_at_sync(pipeline: psycopg.Pipeline) -> None:
+    """Make `pipeline` send what it queued in one go, when it is synced, rather than
+    each statement as it is queued.
+
+    psycopg's pipeline hands every statement to libpq and flushes it to the server at
+    once (`psycopg.generators.pipeline_communicate`: a `poll` and a `send` per
+    statement), and each arrival wakes the database's process. libpq itself keeps
+    statements queued in pipeline mode until a sync, a flush request or 64 KiB. Here each
+    queued statement only goes into libpq's buffer; the sync (the block's end) or a
+    result read inside the block (psycopg sends a flush request then) sends them all,
+    reading what the server answers meanwhile as psycopg's `send` does. Results are
+    read at the sync as before, so the first error still surfaces there. This replaces
+    one private method of psycopg's `Pipeline` (its version is pinned;
+    `tests/integration/test_db_appends.py` checks that nothing reaches the server
+    before the sync)."""
+    pgconn = pipeline.pgconn
+    commands = pipeline.command_queue
+
+    def communicate() -> Generator[Any, Any, None]:
+        synced = False
+        while commands:
+            command = commands.popleft()
+            command()  # into libpq's buffer: in pipeline mode it sends nothing yet
+            synced = command == pgconn.pipeline_sync
+        if synced:
+            yield from send(pgconn)
+
+    pipeline._communicate_gen = communicate  # type: ignore[method-assign]
 
 
 def insert_values(append: Append) -> None:

@@ -2,17 +2,22 @@
 write when they are few, as a binary `COPY` when they are many. Both must store the very
 same values (the casts of the `INSERT` stand in for the column types `COPY` is given), and
 the `INSERT` prepares a statement only when server-side binding is on: turning it off is
-what the README tells users of a pooler that does not keep prepared statements."""
+what the README tells users of a pooler that does not keep prepared statements.
+
+`oms.db.sent_together` sends what its block queued in one go at the block's end (or when
+a result is read inside it), not each statement as it is queued."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 
 from apps.processing.models import LedgerAccount
 from oms import db
@@ -95,3 +100,58 @@ def test_an_insert_is_prepared_only_under_server_side_binding(
     for run in range(8):  # more than DB_PREPARE_THRESHOLD (5) times, the same shape
         append("processing_outboxevent", OUTBOX_COLUMNS, outbox_rows(f"run{run}", 2))
     assert (prepared_inserts("processing_outboxevent") > before) is server_side
+
+
+LOCK_KEY = 0x5E47_70_6E  # any key no other code takes
+
+
+def lock_is_free() -> bool:
+    """Whether another session can take the transaction-level advisory lock `LOCK_KEY`
+    (it gives it back at once: autocommit)."""
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        (free,) = other.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY]).fetchone()
+    return bool(free)
+
+
+def lock_stays_free(seconds: float) -> bool:
+    """False as soon as another session holds `LOCK_KEY`; True if it stays free."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not lock_is_free():
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_statements_reach_the_server_together_at_the_end_of_the_block() -> None:
+    with transaction.atomic():
+        with db.sent_together():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            # Sent as it was queued, the server would hold the lock within milliseconds.
+            assert lock_stays_free(seconds=1.0)
+        assert not lock_is_free()
+
+
+def test_a_result_read_inside_the_block_sends_what_was_queued_before_it() -> None:
+    with transaction.atomic(), db.sent_together(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        cursor.execute("SELECT 41 + 1")
+        assert cursor.fetchone() == (42,)
+        assert not lock_is_free()
+
+
+def insert_then_divide_by_zero(reference: str) -> None:
+    with transaction.atomic(), db.sent_together(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO processing_ledgertransaction (id, kind, reference, "
+                       "created_at) VALUES (%s, 'deposit', %s, now())",
+                       [uuid.uuid4(), reference])
+        cursor.execute("SELECT 1 / 0")
+
+
+def test_an_error_in_the_block_surfaces_at_its_end_and_nothing_of_it_is_applied() -> None:
+    reference = "sent-together-error"
+    with pytest.raises(DataError, match="division by zero"):
+        insert_then_divide_by_zero(reference)
+    assert stored("processing_ledgertransaction", ("reference",), "reference = %s",
+                  [reference]) == []
