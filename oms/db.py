@@ -114,20 +114,21 @@ def sent_together(*, appending: Sequence[Append] = ()) -> Iterator[None]:
 
 
 def _send_at_sync(pipeline: psycopg.Pipeline) -> None:
-    """Make `pipeline` send what it queued in one go, when it is synced, rather than
+    """Make `pipeline` send what it queued together, when it is synced, rather than
     each statement as it is queued.
 
     psycopg's pipeline hands every statement to libpq and flushes it to the server at
     once (`psycopg.generators.pipeline_communicate`: a `poll` and a `send` per
-    statement), and each arrival wakes the database's process. libpq itself keeps
-    statements queued in pipeline mode until a sync, a flush request or 64 KiB. Here each
-    queued statement only goes into libpq's buffer; the sync (the block's end) or a
-    result read inside the block (psycopg sends a flush request then) sends them all,
-    reading what the server answers meanwhile as psycopg's `send` does. Results are
-    read at the sync as before, so the first error still surfaces there. This replaces
-    one private method of psycopg's `Pipeline` (its version is pinned;
-    `tests/integration/test_db_appends.py` checks that nothing reaches the server
-    before the sync)."""
+    statement), and each arrival wakes the database's process. Here each queued
+    statement only goes into libpq's output buffer, which libpq sends by itself only
+    once it holds 8 KiB (so large statements still leave in pieces as they are queued);
+    the sync (the block's end) or a result read inside the block (psycopg sends a flush
+    request then) sends the rest, reading what the server answers meanwhile, as
+    psycopg's `send` does. Results are read at the sync as before, so the first error
+    still surfaces there. This replaces one private method of psycopg's `Pipeline` (its
+    version is pinned; `tests/integration/test_db_appends.py` checks that a small
+    statement does not reach the server before the block ends, which fails if psycopg
+    stops calling the method)."""
     pgconn = pipeline.pgconn
     commands = pipeline.command_queue
 
@@ -135,8 +136,8 @@ def _send_at_sync(pipeline: psycopg.Pipeline) -> None:
         synced = False
         while commands:
             command = commands.popleft()
-            command()  # into libpq's buffer: in pipeline mode it sends nothing yet
-            synced = command == pgconn.pipeline_sync
+            command()  # into libpq's buffer (sent by libpq itself past 8 KiB)
+            synced = synced or command == pgconn.pipeline_sync
         if synced:
             yield from send(pgconn)
 

@@ -4,8 +4,10 @@ same values (the casts of the `INSERT` stand in for the column types `COPY` is g
 the `INSERT` prepares a statement only when server-side binding is on: turning it off is
 what the README tells users of a pooler that does not keep prepared statements.
 
-`oms.db.sent_together` sends what its block queued in one go at the block's end (or when
-a result is read inside it), not each statement as it is queued."""
+`oms.db.sent_together` sends the statements its block queued together, at the block's end
+or when a result is read inside it, not each as it is queued (libpq still sends by itself
+past 8 KiB); large statements and results, errors and reads inside the block behave as
+they did."""
 
 from __future__ import annotations
 
@@ -155,3 +157,33 @@ def test_an_error_in_the_block_surfaces_at_its_end_and_nothing_of_it_is_applied(
         insert_then_divide_by_zero(reference)
     assert stored("processing_ledgertransaction", ("reference",), "reference = %s",
                   [reference]) == []
+
+
+def test_large_statements_and_results_inside_the_block_arrive_whole() -> None:
+    """Past 8 KiB libpq sends by itself while statements are queued; a result read
+    inside the block then waits for the server while more is still to be sent."""
+    text = "é" * 200_000  # 400 KB of parameter
+    with transaction.atomic(), db.sent_together(), \
+            connection.cursor() as sized, connection.cursor() as rows:
+        sized.execute("SELECT octet_length(%s::text), length(%s::text)", [text, text])
+        rows.execute("SELECT n, repeat('x', 1000) FROM generate_series(1, %s) AS n", [3000])
+        fetched = rows.fetchall()  # 3 MB, read inside the block
+        assert sized.fetchone() == (400_000, 200_000)
+    assert len(fetched) == 3000
+    assert fetched[-1] == (3000, "x" * 1000)
+
+
+def divide_by_zero_then_read() -> None:
+    with transaction.atomic(), db.sent_together(), \
+            connection.cursor() as failing, connection.cursor() as after:
+        failing.execute("SELECT 1 / 0")
+        after.execute("SELECT 2")
+        after.fetchone()
+
+
+def test_a_read_inside_the_block_after_a_failed_statement_raises_its_error() -> None:
+    with pytest.raises(DataError, match="division by zero"):
+        divide_by_zero_then_read()
+    with connection.cursor() as cursor:  # the connection is usable again
+        cursor.execute("SELECT 3")
+        assert cursor.fetchone() == (3,)
