@@ -47,8 +47,8 @@ def working_orders_read(*, user_ids: Collection[int], excluding: Collection[str]
     market maker's thousands of orders in the books a processor holds were read only to
     be dropped, on every batch it took part in. So the `(user_id, symbol)` index is
     walked from one distinct symbol to the next (one probe each), and only the kept
-    symbols' orders are summed, each group by its own index range (a lateral subquery,
-    which no plan can turn into a scan of the table)."""
+    symbols' orders are summed, each pair's by its own range of the index (a lateral
+    subquery, run once per pair rather than as one pass over the table)."""
     return Read.one(_WORKING_ORDERS, [sorted(set(user_ids)), list(excluding)],
                     _working_orders)
 
